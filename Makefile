@@ -1,0 +1,51 @@
+# rtfx: the two set-up commands (and a few more). Run as root on Debian 12; every target is idempotent.
+#   make run    install what is missing, build, start rtfx-launch on http://127.0.0.1:8080
+#   make test   install what is missing, build, run every test
+#   make bench  speed comparisons against the OpenCV elements (not part of make test)
+
+BUILD ?= build
+
+# Debian packages the project needs: to build, to run its demos, and for its tests and benches.
+APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
+	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev \
+	libsoup-3.0-dev libjson-glib-dev
+APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
+APT_TEST := python3 python3-numpy python3-opencv opencv-doc
+APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
+APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH)
+
+.PHONY: all deps build test bench run install clean
+
+all: build
+
+# Installs only what is missing, so a machine that has everything is not touched.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing missing packages:" $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
+	meson compile -C $(BUILD)
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs
+
+bench: build
+	@echo "Pinned to one core (taskset -c 0); OpenCV limited to one thread."
+	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
+
+# ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
+run: build
+	GST_PLUGIN_PATH_1_0=$(BUILD)/gst $(BUILD)/launcher/rtfx-launch $(ARGS)
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,193 @@
+/* Parsing and writing the JSON signaling messages; see docs/protocol.md. Every rejection carries a
+ * message that names what was wrong, since the page shows it to a person. */
+#include "protocol.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (rtfx-protocol-error-quark, rtfx_protocol_error)
+#define RTFX_PROTOCOL_ERROR rtfx_protocol_error_quark ()
+
+static gboolean
+fail (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail (GError ** error, const gchar * format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (RTFX_PROTOCOL_ERROR, 0,
+          format, args));
+  va_end (args);
+  return FALSE;
+}
+
+static const gchar *
+get_string_member (JsonObject * obj, const gchar * type, const gchar * name,
+    GError ** error)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING) {
+    fail (error, "'%s' message needs a string member '%s'", type, name);
+    return NULL;
+  }
+  return json_node_get_string (node);
+}
+
+static gboolean
+parse_ice (JsonObject * obj, RtfxMessage * msg, GError ** error)
+{
+  const gchar *candidate = get_string_member (obj, "ice", "candidate", error);
+  JsonNode *index = json_object_get_member (obj, "sdpMLineIndex");
+  gint64 value;
+
+  if (candidate == NULL)
+    return FALSE;
+  if (index == NULL || !JSON_NODE_HOLDS_VALUE (index) ||
+      json_node_get_value_type (index) != G_TYPE_INT64)
+    return fail (error, "'ice' message needs an integer member 'sdpMLineIndex'");
+  value = json_node_get_int (index);
+  if (value < 0 || value > G_MAXINT)
+    return fail (error, "'sdpMLineIndex' %" G_GINT64_FORMAT " is out of range",
+        value);
+  msg->candidate = g_strdup (candidate);
+  msg->mline_index = (guint) value;
+  return TRUE;
+}
+
+gboolean
+rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
+    GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) json_error = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  const gchar *type;
+
+  memset (msg, 0, sizeof (*msg));
+  if (size > RTFX_MESSAGE_MAX_SIZE)
+    return fail (error, "message of %" G_GSIZE_FORMAT " bytes is too large "
+        "(the limit is %d)", size, RTFX_MESSAGE_MAX_SIZE);
+  if (!g_utf8_validate (data, size, NULL))
+    return fail (error, "message is not valid UTF-8");
+  if (!json_parser_load_from_data (parser, data, size, &json_error))
+    return fail (error, "message is not valid JSON: %s", json_error->message);
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return fail (error, "message is not a JSON object");
+  obj = json_node_get_object (root);
+  if (!json_object_has_member (obj, "type") ||
+      json_node_get_value_type (json_object_get_member (obj, "type")) !=
+      G_TYPE_STRING)
+    return fail (error, "message has no string member 'type'");
+  type = json_object_get_string_member (obj, "type");
+
+  if (g_str_equal (type, "offer")) {
+    const gchar *sdp = get_string_member (obj, type, "sdp", error);
+    if (sdp == NULL)
+      return FALSE;
+    msg->type = RTFX_MESSAGE_OFFER;
+    msg->sdp = g_strdup (sdp);
+    return TRUE;
+  }
+  if (g_str_equal (type, "ice")) {
+    msg->type = RTFX_MESSAGE_ICE;
+    return parse_ice (obj, msg, error);
+  }
+  if (g_str_equal (type, "bye")) {
+    msg->type = RTFX_MESSAGE_BYE;
+    return TRUE;
+  }
+  return fail (error, "unknown message type '%.64s'", type);
+}
+
+void
+rtfx_message_clear (RtfxMessage * msg)
+{
+  g_clear_pointer (&msg->sdp, g_free);
+  g_clear_pointer (&msg->candidate, g_free);
+}
+
+/* Outgoing messages: begin_message, then members, then finish_message. */
+static JsonBuilder *
+begin_message (const gchar * type)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  return builder;
+}
+
+static void
+add_string (JsonBuilder * builder, const gchar * name, const gchar * value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+static gchar *
+finish_message (JsonBuilder * builder)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  g_object_unref (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, NULL);
+}
+
+gchar *
+rtfx_message_hello (const gchar * version, const gchar * chain)
+{
+  JsonBuilder *builder = begin_message ("hello");
+
+  add_string (builder, "version", version);
+  add_string (builder, "chain", chain);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_answer (const gchar * sdp)
+{
+  JsonBuilder *builder = begin_message ("answer");
+
+  add_string (builder, "sdp", sdp);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_ice (const gchar * candidate, guint mline_index)
+{
+  JsonBuilder *builder = begin_message ("ice");
+
+  add_string (builder, "candidate", candidate);
+  json_builder_set_member_name (builder, "sdpMLineIndex");
+  json_builder_add_int_value (builder, mline_index);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_error (const gchar * message)
+{
+  JsonBuilder *builder = begin_message ("error");
+
+  add_string (builder, "message", message);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_bye (const gchar * reason)
+{
+  JsonBuilder *builder = begin_message ("bye");
+
+  add_string (builder, "reason", reason);
+  return finish_message (builder);
+}

@@ -1,0 +1,38 @@
+/* The signaling messages of docs/protocol.md: parsing what the page sends, writing what we send. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Messages longer than this get an error reply rather than a parse. */
+#define RTFX_MESSAGE_MAX_SIZE 65536
+
+typedef enum
+{
+  RTFX_MESSAGE_OFFER,
+  RTFX_MESSAGE_ICE,
+  RTFX_MESSAGE_BYE,
+} RtfxMessageType;
+
+typedef struct
+{
+  RtfxMessageType type;
+  gchar *sdp;                   /* offer */
+  gchar *candidate;             /* ice */
+  guint mline_index;            /* ice */
+} RtfxMessage;
+
+/* Fills msg from one websocket text frame. On failure sets error with a sentence for the page. */
+gboolean rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
+    GError ** error);
+void rtfx_message_clear (RtfxMessage * msg);
+
+/* Each returns a newly allocated JSON text. */
+gchar *rtfx_message_hello (const gchar * version, const gchar * chain);
+gchar *rtfx_message_answer (const gchar * sdp);
+gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);
+gchar *rtfx_message_error (const gchar * message);
+gchar *rtfx_message_bye (const gchar * reason);
+
+G_END_DECLS

@@ -1,0 +1,241 @@
+/* HTTP and websocket serving with libsoup 3. The page comes from the GResource built from web/
+ * (or from --web-dir while developing it); every websocket on /ws becomes one RtfxSession. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "server.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "protocol.h"
+#include "session.h"
+
+#define RESOURCE_PREFIX "/rtfx/web/"
+/* Frames above RTFX_MESSAGE_MAX_SIZE get an error reply; this far larger limit only stops a client
+ * from making the server buffer without bound. */
+#define WEBSOCKET_MAX_PAYLOAD (1024 * 1024)
+
+struct _RtfxServer
+{
+  const RtfxConfig *config;
+  SoupServer *soup;
+  GHashTable *sessions;         /* RtfxSession * -> itself, owned */
+};
+
+static const struct
+{
+  const gchar *suffix;
+  const gchar *type;
+} content_types[] = {
+  {".html", "text/html; charset=utf-8"},
+  {".js", "text/javascript; charset=utf-8"},
+  {".css", "text/css; charset=utf-8"},
+  {".svg", "image/svg+xml"},
+  {".png", "image/png"},
+  {".ico", "image/x-icon"},
+  {".json", "application/json"},
+};
+
+static const gchar *
+content_type_for (const gchar * name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (content_types); i++)
+    if (g_str_has_suffix (name, content_types[i].suffix))
+      return content_types[i].type;
+  return "application/octet-stream";
+}
+
+/* The page's file for a request path, from --web-dir or the embedded copy; NULL if none. */
+static GBytes *
+load_page_file (const RtfxConfig * config, const gchar * name)
+{
+  if (config->web_dir != NULL) {
+    g_autofree gchar *file = g_build_filename (config->web_dir, name, NULL);
+    gchar *contents;
+    gsize size;
+
+    if (!g_file_get_contents (file, &contents, &size, NULL))
+      return NULL;
+    return g_bytes_new_take (contents, size);
+  } else {
+    g_autofree gchar *path = g_strconcat (RESOURCE_PREFIX, name, NULL);
+    return g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  }
+}
+
+static gboolean
+is_safe_name (const gchar * name)
+{
+  /* One plain file name: no folders, no "..", nothing hidden. */
+  return name[0] != '\0' && name[0] != '.' && strchr (name, '/') == NULL &&
+      strchr (name, '\\') == NULL;
+}
+
+static void
+serve_page (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  RtfxServer *server = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *name = g_str_equal (path, "/") ? "index.html" : path + 1;
+  g_autoptr (GBytes) body = NULL;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    soup_message_headers_replace (headers, "Allow", "GET, HEAD");
+    return;
+  }
+  if (is_safe_name (name))
+    body = load_page_file (server->config, name);
+  if (body == NULL) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
+        "not found\n", 10);
+    return;
+  }
+  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, content_type_for (name),
+      SOUP_MEMORY_COPY, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+static void
+serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  RtfxServer *server = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  gchar *text;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "sessions");
+  json_builder_add_int_value (builder, g_hash_table_size (server->sessions));
+  json_builder_set_member_name (builder, "max_sessions");
+  json_builder_add_int_value (builder, server->config->max_sessions);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, VERSION);
+  json_builder_set_member_name (builder, "chain");
+  json_builder_add_string_value (builder, server->config->chain);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Cache-Control", "no-cache");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+static void
+on_session_ended (RtfxSession * session, gpointer user_data)
+{
+  RtfxServer *server = user_data;
+
+  g_hash_table_remove (server->sessions, session);
+}
+
+static gchar *
+describe_peer (SoupServerMessage * msg)
+{
+  GSocketAddress *addr = soup_server_message_get_remote_address (msg);
+
+  if (G_IS_INET_SOCKET_ADDRESS (addr)) {
+    g_autofree gchar *host = g_inet_address_to_string
+        (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
+    return g_strdup_printf ("%s:%u", host,
+        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+  }
+  return g_strdup ("unknown peer");
+}
+
+static void
+on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * ws, gpointer user_data)
+{
+  RtfxServer *server = user_data;
+  g_autofree gchar *peer = describe_peer (msg);
+  RtfxSession *session;
+
+  g_object_set (ws, "max-incoming-payload-size", (guint64)
+      WEBSOCKET_MAX_PAYLOAD, NULL);
+  if (g_hash_table_size (server->sessions) >= server->config->max_sessions) {
+    g_autofree gchar *reason = g_strdup_printf ("server busy: it serves at "
+        "most %u sessions at once, try again later",
+        server->config->max_sessions);
+    g_autofree gchar *bye = rtfx_message_bye (reason);
+
+    g_message ("refused %s: %s", peer, reason);
+    soup_websocket_connection_send_text (ws, bye);
+    soup_websocket_connection_close (ws, 1013 /* try again later */,
+        NULL);
+    return;
+  }
+  session = rtfx_session_new (ws, peer, server->config, on_session_ended,
+      server);
+  g_hash_table_add (server->sessions, session);
+}
+
+RtfxServer *
+rtfx_server_new (const RtfxConfig * config, GError ** error)
+{
+  RtfxServer *server = g_new0 (RtfxServer, 1);
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string
+      (config->bind);
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  GError *listen_error = NULL;
+
+  server->config = config;
+  server->sessions = g_hash_table_new_full (NULL, NULL,
+      (GDestroyNotify) rtfx_session_unref, NULL);
+  server->soup = soup_server_new ("server-header", "rtfx-launch/" VERSION " ",
+      NULL);
+  soup_server_add_handler (server->soup, NULL, serve_page, server, NULL);
+  soup_server_add_handler (server->soup, "/status", serve_status, server,
+      NULL);
+  soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
+      on_websocket, server, NULL);
+
+  socket_address = g_inet_socket_address_new (address, config->port);
+  if (!soup_server_listen (server->soup, socket_address, 0, &listen_error)) {
+    g_set_error (error, listen_error->domain, listen_error->code,
+        "cannot listen on %s port %u: %s", config->bind, config->port,
+        listen_error->message);
+    g_error_free (listen_error);
+    rtfx_server_free (server);
+    return NULL;
+  }
+  return server;
+}
+
+void
+rtfx_server_shutdown (RtfxServer * server)
+{
+  GHashTableIter iter;
+  gpointer session;
+
+  soup_server_disconnect (server->soup);
+  /* Ending a session removes it from the table: take them all out first. */
+  g_hash_table_iter_init (&iter, server->sessions);
+  while (g_hash_table_iter_next (&iter, &session, NULL)) {
+    g_hash_table_iter_steal (&iter);
+    rtfx_session_end (session, "the server is shutting down");
+    rtfx_session_unref (session);
+  }
+}
+
+void
+rtfx_server_free (RtfxServer * server)
+{
+  g_clear_object (&server->soup);
+  g_hash_table_destroy (server->sessions);
+  g_free (server);
+}

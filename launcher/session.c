@@ -1,0 +1,724 @@
+/* One session: a websocket from the page and the pipeline that serves it.
+ *
+ *   webrtcbin ──(pad-added)── depayloader ! decoder ─┐
+ *       ▲                                            ▼
+ *       └── payloader ! encoder ! videoconvert ! CHAIN ! videoconvert (head)
+ *
+ * The sending half is built when the offer arrives and before it is applied, so that webrtcbin
+ * answers sendrecv; the receiving half is linked inside pad-added, on the streaming thread, so the
+ * first keyframe is not lost. The websocket is only touched in the main context: what webrtcbin's
+ * threads want to send is handed over with send_soon(). */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "session.h"
+
+#include <stdlib.h>
+
+#define GST_USE_UNSTABLE_API
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "chain.h"
+#include "protocol.h"
+
+typedef enum
+{
+  CODEC_VP8,
+  CODEC_H264,
+} Codec;
+
+struct _RtfxSession
+{
+  gchar *peer;                  /* remote address, for the log */
+  const RtfxConfig *config;
+  RtfxSessionEndedFunc on_ended;
+  gpointer on_ended_data;
+
+  /* main context only */
+  SoupWebsocketConnection *ws;
+  gboolean got_offer;
+  gboolean ended;
+  guint bus_watch;
+
+  GstElement *pipeline;
+  GstElement *webrtc;
+  GstElement *head;             /* where the decoded video enters the processing */
+  Codec codec;
+
+  GMutex lock;                  /* guards what follows, shared with the streaming threads */
+  gboolean stopping;
+  GstPad *decoder_src;          /* linked to head's sink pad; unlinked to stop */
+};
+
+static gint pending_teardowns;
+static GMutex teardown_lock;
+static GCond teardown_cond;
+
+RtfxSession *
+rtfx_session_ref (RtfxSession * session)
+{
+  return g_atomic_rc_box_acquire (session);
+}
+
+static void
+session_free (RtfxSession * session)
+{
+  g_clear_object (&session->ws);
+  g_clear_object (&session->decoder_src);
+  g_mutex_clear (&session->lock);
+  g_free (session->peer);
+}
+
+void
+rtfx_session_unref (RtfxSession * session)
+{
+  g_atomic_rc_box_release_full (session, (GDestroyNotify) session_free);
+}
+
+static void
+send_now (RtfxSession * session, gchar * json)
+{
+  if (!session->ended && soup_websocket_connection_get_state (session->ws) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (session->ws, json);
+  g_free (json);
+}
+
+typedef struct
+{
+  RtfxSession *session;
+  gchar *json;
+} Outgoing;
+
+static gboolean
+send_outgoing (gpointer data)
+{
+  Outgoing *out = data;
+
+  send_now (out->session, g_steal_pointer (&out->json));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+free_outgoing (gpointer data)
+{
+  Outgoing *out = data;
+
+  g_free (out->json);
+  rtfx_session_unref (out->session);
+  g_free (out);
+}
+
+/* From any thread: queues json (taken) for the websocket, in order, in the main context. */
+static void
+send_soon (RtfxSession * session, gchar * json)
+{
+  Outgoing *out = g_new0 (Outgoing, 1);
+
+  out->session = rtfx_session_ref (session);
+  out->json = json;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_outgoing, out,
+      free_outgoing);
+}
+
+static void
+reply_error (RtfxSession * session, const gchar * message)
+{
+  g_message ("session %s: error: %s", session->peer, message);
+  send_now (session, rtfx_message_error (message));
+}
+
+typedef struct
+{
+  RtfxSession *session;
+  gchar *reason;
+} Ending;
+
+static gboolean
+end_outgoing (gpointer data)
+{
+  Ending *ending = data;
+
+  rtfx_session_end (ending->session, ending->reason);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+free_ending (gpointer data)
+{
+  Ending *ending = data;
+
+  g_free (ending->reason);
+  rtfx_session_unref (ending->session);
+  g_free (ending);
+}
+
+/* From any thread: ends the session in the main context. */
+static void
+end_soon (RtfxSession * session, const gchar * reason)
+{
+  Ending *ending = g_new0 (Ending, 1);
+
+  ending->session = rtfx_session_ref (session);
+  ending->reason = g_strdup (reason);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, end_outgoing, ending,
+      free_ending);
+}
+
+/* --- the offer and the answer ------------------------------------------------------------ */
+
+static gboolean
+h264_available (void)
+{
+  static const gchar *factories[] = { "rtph264depay", "avdec_h264", "x264enc",
+    "rtph264pay"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
+    g_autoptr (GstElementFactory) f = gst_element_factory_find (factories[i]);
+    if (f == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The payload type of the codec to use in the offer's video m-line, VP8 first. */
+static gboolean
+choose_codec (const GstSDPMedia * media, Codec * codec, gint * pt)
+{
+  gint h264_pt = -1;
+
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    gint format = atoi (gst_sdp_media_get_format (media, i));
+    const GstCaps *caps = gst_sdp_media_get_caps_from_media (media, format);
+    const GstStructure *s;
+    const gchar *name, *mode;
+
+    if (caps == NULL)
+      continue;
+    s = gst_caps_get_structure (caps, 0);
+    name = gst_structure_get_string (s, "encoding-name");
+    mode = gst_structure_get_string (s, "packetization-mode");
+    if (g_strcmp0 (name, "VP8") == 0) {
+      *codec = CODEC_VP8;
+      *pt = format;
+      gst_caps_unref ((GstCaps *) caps);
+      return TRUE;
+    }
+    /* Mode 1 (non-interleaved) is what our payloader and every browser do. */
+    if (h264_pt < 0 && g_strcmp0 (name, "H264") == 0 &&
+        g_strcmp0 (mode, "1") == 0 && h264_available ())
+      h264_pt = format;
+    gst_caps_unref ((GstCaps *) caps);
+  }
+  if (h264_pt < 0)
+    return FALSE;
+  *codec = CODEC_H264;
+  *pt = h264_pt;
+  return TRUE;
+}
+
+/* The offer's caps for pt, which webrtcbin takes as the transceiver's codec preferences. */
+static GstCaps *
+codec_preferences (const GstSDPMedia * media, gint pt)
+{
+  GstCaps *caps = gst_sdp_media_get_caps_from_media (media, pt);
+
+  /* The SDP helper names its caps application/x-unknown. */
+  gst_structure_set_name (gst_caps_get_structure (caps, 0), "application/x-rtp");
+  gst_caps_set_simple (caps, "media", G_TYPE_STRING, "video", NULL);
+  /* The browser asks for keyframes with PLI and FIR; the answer must accept them. */
+  gst_caps_set_simple (caps, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+      "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+  return caps;
+}
+
+static GstElement *
+make (const gchar * factory, GError ** error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL)
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "the server lacks the GStreamer element '%s'", factory);
+  return e;
+}
+
+/* Encoder and payloader tuned for a call, not a file: no look-ahead, real-time deadline, CBR. */
+static gboolean
+make_encoder (Codec codec, gint pt, GstElement ** encoder,
+    GstElement ** payloader, GError ** error)
+{
+  if (codec == CODEC_VP8) {
+    *encoder = make ("vp8enc", error);
+    *payloader = make ("rtpvp8pay", error);
+    if (*encoder == NULL || *payloader == NULL)
+      return FALSE;
+    g_object_set (*encoder, "deadline", (gint64) 1, "cpu-used", 8,
+        "lag-in-frames", 0, "target-bitrate", 2000000, "keyframe-max-dist",
+        300, "threads", 2, NULL);
+    gst_util_set_object_arg (G_OBJECT (*encoder), "end-usage", "cbr");
+    gst_util_set_object_arg (G_OBJECT (*encoder), "error-resilient", "default");
+    gst_util_set_object_arg (G_OBJECT (*payloader), "picture-id-mode",
+        "15-bit");
+  } else {
+    *encoder = make ("x264enc", error);
+    *payloader = make ("rtph264pay", error);
+    if (*encoder == NULL || *payloader == NULL)
+      return FALSE;
+    gst_util_set_object_arg (G_OBJECT (*encoder), "tune", "zerolatency");
+    gst_util_set_object_arg (G_OBJECT (*encoder), "speed-preset", "ultrafast");
+    g_object_set (*encoder, "bitrate", 2000, "key-int-max", 300, NULL);
+    g_object_set (*payloader, "config-interval", -1, NULL);
+    gst_util_set_object_arg (G_OBJECT (*payloader), "aggregate-mode",
+        "zero-latency");
+  }
+  g_object_set (*payloader, "pt", pt, "mtu", 1200, NULL);
+  return TRUE;
+}
+
+/* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
+static gboolean
+build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
+    GError ** error)
+{
+  g_autoptr (GstElement) chain = rtfx_chain_build (session->config->chain,
+      error);
+  g_autoptr (GstPad) webrtc_sink = NULL;
+  g_autoptr (GstPad) pay_src = NULL;
+  g_autoptr (GstCaps) prefs = NULL;
+  g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
+  GstWebRTCRTPTransceiver *transceiver = NULL;
+  GstElement *convert_out, *filter, *encoder = NULL, *payloader = NULL;
+
+  if (chain == NULL)
+    return FALSE;
+  session->head = make ("videoconvert", error);
+  convert_out = make ("videoconvert", error);
+  filter = make ("capsfilter", error);
+  if (!make_encoder (session->codec, pt, &encoder, &payloader, error))
+    return FALSE;
+  g_object_set (filter, "caps", i420, NULL);
+  gst_bin_add_many (GST_BIN (session->pipeline), session->head, chain,
+      convert_out, filter, encoder, payloader, NULL);
+  if (!gst_element_link_many (session->head, chain, convert_out, filter,
+          encoder, payloader, NULL)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "the chain '%s' does not take and give raw video",
+        session->config->chain);
+    return FALSE;
+  }
+
+  webrtc_sink = gst_element_request_pad_simple (session->webrtc, "sink_%u");
+  pay_src = gst_element_get_static_pad (payloader, "src");
+  if (gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
+        "cannot link the encoder to webrtcbin");
+    return FALSE;
+  }
+  prefs = codec_preferences (media, pt);
+  g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
+  g_object_set (transceiver, "direction",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "codec-preferences",
+      prefs, NULL);
+  gst_object_unref (transceiver);
+  return TRUE;
+}
+
+static void
+on_local_description_set (GstPromise * promise, gpointer user_data)
+{
+  gst_promise_unref (promise);
+}
+
+static void
+on_answer_created (GstPromise * promise, gpointer user_data)
+{
+  RtfxSession *session = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *answer = NULL;
+  g_autofree gchar *sdp = NULL;
+
+  if (reply != NULL)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &answer, NULL);
+  gst_promise_unref (promise);
+  if (answer == NULL) {
+    end_soon (session, "the server could not answer the offer");
+    return;
+  }
+  /* The answer goes out before set-local-description starts gathering: a candidate the browser
+   * gets before the answer is rejected. send_soon keeps the order. */
+  sdp = gst_sdp_message_as_text (answer->sdp);
+  send_soon (session, rtfx_message_answer (sdp));
+  g_signal_emit_by_name (session->webrtc, "set-local-description", answer,
+      gst_promise_new_with_change_func (on_local_description_set, NULL, NULL));
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+on_remote_description_set (GstPromise * promise, gpointer user_data)
+{
+  RtfxSession *session = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED ||
+      (reply != NULL && gst_structure_has_field (reply, "error"))) {
+    gst_promise_unref (promise);
+    end_soon (session, "the server could not apply the offer");
+    return;
+  }
+  gst_promise_unref (promise);
+  g_signal_emit_by_name (session->webrtc, "create-answer", NULL,
+      gst_promise_new_with_change_func (on_answer_created,
+          rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref));
+}
+
+/* --- webrtcbin's signals, on its threads ------------------------------------------------- */
+
+static void
+on_ice_candidate (GstElement * webrtc, guint mline_index, gchar * candidate,
+    gpointer user_data)
+{
+  send_soon (user_data, rtfx_message_ice (candidate, mline_index));
+}
+
+static void
+on_ice_connection_state (GstElement * webrtc, GParamSpec * pspec,
+    gpointer user_data)
+{
+  GstWebRTCICEConnectionState state;
+
+  g_object_get (webrtc, "ice-connection-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    end_soon (user_data, "ICE connection failed");
+}
+
+/* Anything but our video (audio, say) is received and dropped. */
+static GstElement *
+make_decoder_bin (const gchar * encoding)
+{
+  const gchar *desc = g_strcmp0 (encoding, "VP8") == 0 ?
+      "rtpvp8depay ! vp8dec" : g_strcmp0 (encoding, "H264") == 0 ?
+      "rtph264depay ! avdec_h264" : NULL;
+
+  if (desc == NULL)
+    return NULL;
+  return gst_parse_bin_from_description (desc, TRUE, NULL);
+}
+
+static void
+on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
+{
+  RtfxSession *session = user_data;
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstPad) head_sink = NULL;
+  GstElement *decoder = NULL;
+  const gchar *encoding = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  if (caps != NULL)
+    encoding = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "encoding-name");
+
+  g_mutex_lock (&session->lock);
+  if (!session->stopping && session->decoder_src == NULL)
+    decoder = make_decoder_bin (encoding);
+  if (decoder != NULL) {
+    head_sink = gst_element_get_static_pad (session->head, "sink");
+    session->decoder_src = gst_element_get_static_pad (decoder, "src");
+    gst_bin_add (GST_BIN (session->pipeline), decoder);
+    gst_pad_link (session->decoder_src, head_sink);
+  } else {
+    decoder = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (decoder, "async", FALSE, "sync", FALSE, NULL);
+    gst_bin_add (GST_BIN (session->pipeline), decoder);
+  }
+  /* Playing before the first buffer arrives, which is the keyframe. */
+  gst_element_sync_state_with_parent (decoder);
+  sink = gst_element_get_static_pad (decoder, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    g_message ("session %s: cannot link the incoming %s stream",
+        session->peer, encoding ? encoding : "unknown");
+  g_mutex_unlock (&session->lock);
+}
+
+/* --- the bus ----------------------------------------------------------------------------- */
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  RtfxSession *session = user_data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, &debug);
+      g_message ("session %s: pipeline error from %s: %s (%s)", session->peer,
+          GST_OBJECT_NAME (msg->src), err->message, debug ? debug : "");
+      rtfx_session_end (session, err->message);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &err, &debug);
+      g_message ("session %s: warning from %s: %s", session->peer,
+          GST_OBJECT_NAME (msg->src), err->message);
+      break;
+    case GST_MESSAGE_LATENCY:
+      /* Without this the pipeline keeps the latency computed at start. */
+      gst_bin_recalculate_latency (GST_BIN (session->pipeline));
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- the page's messages ----------------------------------------------------------------- */
+
+static void
+add_local_addresses (RtfxSession * session)
+{
+  g_autoptr (GObject) agent = NULL;
+
+  g_object_get (session->webrtc, "ice-agent", &agent, NULL);
+  for (gchar ** a = session->config->ice_addresses; a && *a; a++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (agent, "add-local-ip-address", *a, &added);
+    if (!added)
+      g_message ("session %s: ICE cannot use the local address %s",
+          session->peer, *a);
+  }
+}
+
+static gboolean
+start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
+    GError ** error)
+{
+  g_autoptr (GstBus) bus = NULL;
+
+  session->pipeline = gst_pipeline_new (NULL);
+  session->webrtc = make ("webrtcbin", error);
+  if (session->webrtc == NULL)
+    return FALSE;
+  gst_util_set_object_arg (G_OBJECT (session->webrtc), "bundle-policy",
+      "max-bundle");
+  g_object_set (session->webrtc, "latency", session->config->latency_ms, NULL);
+  gst_bin_add (GST_BIN (session->pipeline), session->webrtc);
+  add_local_addresses (session);
+
+  if (!build_send_branch (session, media, pt, error))
+    return FALSE;
+
+  g_signal_connect (session->webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), session);
+  g_signal_connect (session->webrtc, "pad-added", G_CALLBACK (on_pad_added),
+      session);
+  g_signal_connect (session->webrtc, "notify::ice-connection-state",
+      G_CALLBACK (on_ice_connection_state), session);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (session->pipeline));
+  session->bus_watch = gst_bus_add_watch (bus, on_bus_message, session);
+
+  if (gst_element_set_state (session->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "the session's pipeline cannot start");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+handle_offer (RtfxSession * session, const gchar * text)
+{
+  g_autoptr (GError) error = NULL;
+  GstSDPMessage *sdp = NULL;
+  const GstSDPMedia *video = NULL;
+  GstWebRTCSessionDescription *offer;
+  gint pt = -1;
+
+  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK || sdp == NULL
+      || gst_sdp_message_medias_len (sdp) == 0) {
+    if (sdp != NULL)
+      gst_sdp_message_free (sdp);
+    reply_error (session, "the offer's SDP cannot be parsed");
+    return;
+  }
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp) && !video; i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") == 0)
+      video = m;
+  }
+  if (video == NULL || !choose_codec (video, &session->codec, &pt)) {
+    gst_sdp_message_free (sdp);
+    reply_error (session, video == NULL ? "the offer has no video" :
+        "the offer's video has neither VP8 nor H.264 (packetization-mode 1)");
+    return;
+  }
+
+  session->got_offer = TRUE;
+  g_message ("session %s: offer with %s, payload type %d", session->peer,
+      session->codec == CODEC_VP8 ? "VP8" : "H.264", pt);
+  if (!start_pipeline (session, video, pt, &error)) {
+    gst_sdp_message_free (sdp);
+    rtfx_session_end (session, error->message);
+    return;
+  }
+  offer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  g_signal_emit_by_name (session->webrtc, "set-remote-description", offer,
+      gst_promise_new_with_change_func (on_remote_description_set,
+          rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref));
+  gst_webrtc_session_description_free (offer);
+}
+
+static void
+handle_ice (RtfxSession * session, const gchar * candidate, guint mline_index)
+{
+  if (!session->got_offer) {
+    reply_error (session, "'ice' before 'offer'");
+    return;
+  }
+  if (candidate[0] == '\0')
+    return;                     /* end of candidates */
+  g_signal_emit_by_name (session->webrtc, "add-ice-candidate", mline_index,
+      candidate);
+}
+
+static void
+on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    gpointer user_data)
+{
+  RtfxSession *session = user_data;
+  g_autoptr (GError) error = NULL;
+  RtfxMessage msg;
+  gsize size;
+  const gchar *data = g_bytes_get_data (message, &size);
+
+  if (session->ended)
+    return;
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    reply_error (session, "binary messages are not part of the protocol");
+    return;
+  }
+  if (!rtfx_message_parse (data, size, &msg, &error)) {
+    reply_error (session, error->message);
+    return;
+  }
+  switch (msg.type) {
+    case RTFX_MESSAGE_OFFER:
+      if (session->got_offer)
+        reply_error (session, "a second 'offer': one session takes one offer");
+      else
+        handle_offer (session, msg.sdp);
+      break;
+    case RTFX_MESSAGE_ICE:
+      handle_ice (session, msg.candidate, msg.mline_index);
+      break;
+    case RTFX_MESSAGE_BYE:
+      rtfx_session_end (session, "the page said bye");
+      break;
+  }
+  rtfx_message_clear (&msg);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection * ws, gpointer user_data)
+{
+  rtfx_session_end (user_data, "the page closed the connection");
+}
+
+/* --- life and death ---------------------------------------------------------------------- */
+
+RtfxSession *
+rtfx_session_new (SoupWebsocketConnection * ws, const gchar * peer,
+    const RtfxConfig * config, RtfxSessionEndedFunc on_ended,
+    gpointer user_data)
+{
+  RtfxSession *session = g_atomic_rc_box_new0 (RtfxSession);
+
+  g_mutex_init (&session->lock);
+  session->ws = g_object_ref (ws);
+  session->peer = g_strdup (peer);
+  session->config = config;
+  session->on_ended = on_ended;
+  session->on_ended_data = user_data;
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), session);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), session);
+  g_message ("session %s: connected", peer);
+  send_now (session, rtfx_message_hello (VERSION, config->chain));
+  return session;
+}
+
+static gpointer
+teardown_thread (gpointer data)
+{
+  RtfxSession *session = data;
+
+  /* The receive half feeds the send half of the same webrtcbin; with that loop linked, going to
+   * NULL can hang. Break it first, under the lock pad-added takes. */
+  g_mutex_lock (&session->lock);
+  session->stopping = TRUE;
+  if (session->decoder_src != NULL)
+    gst_pad_unlink (session->decoder_src, GST_PAD_PEER (session->decoder_src));
+  g_mutex_unlock (&session->lock);
+
+  gst_element_set_state (session->pipeline, GST_STATE_NULL);
+  gst_clear_object (&session->pipeline);
+  g_message ("session %s: pipeline freed", session->peer);
+  rtfx_session_unref (session);
+
+  g_mutex_lock (&teardown_lock);
+  pending_teardowns--;
+  g_cond_broadcast (&teardown_cond);
+  g_mutex_unlock (&teardown_lock);
+  return NULL;
+}
+
+void
+rtfx_session_end (RtfxSession * session, const gchar * reason)
+{
+  if (session->ended)
+    return;
+  g_message ("session %s: ended: %s", session->peer, reason);
+  if (soup_websocket_connection_get_state (session->ws) ==
+      SOUP_WEBSOCKET_STATE_OPEN) {
+    send_now (session, rtfx_message_bye (reason));
+    soup_websocket_connection_close (session->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+        NULL);
+  }
+  session->ended = TRUE;
+  g_signal_handlers_disconnect_by_data (session->ws, session);
+
+  if (session->pipeline != NULL) {
+    g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE
+        (session->pipeline));
+    gst_bus_remove_watch (bus);
+    session->bus_watch = 0;
+    g_mutex_lock (&teardown_lock);
+    pending_teardowns++;
+    g_mutex_unlock (&teardown_lock);
+    g_thread_unref (g_thread_new ("rtfx-teardown", teardown_thread,
+            rtfx_session_ref (session)));
+  }
+  session->on_ended (session, session->on_ended_data);
+}
+
+gboolean
+rtfx_session_wait_for_teardowns (gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+  gboolean done;
+
+  g_mutex_lock (&teardown_lock);
+  while (pending_teardowns > 0 && g_cond_wait_until (&teardown_cond,
+          &teardown_lock, deadline));
+  done = pending_teardowns == 0;
+  g_mutex_unlock (&teardown_lock);
+  return done;
+}
