@@ -207,9 +207,12 @@ choose_codec (const GstSDPMedia * media, Codec * codec, gint * pt)
       gst_caps_unref ((GstCaps *) caps);
       return TRUE;
     }
-    /* Mode 1 (non-interleaved) is what our payloader and every browser do. */
+    /* Constrained baseline (profile-level-id 42e0xx, which the SDP helper turns into a profile
+     * field) in packetization mode 1 is what our encoder makes and every browser decodes. */
     if (h264_pt < 0 && g_strcmp0 (name, "H264") == 0 &&
-        g_strcmp0 (mode, "1") == 0 && h264_available ())
+        g_strcmp0 (mode, "1") == 0 &&
+        g_strcmp0 (gst_structure_get_string (s, "profile"),
+            "constrained-baseline") == 0 && h264_available ())
       h264_pt = format;
     gst_caps_unref ((GstCaps *) caps);
   }
@@ -246,37 +249,25 @@ make (const gchar * factory, GError ** error)
   return e;
 }
 
-/* Encoder and payloader tuned for a call, not a file: no look-ahead, real-time deadline, CBR. */
-static gboolean
-make_encoder (Codec codec, gint pt, GstElement ** encoder,
-    GstElement ** payloader, GError ** error)
+/* Encoder and payloader tuned for a call, not a file: no look-ahead, real-time deadline, constant
+ * bitrate, and keyframes whenever the browser asks (the encoders honour force-key-unit events,
+ * which webrtcbin makes from PLI and FIR). */
+static const gchar *encoder_descriptions[] = {
+  [CODEC_VP8] = "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
+      "error-resilient=default target-bitrate=2000000 keyframe-max-dist=300 threads=2 "
+      "! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
+  /* Browsers decode constrained baseline in hardware and software alike. */
+  [CODEC_H264] = "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=300 "
+      "! video/x-h264,profile=constrained-baseline "
+      "! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=%d",
+};
+
+static GstElement *
+make_encoder (Codec codec, gint pt, GError ** error)
 {
-  if (codec == CODEC_VP8) {
-    *encoder = make ("vp8enc", error);
-    *payloader = make ("rtpvp8pay", error);
-    if (*encoder == NULL || *payloader == NULL)
-      return FALSE;
-    g_object_set (*encoder, "deadline", (gint64) 1, "cpu-used", 8,
-        "lag-in-frames", 0, "target-bitrate", 2000000, "keyframe-max-dist",
-        300, "threads", 2, NULL);
-    gst_util_set_object_arg (G_OBJECT (*encoder), "end-usage", "cbr");
-    gst_util_set_object_arg (G_OBJECT (*encoder), "error-resilient", "default");
-    gst_util_set_object_arg (G_OBJECT (*payloader), "picture-id-mode",
-        "15-bit");
-  } else {
-    *encoder = make ("x264enc", error);
-    *payloader = make ("rtph264pay", error);
-    if (*encoder == NULL || *payloader == NULL)
-      return FALSE;
-    gst_util_set_object_arg (G_OBJECT (*encoder), "tune", "zerolatency");
-    gst_util_set_object_arg (G_OBJECT (*encoder), "speed-preset", "ultrafast");
-    g_object_set (*encoder, "bitrate", 2000, "key-int-max", 300, NULL);
-    g_object_set (*payloader, "config-interval", -1, NULL);
-    gst_util_set_object_arg (G_OBJECT (*payloader), "aggregate-mode",
-        "zero-latency");
-  }
-  g_object_set (*payloader, "pt", pt, "mtu", 1200, NULL);
-  return TRUE;
+  g_autofree gchar *desc = g_strdup_printf (encoder_descriptions[codec], pt);
+
+  return gst_parse_bin_from_description (desc, TRUE, error);
 }
 
 /* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
@@ -291,20 +282,21 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
   g_autoptr (GstCaps) prefs = NULL;
   g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
   GstWebRTCRTPTransceiver *transceiver = NULL;
-  GstElement *convert_out, *filter, *encoder = NULL, *payloader = NULL;
+  GstElement *convert_out, *filter, *encoder;
 
   if (chain == NULL)
     return FALSE;
-  session->head = make ("videoconvert", error);
-  convert_out = make ("videoconvert", error);
-  filter = make ("capsfilter", error);
-  if (!make_encoder (session->codec, pt, &encoder, &payloader, error))
+  encoder = make_encoder (session->codec, pt, error);
+  if (encoder == NULL)
     return FALSE;
+  session->head = gst_element_factory_make ("videoconvert", NULL);
+  convert_out = gst_element_factory_make ("videoconvert", NULL);
+  filter = gst_element_factory_make ("capsfilter", NULL);
   g_object_set (filter, "caps", i420, NULL);
   gst_bin_add_many (GST_BIN (session->pipeline), session->head, chain,
-      convert_out, filter, encoder, payloader, NULL);
+      convert_out, filter, encoder, NULL);
   if (!gst_element_link_many (session->head, chain, convert_out, filter,
-          encoder, payloader, NULL)) {
+          encoder, NULL)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
         "the chain '%s' does not take and give raw video",
         session->config->chain);
@@ -312,7 +304,7 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
   }
 
   webrtc_sink = gst_element_request_pad_simple (session->webrtc, "sink_%u");
-  pay_src = gst_element_get_static_pad (payloader, "src");
+  pay_src = gst_element_get_static_pad (encoder, "src");
   if (gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
         "cannot link the encoder to webrtcbin");
@@ -558,7 +550,8 @@ handle_offer (RtfxSession * session, const gchar * text)
   if (video == NULL || !choose_codec (video, &session->codec, &pt)) {
     gst_sdp_message_free (sdp);
     reply_error (session, video == NULL ? "the offer has no video" :
-        "the offer's video has neither VP8 nor H.264 (packetization-mode 1)");
+        "the offer's video has neither VP8 nor constrained-baseline H.264 in "
+        "packetization mode 1");
     return;
   }
 
