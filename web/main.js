@@ -1,0 +1,186 @@
+// rtfx page: wires the buttons, the status line and the videos to one session at a time (session.js) and
+// its websocket (signaling.js).
+//
+// Test contract: the end-to-end tests rely on exactly this; change them together.
+//   #start, #stop        <button>s. Start is disabled while a session is connecting or connected, Stop otherwise.
+//   #status              the status line, role="status". Its data-state is one of
+//                        idle | connecting | connected | failed | stopped; its text is "Connecting…", "Connected",
+//                        "Failed: <reason>" or "Stopped" (a notice may follow "Connected"). It is idle at load,
+//                        or failed at once when the browser cannot use a camera here (e.g. insecure origin).
+//   <video id="local">   the camera preview.
+//   <video id="remote">  the processed video the server sends back (autoplay playsinline muted).
+//   window.rtfx.pc       getter: the current RTCPeerConnection, or null.
+//   window.rtfx.state    getter: the same value as #status's data-state.
+// "connected" means the peer connection is connected and the server's video track has arrived.
+
+import { Signaling, signalingUrl } from './signaling.js';
+import { Session, cameraUnavailableReason, openCamera } from './session.js';
+
+const ui = {
+  start: document.getElementById('start'),
+  stop: document.getElementById('stop'),
+  status: document.getElementById('status'),
+  local: document.getElementById('local'),
+  remote: document.getElementById('remote'),
+  chain: document.getElementById('chain'),
+  chainText: document.getElementById('chain-text'),
+  version: document.getElementById('server-version'),
+};
+
+let state = 'idle';
+// The session being started or running, or null. Each await in start() checks it is still this one:
+// Stop may have been pressed meanwhile.
+let run = null;
+// ICE with no candidate at all never fails, it waits: without a deadline a silent server leaves "Connecting…" forever.
+const CONNECT_TIMEOUT_MS = 30000;
+
+function show(next, text) {
+  state = next;
+  ui.status.dataset.state = next;
+  ui.status.textContent = text;
+  const busy = next === 'connecting' || next === 'connected';
+  const focused = document.activeElement;
+  ui.start.disabled = busy;
+  ui.stop.disabled = !busy;
+  // A button that disables itself drops the keyboard focus: hand it to the other one.
+  if (focused === ui.start && busy) ui.stop.focus();
+  else if (focused === ui.stop && !busy) ui.start.focus();
+}
+
+function notice(text) {
+  ui.status.textContent = `Connected. ${text}`;
+}
+
+async function start() {
+  if (run) return;
+  const r = run = {
+    stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
+  };
+  show('connecting', 'Connecting…');
+  try {
+    r.stream = await openCamera();
+    if (run !== r) return release(r);
+    ui.local.srcObject = r.stream;
+    r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
+    await r.signaling.opened;
+    if (run !== r) return release(r);
+    r.session = new Session(r.stream, sessionHandlers(r));
+    const sdp = await r.session.createOffer();
+    if (run !== r) return release(r);
+    r.signaling.send({ type: 'offer', sdp });
+    r.timer = setTimeout(() => fail(r, `No video connection after ${CONNECT_TIMEOUT_MS / 1000} seconds: ` +
+      'the server did not answer, or no network path between it and this browser works.'), CONNECT_TIMEOUT_MS);
+    r.offerSent = true;
+    // The protocol wants candidates only after the offer.
+    for (const c of r.early) sendCandidate(r, c);
+    r.early = [];
+  } catch (err) {
+    fail(r, err.message);
+  }
+}
+
+function serverHandlers(r) {
+  return {
+    hello(msg) {
+      ui.chainText.textContent = String(msg.chain ?? '');
+      ui.chain.hidden = !msg.chain;
+      ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
+    },
+    answer(msg) {
+      if (typeof msg.sdp === 'string') r.session?.applyAnswer(msg.sdp);
+    },
+    ice(msg) {
+      if (typeof msg.candidate === 'string' && msg.candidate && Number.isInteger(msg.sdpMLineIndex)) {
+        r.session?.addRemoteCandidate(msg.candidate, msg.sdpMLineIndex);
+      }
+    },
+    error(msg) {
+      const text = typeof msg.message === 'string' && msg.message ? msg.message : 'The server reported an error.';
+      // Once media flows a complaint about one message is not worth ending the session for.
+      if (r.connected) notice(`The server says: ${text}`);
+      else fail(r, text);
+    },
+    bye(msg) {
+      const reason = typeof msg.reason === 'string' && msg.reason ? msg.reason : 'The server ended the session.';
+      fail(r, reason, false);
+    },
+  };
+}
+
+function sessionHandlers(r) {
+  return {
+    candidate(c) {
+      if (r.offerSent) sendCandidate(r, c);
+      else r.early.push(c);
+    },
+    remote(stream) {
+      if (run !== r) return;
+      ui.remote.srcObject = stream;
+      // autoplay should do this; an explicit play() also covers browsers that wait for a new source.
+      ui.remote.play().catch(() => {});
+    },
+    connected() {
+      if (run !== r) return;
+      r.connected = true;
+      clearTimeout(r.timer);
+      show('connected', 'Connected');
+    },
+    interrupted() {
+      if (run === r) notice('The connection is interrupted; waiting for it to recover…');
+    },
+    failed(reason) {
+      fail(r, reason);
+    },
+  };
+}
+
+function sendCandidate(r, c) {
+  r.signaling.send({ type: 'ice', candidate: c.candidate, sdpMLineIndex: c.sdpMLineIndex });
+}
+
+function lost(r, ev) {
+  const why = ev.reason ? `: ${ev.reason}` : ` (websocket closed, code ${ev.code})`;
+  fail(r, `The connection to the server was lost${why}.`);
+}
+
+function fail(r, reason, sayBye = true) {
+  if (run === r) end('failed', `Failed: ${reason}`, sayBye);
+}
+
+function stop() {
+  if (run) end('stopped', 'Stopped');
+}
+
+function end(next, text, sayBye = true) {
+  const r = run;
+  run = null;
+  if (r) release(r, sayBye);
+  ui.local.srcObject = null;
+  ui.remote.srcObject = null;
+  show(next, text);
+}
+
+function release(r, sayBye = true) {
+  clearTimeout(r.timer);
+  // The websocket sends the bye before its close frame, so closing right after is safe.
+  if (sayBye) r.signaling?.send({ type: 'bye' });
+  r.signaling?.close();
+  r.session?.close();
+  r.stream?.getTracks().forEach((t) => t.stop());
+}
+
+ui.start.addEventListener('click', start);
+ui.stop.addEventListener('click', stop);
+// The server notices a vanished peer anyway; a bye just lets it free the pipeline at once. Firefox closes the
+// websocket before pagehide when reloading or navigating away, so beforeunload is where its bye still goes out.
+window.addEventListener('beforeunload', stop);
+window.addEventListener('pagehide', stop);
+
+window.rtfx = Object.freeze({
+  get pc() { return run?.session?.pc ?? null; },
+  get state() { return state; },
+});
+
+const unavailable = cameraUnavailableReason();
+if (unavailable) show('failed', `Failed: ${unavailable}`);
+else show('idle', ui.status.textContent);

@@ -1,0 +1,171 @@
+// The camera and the RTCPeerConnection of one session. Knows nothing about the websocket: main.js passes
+// the offer, the answer and the candidates between this and signaling.js.
+
+/** Why the camera cannot be used, as a sentence for the person in front of it; null when it can be tried. */
+export function cameraUnavailableReason() {
+  if (navigator.mediaDevices?.getUserMedia) return null;
+  if (!window.isSecureContext) {
+    const port = window.location.port ? `:${window.location.port}` : '';
+    return `This page was opened from an insecure address (${window.location.origin}), and browsers give ` +
+      `camera access only to pages on localhost or HTTPS. Open http://localhost${port}/ on the machine that ` +
+      'runs rtfx-launch, or serve the page over HTTPS.';
+  }
+  return 'This browser cannot capture video from a camera (it has no getUserMedia).';
+}
+
+/** The camera's video (no audio: the server processes video only). Rejects with a sentence a person can act on. */
+export async function openCamera() {
+  const reason = cameraUnavailableReason();
+  if (reason) throw new Error(reason);
+  if (typeof RTCPeerConnection !== 'function') throw new Error('This browser does not support WebRTC.');
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      // Ideal, not exact: any camera is accepted, 640×480 keeps the server's per-frame work modest.
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
+    });
+  } catch (err) {
+    throw new Error(cameraErrorText(err));
+  }
+}
+
+function cameraErrorText(err) {
+  switch (err?.name) {
+    case 'NotAllowedError':
+      return 'Camera access was refused. Allow the camera for this page (the camera icon in the address bar, ' +
+        'or the system privacy settings) and press Start again.';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'No camera was found. Connect a camera and press Start again.';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'The camera could not be started; another application may be using it.';
+    case 'SecurityError':
+      return 'Camera access is blocked for this page by the browser\'s settings or policy.';
+    default:
+      return `The camera could not be opened (${err?.message || err?.name || err}).`;
+  }
+}
+
+/** Puts VP8 first (rtfx-launch's native codec) and keeps every other codec as a fallback. */
+function preferVp8(transceiver) {
+  if (typeof transceiver.setCodecPreferences !== 'function' || !RTCRtpReceiver.getCapabilities) return;
+  const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+  const isVp8 = (c) => c.mimeType.toLowerCase() === 'video/vp8';
+  if (!codecs.some(isVp8)) return;
+  try {
+    transceiver.setCodecPreferences([...codecs.filter(isVp8), ...codecs.filter((c) => !isVp8(c))]);
+  } catch (err) {
+    console.warn('rtfx: keeping the browser\'s codec order:', err);
+  }
+}
+
+export class Session {
+  /**
+   * @param {MediaStream} stream  the camera
+   * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream),
+   *   connected(), interrupted(), failed(reason)
+   */
+  constructor(stream, on) {
+    this.on = on;
+    this.hasRemote = false;
+    this.isConnected = false;
+    this.isInterrupted = false;
+    // Answer and remote candidates are applied strictly in arrival order, each after the previous one.
+    this.queue = Promise.resolve();
+    this.pc = new RTCPeerConnection();
+    this.transceiver = this.pc.addTransceiver(stream.getVideoTracks()[0],
+      { direction: 'sendrecv', streams: [stream] });
+    preferVp8(this.transceiver);
+
+    this.pc.addEventListener('icecandidate', (ev) => {
+      // null, or an empty candidate, marks the end of gathering: the server needs neither.
+      if (ev.candidate?.candidate) {
+        this.on?.candidate({ candidate: ev.candidate.candidate, sdpMLineIndex: ev.candidate.sdpMLineIndex });
+      }
+    });
+    this.pc.addEventListener('track', (ev) => {
+      // The server's answer may carry no msid, and then the track comes without a stream.
+      this.on?.remote(ev.streams[0] ?? new MediaStream([ev.track]));
+      this.hasRemote = true;
+      this.#update();
+    });
+    // connectionState covers ICE and DTLS; browsers without it only have iceConnectionState.
+    const event = 'connectionState' in this.pc ? 'connectionstatechange' : 'iceconnectionstatechange';
+    this.pc.addEventListener(event, () => this.#update());
+  }
+
+  /** Creates the offer and applies it locally; resolves with its SDP. */
+  async createOffer() {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    return this.pc.localDescription.sdp;
+  }
+
+  applyAnswer(sdp) {
+    return this.#enqueue(async () => {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      const direction = this.transceiver.currentDirection;
+      if (direction === 'sendonly' || direction === 'inactive') {
+        this.#fail('The server answered without sending video back.');
+      }
+    }, 'The server\'s answer could not be used');
+  }
+
+  addRemoteCandidate(candidate, sdpMLineIndex) {
+    // A single bad candidate is not fatal: others may still connect.
+    return this.#enqueue(() => this.pc.addIceCandidate({ candidate, sdpMLineIndex }), null);
+  }
+
+  close() {
+    this.on = null;
+    this.pc.close();
+  }
+
+  #enqueue(step, fatalPrefix) {
+    this.queue = this.queue.then(step).catch((err) => {
+      if (fatalPrefix) {
+        this.#fail(`${fatalPrefix}: ${err.message}`);
+      } else {
+        console.warn('rtfx: ignoring a remote candidate:', err);
+      }
+    });
+    return this.queue;
+  }
+
+  #state() {
+    return 'connectionState' in this.pc ? this.pc.connectionState : this.pc.iceConnectionState;
+  }
+
+  #update() {
+    if (!this.on) return;
+    switch (this.#state()) {
+      case 'connected':
+      case 'completed':
+        if (this.hasRemote && (!this.isConnected || this.isInterrupted)) {
+          this.isConnected = true;
+          this.isInterrupted = false;
+          this.on.connected();
+        }
+        break;
+      case 'disconnected':
+        // Often recovers by itself; the browser moves on to "failed" if it does not.
+        if (this.isConnected && !this.isInterrupted) {
+          this.isInterrupted = true;
+          this.on.interrupted();
+        }
+        break;
+      case 'failed':
+        this.#fail('The media connection to the server failed (no working network path, or it was lost).');
+        break;
+      default:
+        break;
+    }
+  }
+
+  #fail(reason) {
+    const on = this.on;
+    this.on = null;
+    on?.failed(reason);
+  }
+}
