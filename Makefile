@@ -13,9 +13,16 @@ APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-goo
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
 APT_TEST := python3 python3-numpy python3-opencv opencv-doc
 APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
-APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH)
+# Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
+APT_E2E := chromium firefox-esr iproute2 util-linux
+APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
 
-.PHONY: all deps build test bench run install clean
+# puppeteer-core for the browser tests, from npm. These machines ship Node 20 with its own npm,
+# which Debian's npm package conflicts with: install that only where there is no npm at all.
+E2E_DIR := tests/e2e
+E2E_MODULES := $(E2E_DIR)/node_modules/.package-lock.json
+
+.PHONY: all deps e2e-deps build test bench run install clean
 
 all: build
 
@@ -29,11 +36,18 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
+$(E2E_MODULES): $(E2E_DIR)/package.json $(E2E_DIR)/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm)
+	cd $(E2E_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-deps: deps $(E2E_MODULES)
+
 build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
 	meson compile -C $(BUILD)
 
-test: build
+test: build e2e-deps
 	meson test -C $(BUILD) --print-errorlogs
 
 bench: build
