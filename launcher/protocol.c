@@ -50,9 +50,10 @@ parse_ice (JsonObject * obj, RtfxMessage * msg, GError ** error)
       json_node_get_value_type (index) != G_TYPE_INT64)
     return fail (error, "'ice' message needs an integer member 'sdpMLineIndex'");
   value = json_node_get_int (index);
+  /* (json-glib saturates numbers beyond 64 bits, so the value itself is not worth quoting) */
   if (value < 0 || value > G_MAXINT)
-    return fail (error, "'sdpMLineIndex' %" G_GINT64_FORMAT " is out of range",
-        value);
+    return fail (error, "'sdpMLineIndex' must be an integer from 0 to %d",
+        G_MAXINT);
   msg->candidate = g_strdup (candidate);
   msg->mline_index = (guint) value;
   return TRUE;
@@ -131,17 +132,38 @@ add_string (JsonBuilder * builder, const gchar * name, const gchar * value)
   json_builder_add_string_value (builder, value);
 }
 
+gchar *
+rtfx_json_write (JsonNode * root)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree gchar *text = NULL;
+  GString *out;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  /* json-glib 1.6 escapes control characters below 0x1f only, and a raw 0x1f makes the browser's
+   * JSON.parse throw. In generated JSON that byte can only be inside a string. */
+  if (strchr (text, 0x1f) == NULL)
+    return g_steal_pointer (&text);
+  out = g_string_new (NULL);
+  for (const gchar * c = text; *c; c++) {
+    if (*c == 0x1f)
+      g_string_append (out, "\\u001f");
+    else
+      g_string_append_c (out, *c);
+  }
+  return g_string_free (out, FALSE);
+}
+
 static gchar *
 finish_message (JsonBuilder * builder)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   g_object_unref (builder);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
+  return rtfx_json_write (root);
 }
 
 gchar *

@@ -1,7 +1,7 @@
 /* The signaling messages of docs/protocol.md: parsing what the page sends, writing what we send. */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -27,6 +27,9 @@ typedef struct
 gboolean rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
     GError ** error);
 void rtfx_message_clear (RtfxMessage * msg);
+
+/* JSON text of root that every browser's JSON.parse accepts. */
+gchar *rtfx_json_write (JsonNode * root);
 
 /* Each returns a newly allocated JSON text. */
 gchar *rtfx_message_hello (const gchar * version, const gchar * chain);

@@ -110,7 +110,6 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
 {
   RtfxServer *server = user_data;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   gchar *text;
 
@@ -125,8 +124,7 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
   json_builder_add_string_value (builder, server->config->chain);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
+  text = rtfx_json_write (root);
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Cache-Control", "no-cache");
@@ -175,8 +173,10 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
 
     g_message ("refused %s: %s", peer, reason);
     soup_websocket_connection_send_text (ws, bye);
-    soup_websocket_connection_close (ws, 1013 /* try again later */,
+    /* Nothing else holds the connection: keep it until the close handshake is over. */
+    g_signal_connect (g_object_ref (ws), "closed", G_CALLBACK (g_object_unref),
         NULL);
+    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
     return;
   }
   session = rtfx_session_new (ws, peer, server->config, on_session_ended,

@@ -535,7 +535,8 @@ handle_offer (RtfxSession * session, const gchar * text)
   GstWebRTCSessionDescription *offer;
   gint pt = -1;
 
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK || sdp == NULL
+  if (text[0] == '\0' ||
+      gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK || sdp == NULL
       || gst_sdp_message_medias_len (sdp) == 0) {
     if (sdp != NULL)
       gst_sdp_message_free (sdp);
