@@ -23,6 +23,8 @@
 #include "chain.h"
 #include "protocol.h"
 
+#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
 typedef enum
 {
   CODEC_VP8,
@@ -232,6 +234,20 @@ codec_preferences (const GstSDPMedia * media, gint pt)
   /* The SDP helper names its caps application/x-unknown. */
   gst_structure_set_name (gst_caps_get_structure (caps, 0), "application/x-rtp");
   gst_caps_set_simple (caps, "media", G_TYPE_STRING, "video", NULL);
+  /* Transport-wide congestion control: with it the browser learns what the path carries and raises
+   * its bitrate (and picture size) from its cautious start; without it, it stays there. */
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    g_auto (GStrv) id_uri = NULL;
+
+    if (g_strcmp0 (a->key, "extmap") != 0 || a->value == NULL)
+      continue;
+    id_uri = g_strsplit (a->value, " ", 2);
+    if (id_uri[1] != NULL && g_str_equal (id_uri[1], TWCC_URI)) {
+      g_autofree gchar *field = g_strdup_printf ("extmap-%s", id_uri[0]);
+      gst_caps_set_simple (caps, field, G_TYPE_STRING, TWCC_URI, NULL);
+    }
+  }
   /* The browser asks for keyframes with PLI and FIR; the answer must accept them. */
   gst_caps_set_simple (caps, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
       "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
