@@ -2,6 +2,91 @@
  * check it, so a bad chain fails there rather than when the first browser arrives. */
 #include "chain.h"
 
+#include <string.h>
+
+#define NAME_KEY "rtfx-chain-name"
+
+/* The element linked downstream of element inside chain, or NULL. */
+static GstElement *
+next_in_chain (GstElement * chain, GstElement * element)
+{
+  g_autoptr (GstPad) src = gst_element_get_static_pad (element, "src");
+  g_autoptr (GstPad) peer = src ? gst_pad_get_peer (src) : NULL;
+  GstElement *next = peer ? gst_pad_get_parent_element (peer) : NULL;
+
+  if (next != NULL) {
+    gst_object_unref (next);    /* the chain holds it */
+    if (GST_OBJECT_PARENT (next) != GST_OBJECT (chain))
+      next = NULL;
+  }
+  return next;
+}
+
+static void
+add_child (const GValue * item, gpointer data)
+{
+  GPtrArray *elements = data;
+  GstElement *element = g_value_get_object (item);
+
+  if (!g_ptr_array_find (elements, element, NULL))
+    g_ptr_array_add (elements, element);
+}
+
+GPtrArray *
+rtfx_chain_elements (GstElement * chain)
+{
+  GPtrArray *elements = g_ptr_array_new ();
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (chain, "sink");
+  g_autoptr (GstPad) target = sink ?
+      gst_ghost_pad_get_target (GST_GHOST_PAD (sink)) : NULL;
+  GstElement *element = target ? GST_ELEMENT (GST_OBJECT_PARENT (target)) : NULL;
+  GstIterator *it;
+
+  /* Follow the links from the input; then whatever is not on that path (a branch), in bin order. */
+  for (; element != NULL && !g_ptr_array_find (elements, element, NULL);
+      element = next_in_chain (chain, element))
+    g_ptr_array_add (elements, element);
+  it = gst_bin_iterate_elements (GST_BIN (chain));
+  while (gst_iterator_foreach (it, add_child, elements) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  gst_iterator_free (it);
+  return elements;
+}
+
+const gchar *
+rtfx_chain_element_name (GstElement * element)
+{
+  const gchar *name = g_object_get_data (G_OBJECT (element), NAME_KEY);
+
+  return name ? name : GST_ELEMENT_NAME (element);
+}
+
+/* gst_parse names elements it was not given a name for "<factory><global counter>", which differs
+ * between sessions; give those a name that does not. */
+static void
+name_elements (GstElement * chain)
+{
+  g_autoptr (GPtrArray) elements = rtfx_chain_elements (chain);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < elements->len; i++) {
+    GstElement *element = g_ptr_array_index (elements, i);
+    GstElementFactory *factory = gst_element_get_factory (element);
+    const gchar *kind = factory ? GST_OBJECT_NAME (factory) : NULL;
+    const gchar *name = GST_ELEMENT_NAME (element);
+    gsize n = kind ? strlen (kind) : 0;
+    guint count;
+
+    if (kind == NULL || strncmp (name, kind, n) != 0 || name[n] == '\0' ||
+        strspn (name + n, "0123456789") != strlen (name + n))
+      continue;                 /* named in the description */
+    count = GPOINTER_TO_UINT (g_hash_table_lookup (seen, kind)) + 1;
+    g_hash_table_insert (seen, (gpointer) kind, GUINT_TO_POINTER (count));
+    g_object_set_data_full (G_OBJECT (element), NAME_KEY, count == 1 ?
+        g_strdup (kind) : g_strdup_printf ("%s-%u", kind, count), g_free);
+  }
+}
+
 GstElement *
 rtfx_chain_build (const gchar * desc, GError ** error)
 {
@@ -30,5 +115,6 @@ rtfx_chain_build (const gchar * desc, GError ** error)
         "video output, like 'rtfxlatest ! rtfxedges'", desc);
     return NULL;
   }
+  name_elements (bin);
   return g_steal_pointer (&bin);
 }

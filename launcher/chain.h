@@ -8,4 +8,11 @@ G_BEGIN_DECLS
 /* Builds a new bin (a full reference, not floating) from desc with ghost pads "sink" and "src", or NULL and a one-line error. */
 GstElement *rtfx_chain_build (const gchar * desc, GError ** error);
 
+/* The chain's elements, from its input to its output (a new array of borrowed elements). */
+GPtrArray *rtfx_chain_elements (GstElement * chain);
+
+/* The element's name for the page and --control: the chain's own name= if it gave one, else the
+ * factory name, "-2", "-3"… for later ones of the same kind. The same in every session. */
+const gchar *rtfx_chain_element_name (GstElement * element);
+
 G_END_DECLS

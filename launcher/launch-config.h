@@ -7,7 +7,12 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  gchar *chain;                 /* gst-launch description of the processing, checked at start-up */
+  gchar *chain;                 /* the chain a session starts with: preset_chains[start_preset] */
+  gchar **preset_names;         /* the chains a page may switch between, checked at start-up */
+  gchar **preset_chains;
+  guint start_preset;
+  gchar **controls;             /* "element.property" offered besides (or, without */
+  gboolean auto_controls;       /* auto_controls, instead of) the live-tunable ones */
   gchar *bind;
   guint port;
   gchar *web_dir;               /* NULL: serve the page embedded in the binary */

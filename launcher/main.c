@@ -8,14 +8,22 @@
 #include <gst/gst.h>
 #include <locale.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chain.h"
+#include "controls.h"
 #include "launch-config.h"
 #include "netaddr.h"
 #include "server.h"
 #include "session.h"
 
 #define DEFAULT_CHAIN "rtfxlatest ! rtfxedges"
+/* Offered to the page when no --preset is given: every rtfx filter, and nothing. */
+static const gchar *default_presets[][2] = {
+  {"passthrough", "identity"},
+  {"edges", DEFAULT_CHAIN},
+  {"overlay", "rtfxlatest ! rtfxedges mode=overlay"},
+};
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_LATENCY_MS 50
@@ -92,13 +100,90 @@ on_stop_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The presets from --preset NAME=CHAIN (or the defaults), and the one a session starts with: the
+ * CHAIN argument's if given (added as "chain" when it is none of them), else the first. */
+static void
+set_presets (RtfxConfig * config, gchar ** presets, gchar ** chain_words)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *chain = chain_words && chain_words[0] ?
+      g_strjoinv (" ", chain_words) : NULL;
+  guint start = 0;
+
+  for (gchar ** p = presets; p && *p; p++) {
+    const gchar *eq = strchr (*p, '=');
+    g_autofree gchar *name = eq ? g_strndup (*p, eq - *p) : NULL;
+
+    if (name == NULL || name[0] == '\0' || eq[1] == '\0')
+      usage_error (g_get_prgname (), "--preset needs NAME=CHAIN, such as "
+          "--preset edges='rtfxlatest ! rtfxedges'");
+    if (g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL))
+      usage_error (g_get_prgname (), "two presets have the same name");
+    g_ptr_array_add (names, g_steal_pointer (&name));
+    g_ptr_array_add (chains, g_strdup (eq + 1));
+  }
+  if (presets == NULL) {
+    for (guint i = 0; i < G_N_ELEMENTS (default_presets); i++) {
+      g_ptr_array_add (names, g_strdup (default_presets[i][0]));
+      g_ptr_array_add (chains, g_strdup (default_presets[i][1]));
+    }
+    if (chain == NULL)
+      chain = g_strdup (DEFAULT_CHAIN);
+  }
+  if (chain != NULL &&
+      !g_ptr_array_find_with_equal_func (chains, chain, g_str_equal, &start)) {
+    g_ptr_array_insert (names, 0, g_strdup ("chain"));
+    g_ptr_array_insert (chains, 0, g_strdup (chain));
+    start = 0;
+  }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (chains, NULL);
+  config->preset_names = (gchar **) g_ptr_array_steal (names, NULL);
+  config->preset_chains = (gchar **) g_ptr_array_steal (chains, NULL);
+  config->start_preset = start;
+  config->chain = g_strdup (config->preset_chains[start]);
+}
+
+/* Every preset must build, and every --control must name a property of some preset's chain. */
+static void
+check_chains (RtfxConfig * config)
+{
+  g_autoptr (GPtrArray) built = g_ptr_array_new_with_free_func
+      (gst_object_unref);
+
+  for (guint i = 0; config->preset_chains[i]; i++) {
+    g_autoptr (GError) error = NULL;
+    GstElement *chain = rtfx_chain_build (config->preset_chains[i], &error);
+
+    if (chain == NULL) {
+      g_autofree gchar *message = g_strdup_printf ("preset '%s': %s",
+          config->preset_names[i], error->message);
+      usage_error (g_get_prgname (), message);
+    }
+    g_ptr_array_add (built, chain);
+  }
+  for (gchar ** c = config->controls; c && *c; c++) {
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < built->len && !found; i++)
+      found = rtfx_controls_exists (g_ptr_array_index (built, i), *c);
+    if (!found) {
+      g_autofree gchar *message = g_strdup_printf ("--control %s: no chain has "
+          "an element with that writable property (elements are named like "
+          "rtfxedges, rtfxedges-2, or by name=)", *c);
+      usage_error (g_get_prgname (), message);
+    }
+  }
+}
+
 static void
 parse_options (int *argc, char ***argv, RtfxConfig * config)
 {
   gint port = DEFAULT_PORT, max_sessions = 2 * (gint) g_get_num_processors ();
   gint latency = DEFAULT_LATENCY_MS;
-  gboolean version = FALSE;
-  gchar **chain = NULL;
+  gboolean version = FALSE, no_auto_controls = FALSE;
+  gchar **chain = NULL, **presets = NULL;
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port to serve the page and signaling on (default 8080)", "PORT"},
@@ -111,6 +196,13 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
         "Most browsers served at once (default: twice the number of cores)", "N"},
     {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
         "Jitterbuffer latency in milliseconds (default 50)", "MS"},
+    {"preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &presets,
+        "A chain the page may switch to, by NAME (repeatable; default: passthrough, "
+          "edges, overlay)", "NAME=CHAIN"},
+    {"control", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->controls,
+        "Offer this property to the page too (repeatable)", "ELEMENT.PROPERTY"},
+    {"no-auto-controls", 0, 0, G_OPTION_ARG_NONE, &no_auto_controls,
+        "Offer only the --control properties, not every live-tunable one", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
         NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -119,7 +211,6 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   g_autoptr (GOptionContext) context = g_option_context_new ("[CHAIN]");
   g_autoptr (GError) error = NULL;
   g_autoptr (GInetAddress) bind = NULL;
-  g_autoptr (GstElement) checked = NULL;
 
   g_option_context_set_summary (context,
       "Serves a page that sends the browser's camera over WebRTC, runs CHAIN (gst-launch\n"
@@ -156,13 +247,11 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   config->port = (guint) port;
   config->max_sessions = (guint) max_sessions;
   config->latency_ms = (guint) latency;
-  config->chain = chain != NULL && chain[0] != NULL ?
-      g_strjoinv (" ", chain) : g_strdup (DEFAULT_CHAIN);
+  config->auto_controls = !no_auto_controls;
+  set_presets (config, presets, chain);
+  g_strfreev (presets);
   g_strfreev (chain);
-
-  checked = rtfx_chain_build (config->chain, &error);
-  if (checked == NULL)
-    usage_error (g_get_prgname (), error->message);
+  check_chains (config);
 }
 
 int
@@ -200,6 +289,9 @@ main (int argc, char **argv)
   g_main_loop_unref (app.loop);
   g_strfreev (config.ice_addresses);
   g_free (config.chain);
+  g_strfreev (config.preset_names);
+  g_strfreev (config.preset_chains);
+  g_strfreev (config.controls);
   g_free (config.bind);
   g_free (config.web_dir);
   return 0;

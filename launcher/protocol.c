@@ -59,6 +59,23 @@ parse_ice (JsonObject * obj, RtfxMessage * msg, GError ** error)
   return TRUE;
 }
 
+static gboolean
+parse_set (JsonObject * obj, RtfxMessage * msg, GError ** error)
+{
+  const gchar *element = get_string_member (obj, "set", "element", error);
+  const gchar *property = element ?
+      get_string_member (obj, "set", "property", error) : NULL;
+
+  if (property == NULL)
+    return FALSE;
+  if (!json_object_has_member (obj, "value"))
+    return fail (error, "'set' message needs a member 'value'");
+  msg->element = g_strdup (element);
+  msg->property = g_strdup (property);
+  msg->value = json_node_copy (json_object_get_member (obj, "value"));
+  return TRUE;
+}
+
 gboolean
 rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
     GError ** error)
@@ -103,6 +120,18 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
     msg->type = RTFX_MESSAGE_BYE;
     return TRUE;
   }
+  if (g_str_equal (type, "set")) {
+    msg->type = RTFX_MESSAGE_SET;
+    return parse_set (obj, msg, error);
+  }
+  if (g_str_equal (type, "preset")) {
+    const gchar *name = get_string_member (obj, type, "name", error);
+    if (name == NULL)
+      return FALSE;
+    msg->type = RTFX_MESSAGE_PRESET;
+    msg->name = g_strdup (name);
+    return TRUE;
+  }
   return fail (error, "unknown message type '%.64s'", type);
 }
 
@@ -111,6 +140,10 @@ rtfx_message_clear (RtfxMessage * msg)
 {
   g_clear_pointer (&msg->sdp, g_free);
   g_clear_pointer (&msg->candidate, g_free);
+  g_clear_pointer (&msg->element, g_free);
+  g_clear_pointer (&msg->property, g_free);
+  g_clear_pointer (&msg->value, json_node_unref);
+  g_clear_pointer (&msg->name, g_free);
 }
 
 /* Outgoing messages: begin_message, then members, then finish_message. */
@@ -211,5 +244,62 @@ rtfx_message_bye (const gchar * reason)
   JsonBuilder *builder = begin_message ("bye");
 
   add_string (builder, "reason", reason);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_set_error (const gchar * message, const gchar * element,
+    const gchar * property)
+{
+  JsonBuilder *builder = begin_message ("error");
+
+  add_string (builder, "message", message);
+  add_string (builder, "element", element);
+  add_string (builder, "property", property);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_value (const gchar * element, const gchar * property,
+    JsonNode * value)
+{
+  JsonBuilder *builder = begin_message ("value");
+
+  add_string (builder, "element", element);
+  add_string (builder, "property", property);
+  json_builder_set_member_name (builder, "value");
+  json_builder_add_value (builder, json_node_copy (value));
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_controls (const gchar * preset, const gchar * const *presets,
+    const gchar * chain, JsonNode * controls)
+{
+  JsonBuilder *builder = begin_message ("controls");
+
+  add_string (builder, "preset", preset);
+  json_builder_set_member_name (builder, "presets");
+  json_builder_begin_array (builder);
+  for (const gchar * const *p = presets; *p; p++)
+    json_builder_add_string_value (builder, *p);
+  json_builder_end_array (builder);
+  add_string (builder, "chain", chain);
+  json_builder_set_member_name (builder, "controls");
+  json_builder_add_value (builder, json_node_copy (controls));
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped)
+{
+  JsonBuilder *builder = begin_message ("stats");
+
+  json_builder_set_member_name (builder, "fps_in");
+  json_builder_add_double_value (builder, fps_in);
+  json_builder_set_member_name (builder, "fps_out");
+  json_builder_add_double_value (builder, fps_out);
+  json_builder_set_member_name (builder, "dropped");
+  json_builder_add_int_value (builder, (gint64) dropped);
   return finish_message (builder);
 }

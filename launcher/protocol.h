@@ -13,6 +13,8 @@ typedef enum
   RTFX_MESSAGE_OFFER,
   RTFX_MESSAGE_ICE,
   RTFX_MESSAGE_BYE,
+  RTFX_MESSAGE_SET,
+  RTFX_MESSAGE_PRESET,
 } RtfxMessageType;
 
 typedef struct
@@ -21,6 +23,10 @@ typedef struct
   gchar *sdp;                   /* offer */
   gchar *candidate;             /* ice */
   guint mline_index;            /* ice */
+  gchar *element;               /* set */
+  gchar *property;              /* set */
+  JsonNode *value;              /* set; checked against the control, not here */
+  gchar *name;                  /* preset */
 } RtfxMessage;
 
 /* Fills msg from one websocket text frame. On failure sets error with a sentence for the page. */
@@ -37,5 +43,13 @@ gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);
 gchar *rtfx_message_error (const gchar * message);
 gchar *rtfx_message_bye (const gchar * reason);
+/* An error about a `set`, naming the control so the page can show it there. */
+gchar *rtfx_message_set_error (const gchar * message, const gchar * element,
+    const gchar * property);
+gchar *rtfx_message_value (const gchar * element, const gchar * property,
+    JsonNode * value);
+gchar *rtfx_message_controls (const gchar * preset,
+    const gchar * const *presets, const gchar * chain, JsonNode * controls);
+gchar *rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped);
 
 G_END_DECLS

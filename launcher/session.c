@@ -3,11 +3,15 @@
  *   webrtcbin ──(pad-added)── depayloader ! decoder ─┐
  *       ▲                                            ▼
  *       └── payloader ! encoder ! videoconvert ! CHAIN ! videoconvert (head)
+ *                                    (convert_out)
  *
  * The sending half is built when the offer arrives and before it is applied, so that webrtcbin
  * answers sendrecv; the receiving half is linked inside pad-added, on the streaming thread, so the
  * first keyframe is not lost. The websocket is only touched in the main context: what webrtcbin's
- * threads want to send is handed over with send_soon(). */
+ * threads want to send is handed over with send_soon().
+ *
+ * CHAIN is one of the presets; switching swaps it between head and convert_out while the video
+ * flows, inside an idle probe on head's source pad. Its controls are offered to the page. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -21,6 +25,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "chain.h"
+#include "controls.h"
 #include "protocol.h"
 
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
@@ -47,11 +52,23 @@ struct _RtfxSession
   GstElement *pipeline;
   GstElement *webrtc;
   GstElement *head;             /* where the decoded video enters the processing */
+  GstElement *convert_out;      /* where it leaves */
   Codec codec;
+
+  guint preset;                 /* index in config->preset_names */
+  RtfxControls *controls;       /* of the newest chain */
+  guint stats_timer;
+  gint64 stats_time;
+  guint stats_in, stats_out;    /* frame counts at stats_time */
+
+  gint frames_in;               /* atomic: frames into and out of the chain */
+  gint frames_out;
 
   GMutex lock;                  /* guards what follows, shared with the streaming threads */
   gboolean stopping;
   GstPad *decoder_src;          /* linked to head's sink pad; unlinked to stop */
+  GstElement *chain;            /* the chain in the pipeline (or to be, before the offer) */
+  guint64 dropped_before;       /* by the rtfxlatest of chains swapped out */
 };
 
 static gint pending_teardowns;
@@ -69,6 +86,8 @@ session_free (RtfxSession * session)
 {
   g_clear_object (&session->ws);
   g_clear_object (&session->decoder_src);
+  gst_clear_object (&session->chain);
+  g_clear_pointer (&session->controls, rtfx_controls_free);
   g_mutex_clear (&session->lock);
   g_free (session->peer);
 }
@@ -286,13 +305,28 @@ make_encoder (Codec codec, gint pt, GError ** error)
   return gst_parse_bin_from_description (desc, TRUE, error);
 }
 
+static GstPadProbeReturn
+count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer counter)
+{
+  g_atomic_int_inc ((gint *) counter);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+count_frames (GstElement * element, const gchar * pad_name, gint * counter)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, counter,
+      NULL);
+}
+
 /* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
 static gboolean
 build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
     GError ** error)
 {
-  g_autoptr (GstElement) chain = rtfx_chain_build (session->config->chain,
-      error);
+  GstElement *chain = session->chain;
   g_autoptr (GstPad) webrtc_sink = NULL;
   g_autoptr (GstPad) pay_src = NULL;
   g_autoptr (GstCaps) prefs = NULL;
@@ -300,13 +334,12 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
   GstWebRTCRTPTransceiver *transceiver = NULL;
   GstElement *convert_out, *filter, *encoder;
 
-  if (chain == NULL)
-    return FALSE;
   encoder = make_encoder (session->codec, pt, error);
   if (encoder == NULL)
     return FALSE;
   session->head = gst_element_factory_make ("videoconvert", NULL);
-  convert_out = gst_element_factory_make ("videoconvert", NULL);
+  convert_out = session->convert_out = gst_element_factory_make ("videoconvert",
+      NULL);
   filter = gst_element_factory_make ("capsfilter", NULL);
   g_object_set (filter, "caps", i420, NULL);
   gst_bin_add_many (GST_BIN (session->pipeline), session->head, chain,
@@ -315,9 +348,11 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
           encoder, NULL)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
         "the chain '%s' does not take and give raw video",
-        session->config->chain);
+        session->config->preset_chains[session->preset]);
     return FALSE;
   }
+  count_frames (session->head, "src", &session->frames_in);
+  count_frames (convert_out, "sink", &session->frames_out);
 
   webrtc_sink = gst_element_request_pad_simple (session->webrtc, "sink_%u");
   pay_src = gst_element_get_static_pad (encoder, "src");
@@ -487,6 +522,182 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --- presets, controls and stats -------------------------------------------------------- */
+
+static guint64
+chain_dropped (GstElement * chain)
+{
+  g_autoptr (GPtrArray) elements = rtfx_chain_elements (chain);
+  guint64 dropped = 0;
+
+  for (guint i = 0; i < elements->len; i++) {
+    GstElement *e = g_ptr_array_index (elements, i);
+    GstElementFactory *f = gst_element_get_factory (e);
+    guint64 n = 0;
+
+    if (f != NULL && g_str_equal (GST_OBJECT_NAME (f), "rtfxlatest")) {
+      g_object_get (e, "dropped", &n, NULL);
+      dropped += n;
+    }
+  }
+  return dropped;
+}
+
+static gboolean
+send_stats (gpointer data)
+{
+  RtfxSession *session = data;
+  const gint64 now = g_get_monotonic_time ();
+  const guint in = (guint) g_atomic_int_get (&session->frames_in);
+  const guint out = (guint) g_atomic_int_get (&session->frames_out);
+  const gdouble seconds = (now - session->stats_time) / (gdouble) G_USEC_PER_SEC;
+  guint64 dropped;
+
+  g_mutex_lock (&session->lock);
+  dropped = session->dropped_before + chain_dropped (session->chain);
+  g_mutex_unlock (&session->lock);
+  if (in > 0)                   /* from the first frame on */
+    send_now (session, rtfx_message_stats ((in - session->stats_in) / seconds,
+            (out - session->stats_out) / seconds, dropped));
+  session->stats_time = now;
+  session->stats_in = in;
+  session->stats_out = out;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+send_controls (RtfxSession * session)
+{
+  g_autoptr (JsonNode) controls = rtfx_controls_describe (session->controls);
+
+  send_now (session, rtfx_message_controls (session->config->preset_names
+          [session->preset], (const gchar * const *) session->config->preset_names,
+          session->config->preset_chains[session->preset], controls));
+}
+
+/* Offers the page the controls of chain, preset's newest instance, and says so. */
+static void
+offer_controls (RtfxSession * session, guint preset, GstElement * chain)
+{
+  session->preset = preset;
+  g_clear_pointer (&session->controls, rtfx_controls_free);
+  session->controls = rtfx_controls_new (chain,
+      (const gchar * const *) session->config->controls,
+      session->config->auto_controls);
+  send_controls (session);
+}
+
+static void
+stop_chain (GstElement * chain, gpointer unused)
+{
+  gst_element_set_state (chain, GST_STATE_NULL);
+}
+
+typedef struct
+{
+  RtfxSession *session;
+  GstElement *chain;
+} Swap;
+
+static void
+free_swap (gpointer data)
+{
+  Swap *swap = data;
+
+  gst_object_unref (swap->chain);
+  rtfx_session_unref (swap->session);
+  g_free (swap);
+}
+
+/* Called when no frame is between head and the chain: replaces the chain in the running pipeline.
+ * The old one is stopped on another thread, so this streaming thread is not held up. */
+static GstPadProbeReturn
+swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Swap *swap = data;
+  RtfxSession *session = swap->session;
+  GstElement *old;
+
+  g_mutex_lock (&session->lock);
+  old = session->chain;
+  if (session->stopping || old == swap->chain) {
+    g_mutex_unlock (&session->lock);
+    return GST_PAD_PROBE_REMOVE;
+  }
+  session->dropped_before += chain_dropped (old);
+  session->chain = gst_object_ref (swap->chain);
+  gst_element_unlink_many (session->head, old, session->convert_out, NULL);
+  gst_element_set_locked_state (old, TRUE);
+  gst_bin_remove (GST_BIN (session->pipeline), old);
+  gst_bin_add (GST_BIN (session->pipeline), swap->chain);
+  gst_element_link_many (session->head, swap->chain, session->convert_out,
+      NULL);
+  gst_element_sync_state_with_parent (swap->chain);
+  g_mutex_unlock (&session->lock);
+
+  gst_element_call_async (old, stop_chain, NULL, NULL);
+  gst_object_unref (old);
+  gst_element_post_message (session->pipeline,
+      gst_message_new_latency (GST_OBJECT (session->pipeline)));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+handle_preset (RtfxSession * session, const gchar * name)
+{
+  const RtfxConfig *config = session->config;
+  g_autoptr (GError) error = NULL;
+  GstElement *chain;
+  guint preset;
+
+  if (!g_strv_contains ((const gchar * const *) config->preset_names, name)) {
+    g_autofree gchar *message = g_strdup_printf ("there is no preset '%.64s'",
+        name);
+    reply_error (session, message);
+    return;
+  }
+  for (preset = 0; !g_str_equal (config->preset_names[preset], name); preset++);
+  chain = rtfx_chain_build (config->preset_chains[preset], &error);
+  if (chain == NULL) {
+    reply_error (session, error->message);
+    return;
+  }
+  g_message ("session %s: preset %s", session->peer, name);
+  if (session->pipeline != NULL) {
+    g_autoptr (GstPad) head_src = gst_element_get_static_pad (session->head,
+        "src");
+    Swap *swap = g_new0 (Swap, 1);
+
+    /* The controls act on the new chain at once; it joins the pipeline when head is idle. */
+    swap->session = rtfx_session_ref (session);
+    swap->chain = gst_object_ref (chain);
+    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_IDLE, swap_chain, swap,
+        free_swap);
+  }
+  g_mutex_lock (&session->lock);
+  if (session->pipeline == NULL)
+    gst_object_replace ((GstObject **) & session->chain, GST_OBJECT (chain));
+  g_mutex_unlock (&session->lock);
+  offer_controls (session, preset, chain);
+  gst_object_unref (chain);
+}
+
+static void
+handle_set (RtfxSession * session, const RtfxMessage * msg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) applied = rtfx_controls_set (session->controls,
+      msg->element, msg->property, msg->value, &error);
+
+  if (applied == NULL) {
+    g_message ("session %s: set refused: %s", session->peer, error->message);
+    send_now (session, rtfx_message_set_error (error->message, msg->element,
+            msg->property));
+    return;
+  }
+  send_now (session, rtfx_message_value (msg->element, msg->property, applied));
+}
+
 /* --- the page's messages ----------------------------------------------------------------- */
 
 static void
@@ -539,6 +750,8 @@ start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
         "the session's pipeline cannot start");
     return FALSE;
   }
+  session->stats_time = g_get_monotonic_time ();
+  session->stats_timer = g_timeout_add_seconds (1, send_stats, session);
   return TRUE;
 }
 
@@ -633,6 +846,12 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     case RTFX_MESSAGE_BYE:
       rtfx_session_end (session, "the page said bye");
       break;
+    case RTFX_MESSAGE_SET:
+      handle_set (session, &msg);
+      break;
+    case RTFX_MESSAGE_PRESET:
+      handle_preset (session, msg.name);
+      break;
   }
   rtfx_message_clear (&msg);
 }
@@ -662,6 +881,9 @@ rtfx_session_new (SoupWebsocketConnection * ws, const gchar * peer,
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), session);
   g_message ("session %s: connected", peer);
   send_now (session, rtfx_message_hello (VERSION, config->chain));
+  /* The presets were all built once at start-up, so this only fails if memory does. */
+  session->chain = rtfx_chain_build (config->chain, NULL);
+  offer_controls (session, config->start_preset, session->chain);
   return session;
 }
 
@@ -704,6 +926,7 @@ rtfx_session_end (RtfxSession * session, const gchar * reason)
   }
   session->ended = TRUE;
   g_signal_handlers_disconnect_by_data (session->ws, session);
+  g_clear_handle_id (&session->stats_timer, g_source_remove);
 
   if (session->pipeline != NULL) {
     g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE

@@ -662,9 +662,14 @@ expect_hello (Client * client)
   g_autoptr (JsonObject) hello = expect_message (client, "hello",
       REPLY_TIMEOUT_MS);
 
+  g_autoptr (JsonObject) controls = NULL;
+
   g_assert_cmpstr (nonempty_member (client, hello, "version"), ==, VERSION);
   g_assert_cmpstr (nonempty_member (client, hello, "chain"), ==, CHAIN);
   g_assert_cmpuint (json_object_get_size (hello), ==, 3);
+  /* Then the chain's controls (their content is tested in controls-unit). */
+  controls = expect_message (client, "controls", REPLY_TIMEOUT_MS);
+  g_assert_cmpstr (nonempty_member (client, controls, "chain"), ==, CHAIN);
 }
 
 /* An error reply whose message names what was wrong, on a websocket that stays open. */
