@@ -107,41 +107,66 @@ send_now (RtfxSession * session, gchar * json)
   g_free (json);
 }
 
+/* What webrtcbin's threads want done with the websocket, run later in the main context. */
 typedef struct
 {
   RtfxSession *session;
-  gchar *json;
-} Outgoing;
+  gchar *text;
+  void (*run) (RtfxSession * session, const gchar * text);
+} Deferred;
 
 static gboolean
-send_outgoing (gpointer data)
+run_deferred (gpointer data)
 {
-  Outgoing *out = data;
+  Deferred *d = data;
 
-  send_now (out->session, g_steal_pointer (&out->json));
+  d->run (d->session, d->text);
   return G_SOURCE_REMOVE;
 }
 
 static void
-free_outgoing (gpointer data)
+free_deferred (gpointer data)
 {
-  Outgoing *out = data;
+  Deferred *d = data;
 
-  g_free (out->json);
-  rtfx_session_unref (out->session);
-  g_free (out);
+  g_free (d->text);
+  rtfx_session_unref (d->session);
+  g_free (d);
 }
 
-/* From any thread: queues json (taken) for the websocket, in order, in the main context. */
+/* From any thread: run (session, text) in the main context, in the order of the calls. text is
+ * taken. */
+static void
+defer (RtfxSession * session, gchar * text,
+    void (*run) (RtfxSession * session, const gchar * text))
+{
+  Deferred *d = g_new0 (Deferred, 1);
+
+  d->session = rtfx_session_ref (session);
+  d->text = text;
+  d->run = run;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, run_deferred, d,
+      free_deferred);
+}
+
+static void
+send_copy (RtfxSession * session, const gchar * json)
+{
+  send_now (session, g_strdup (json));
+}
+
+/* From any thread: queues json (taken) for the websocket. */
 static void
 send_soon (RtfxSession * session, gchar * json)
 {
-  Outgoing *out = g_new0 (Outgoing, 1);
+  defer (session, json, send_copy);
+}
 
-  out->session = rtfx_session_ref (session);
-  out->json = json;
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_outgoing, out,
-      free_outgoing);
+/* From any thread: ends the session in the main context. */
+static void
+end_soon (RtfxSession * session, const gchar * reason)
+{
+  defer (session, g_strdup (reason), rtfx_session_end);
 }
 
 static void
@@ -149,43 +174,6 @@ reply_error (RtfxSession * session, const gchar * message)
 {
   g_message ("session %s: error: %s", session->peer, message);
   send_now (session, rtfx_message_error (message));
-}
-
-typedef struct
-{
-  RtfxSession *session;
-  gchar *reason;
-} Ending;
-
-static gboolean
-end_outgoing (gpointer data)
-{
-  Ending *ending = data;
-
-  rtfx_session_end (ending->session, ending->reason);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-free_ending (gpointer data)
-{
-  Ending *ending = data;
-
-  g_free (ending->reason);
-  rtfx_session_unref (ending->session);
-  g_free (ending);
-}
-
-/* From any thread: ends the session in the main context. */
-static void
-end_soon (RtfxSession * session, const gchar * reason)
-{
-  Ending *ending = g_new0 (Ending, 1);
-
-  ending->session = rtfx_session_ref (session);
-  ending->reason = g_strdup (reason);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, end_outgoing, ending,
-      free_ending);
 }
 
 /* --- the offer and the answer ------------------------------------------------------------ */
