@@ -439,16 +439,44 @@ to_double (Control * c, JsonNode * node, GValue * value, GError ** error)
   return TRUE;
 }
 
+/* "a, b, c": the nicks of an enum or flags type, for error messages. */
+static gchar *
+nick_list (GType type)
+{
+  g_autoptr (GTypeClass) klass = g_type_class_ref (type);
+  GString *list = g_string_new (NULL);
+
+  if (G_IS_ENUM_CLASS (klass)) {
+    for (guint i = 0; i < G_ENUM_CLASS (klass)->n_values; i++)
+      g_string_append_printf (list, "%s%s", i ? ", " : "",
+          G_ENUM_CLASS (klass)->values[i].value_nick);
+  } else {
+    for (guint i = 0; i < G_FLAGS_CLASS (klass)->n_values; i++)
+      g_string_append_printf (list, "%s%s", i ? ", " : "",
+          G_FLAGS_CLASS (klass)->values[i].value_nick);
+  }
+  return g_string_free (list, FALSE);
+}
+
 static gboolean
 to_enum (Control * c, JsonNode * node, GValue * value, GError ** error)
 {
   g_autoptr (GEnumClass) klass = g_type_class_ref (c->pspec->value_type);
-  GEnumValue *v = is_json_type (node, G_TYPE_STRING) ?
-      g_enum_get_value_by_nick (klass, json_node_get_string (node)) : NULL;
+  g_autofree gchar *nicks = NULL;
+  GEnumValue *v;
 
+  if (!is_json_type (node, G_TYPE_STRING)) {
+    nicks = nick_list (c->pspec->value_type);
+    g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes one of: %s",
+        c->element_name, c->pspec->name, nicks);
+    return FALSE;
+  }
+  v = g_enum_get_value_by_nick (klass, json_node_get_string (node));
   if (v == NULL) {
-    g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes one of its "
-        "values' names", c->element_name, c->pspec->name);
+    nicks = nick_list (c->pspec->value_type);
+    g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no value '%.64s' "
+        "(one of: %s)", c->element_name, c->pspec->name,
+        json_node_get_string (node), nicks);
     return FALSE;
   }
   g_value_set_enum (value, v->value);
@@ -459,27 +487,32 @@ static gboolean
 to_flags (Control * c, JsonNode * node, GValue * value, GError ** error)
 {
   g_autoptr (GFlagsClass) klass = g_type_class_ref (c->pspec->value_type);
+  g_autofree gchar *nicks = nick_list (c->pspec->value_type);
   JsonArray *array;
   guint flags = 0;
 
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    goto bad;
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
+    g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes an array of "
+        "flag names (of: %s)", c->element_name, c->pspec->name, nicks);
+    return FALSE;
+  }
   array = json_node_get_array (node);
   for (guint i = 0; i < json_array_get_length (array); i++) {
     JsonNode *item = json_array_get_element (array, i);
-    GFlagsValue *v = is_json_type (item, G_TYPE_STRING) ?
-        g_flags_get_value_by_nick (klass, json_node_get_string (item)) : NULL;
-    if (v == NULL)
-      goto bad;
+    const gchar *nick = is_json_type (item, G_TYPE_STRING) ?
+        json_node_get_string (item) : NULL;
+    GFlagsValue *v = nick ? g_flags_get_value_by_nick (klass, nick) : NULL;
+
+    if (v == NULL) {
+      g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no flag '%.64s' "
+          "(flags: %s)", c->element_name, c->pspec->name,
+          nick ? nick : "(not a string)", nicks);
+      return FALSE;
+    }
     flags |= v->value;
   }
   g_value_set_flags (value, flags);
   return TRUE;
-
-bad:
-  g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes an array of its "
-      "flags' names", c->element_name, c->pspec->name);
-  return FALSE;
 }
 
 static gboolean

@@ -1,9 +1,11 @@
 // rtfx end-to-end scenarios: node e2e.mjs SERVER_BINARY TEST_NAME (run it through run.sh, which isolates it).
 // Exit status: 0 pass, 1 fail, 77 skip, 99 set-up error.
 import {
-  Skip, candidatePair, check, cleanupAll, click, cpuSeconds, evaluate, fps, freePort, getStatus, inboundVideo, launchBrowser, log,
-  lumaStats, openPage, pageLogs, pageState, pct, pollUntil, runToExit, serverStderrTail, shellWords, sleep, started,
-  startServer, stopServer, videoState, waitForSessions, waitForState, withTimeout,
+  Skip, candidatePair, check, cleanupAll, click, controlInput, cpuSeconds, evaluate, findControl, fps, frameMonitorResult,
+  freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
+  pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
+  startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
+  withTimeout,
 } from './lib.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
@@ -16,6 +18,15 @@ const MIN_REMOTE_EDGES = 0.001;  // bright (luma >= 128) pixels in the Chromium 
 const STOP_TO_ZERO_MS = 1000;
 const CLOSED_TO_ZERO_MS = 5000;
 const BAD_EXIT_MS = 5000;
+// Live controls: the slider's effect must show in the returned picture within this of the key press (the issue's
+// figure); a preset switch must not stall the decoded video longer than this.
+const SLIDER_EFFECT_MS = 1000;
+const MAX_SWITCH_STALL_MS = 1000;
+// Tolerant bounds, for a busy 2-core machine: how long the page has to show things.
+const STATS_MS = 5000;
+const CONTROLS_MS = 5000;
+const SWITCH_PICTURE_MS = 5000;
+const SET_EFFECT_MS = 3000;
 // Below run.sh's own bound (105 s) and meson's timeout (120 s), so a stuck scenario still reports where it was.
 const SCENARIO_BUDGET_MS = 90000;
 
@@ -265,6 +276,326 @@ async function badChain(binary) {
   check(failures.length === 0, `${failures.length} of ${cases.length} bad invocations misbehaved:\n  ${failures.join('\n  ')}`);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Live controls and presets (docs/protocol.md). The page's side of the contract: #preset (a <select>), #controls
+// (inputs carrying data-element / data-property), #stats (data-fps-in, data-fps-out, data-dropped, data-rtt-ms),
+// window.rtfx.controls (the last `controls` message) and window.rtfx.set(element, property, value).
+
+/** Waits for #stats to show both frame rates above 0 and a dropped count, and the round-trip time. */
+async function statsShown(page, connectedAt) {
+  let last = null;
+  const { value } = await pollUntil(async () => {
+    last = await pageStats(page);
+    return last && last.fpsIn > 0 && last.fpsOut > 0 && Number.isInteger(last.dropped) && last.dropped >= 0 ? last : null;
+  }, Math.max(0, STATS_MS - (performance.now() - connectedAt)), `${page.rtfxName}: #stats with fps in and out > 0 and a dropped count`,
+  { describe: () => JSON.stringify(last) });
+  log(`${page.rtfxName}: #stats ${Math.round(performance.now() - connectedAt)} ms after connected: fps in ${value.fpsIn},` +
+      ` fps out ${value.fpsOut}, dropped ${value.dropped}, rtt ${value.rttMs ?? 'n/a'} ms; text "${value.text}"`);
+  const { value: rtt } = await pollUntil(async () => {
+    last = await pageStats(page);
+    return last && Number.isFinite(last.rttMs) && last.rttMs >= 0 ? last : null;
+  }, STATS_MS, `${page.rtfxName}: #stats data-rtt-ms, a number >= 0`, { describe: () => JSON.stringify(last) });
+  const log0 = await signalingLog(page, ['stats']);
+  const stats = log0.received.map((e) => e.msg);
+  log(`${page.rtfxName}: rtt ${rtt.rttMs} ms; ${stats.length} stats messages so far, last ${JSON.stringify(stats.at(-1))}`);
+  check(stats.length > 0, `${page.rtfxName}: #stats shows numbers but the server sent no stats message`);
+  for (const m of stats) {
+    check(typeof m.fps_in === 'number' && typeof m.fps_out === 'number' && Number.isInteger(m.dropped),
+          `${page.rtfxName}: a stats message is not {fps_in: number, fps_out: number, dropped: integer}: ${JSON.stringify(m)}`);
+  }
+}
+
+/** The control element.property of the page's current controls, once offered, and its input in #controls. */
+async function controlOnPage(page, element, property) {
+  const controls = await waitForControls(page, (c) => findControl(c, element, property), CONTROLS_MS,
+    `offering ${element}.${property}`);
+  const control = findControl(controls, element, property);
+  let input = null;
+  await pollUntil(async () => (input = await controlInput(page, element, property)), CONTROLS_MS,
+    `${page.rtfxName}: an input for ${element}.${property} in #controls`, { describe: () => 'none' });
+  log(`${page.rtfxName}: control ${element}.${property} ${JSON.stringify(control)}; input <${input.tag}` +
+      ` type=${input.type} min=${input.min} max=${input.max} step=${input.step} value=${input.value}> "${input.label}"`);
+  check(input.label, `${page.rtfxName}: the input for ${element}.${property} has no label`);
+  check(!input.disabled, `${page.rtfxName}: the input for ${element}.${property} is disabled while connected`);
+  return { controls, control, input };
+}
+
+/**
+ * Moves the input to its end for real: a range input gets the focus and the End (or Home) key, which fires
+ * input and change like a hand would; any other input gets the value and both events.
+ */
+async function moveToEnd(page, input, key, value) {
+  await withTimeout(page.bringToFront(), 5000, `${page.rtfxName}: bring to front`);
+  if (input.type === 'range') {
+    await withTimeout(page.focus(input.selector), 5000, `${page.rtfxName}: focus ${input.selector}`);
+    await withTimeout(page.keyboard.press(key), 5000, `${page.rtfxName}: press ${key}`);
+  } else {
+    await evaluate(page, (sel, v) => {
+      const i = document.querySelector(sel);
+      i.value = String(v);
+      i.dispatchEvent(new Event('input', { bubbles: true }));
+      i.dispatchEvent(new Event('change', { bubbles: true }));
+    }, input.selector, value);
+  }
+}
+
+/** The `set` the page sent after `since` (page clock) for element.property, and the `value` reply to it. */
+async function setAndReply(page, element, property, since) {
+  const l = await signalingLog(page, ['set', 'value', 'error']);
+  const sets = l.sent.filter((e) => e.t >= since && e.msg.element === element && e.msg.property === property);
+  const replies = l.received.filter((e) => e.t >= since && e.msg.element === element && e.msg.property === property);
+  return { sets, replies };
+}
+
+/** Polls the bright (edge) fraction of #remote until pred holds; returns {value, ms} or throws after ms. */
+async function brightUntil(page, pred, ms, what) {
+  let last = null;
+  return pollUntil(async () => {
+    last = await lumaStats(page, '#remote');
+    check(!last.error, `${page.rtfxName}: ${last.error}`);
+    return pred(last.bright) ? last : null;
+  }, ms, `${page.rtfxName}: ${what}`, { intervalMs: 30, describe: () => (last ? pct(last.bright) : 'none') });
+}
+
+async function controlsSlider(binary) {
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: [] });
+  const page = await openPage(browser, server.url, 'page', { init: recordSignaling });
+  await connect(page);
+  const connectedAt = performance.now();
+  await firstFrames(page);
+  await statsShown(page, connectedAt);
+
+  const { control, input } = await controlOnPage(page, 'rtfxedges', 'high-threshold');
+  check(control.type === 'double' && control.minimum === 0 && control.maximum === 2040 && control.value === 200,
+        `rtfxedges.high-threshold is not the double 0–2040 at 200 of the default chain: ${JSON.stringify(control)}`);
+  check(Number(input.value) === control.value, `the input shows ${input.value}, the control's value is ${control.value}`);
+
+  await sleep(1000);
+  const base = await lumaMean(page, '#remote', 5, 150);
+  log(`edges at high-threshold ${control.value}: ${pct(base.bright)} bright [${base.all.map((s) => pct(s.bright)).join(', ')}]`);
+  check(base.bright >= MIN_REMOTE_EDGES, `only ${pct(base.bright)} of the edge picture is bright before any change:` +
+                                         ' nothing to see drop');
+
+  // Up: fewer, stronger edges. The effect must reach the picture within SLIDER_EFFECT_MS of the key press.
+  let t = await evaluate(page, () => performance.now());
+  const pressed = performance.now();
+  await moveToEnd(page, input, 'End', control.maximum);
+  const drop = await brightUntil(page, (b) => b <= base.bright / 2, SLIDER_EFFECT_MS - (performance.now() - pressed),
+    `edges down to half (${pct(base.bright / 2)}) within ${SLIDER_EFFECT_MS} ms of End`);
+  const dropMs = performance.now() - pressed;
+  const high = await lumaMean(page, '#remote', 4, 150);
+  let sr = await setAndReply(page, 'rtfxedges', 'high-threshold', t);
+  const upInput = await controlInput(page, 'rtfxedges', 'high-threshold');
+  log(`End: input ${upInput.value}; sent ${JSON.stringify(sr.sets.map((e) => e.msg.value))}, replies` +
+      ` ${JSON.stringify(sr.replies.map((e) => e.msg))}; edges ${pct(drop.value.bright)} ${Math.round(dropMs)} ms after the` +
+      ` key press, then ${pct(high.bright)} [${high.all.map((s) => pct(s.bright)).join(', ')}]`);
+  check(Number(upInput.value) === control.maximum, `after End the input shows ${upInput.value}, not ${control.maximum}`);
+  check(sr.sets.length > 0 && sr.sets.at(-1).msg.value === control.maximum,
+        `the page sent no set of rtfxedges.high-threshold to ${control.maximum}: ${JSON.stringify(sr.sets.map((e) => e.msg))}`);
+  check(sr.replies.some((e) => e.msg.type === 'value' && e.msg.value === control.maximum),
+        `no value reply of ${control.maximum}: ${JSON.stringify(sr.replies.map((e) => e.msg))}`);
+  check(high.all.every((s) => s.bright <= base.bright / 2), 'the edges came back while high-threshold stayed at its maximum');
+
+  // Down again: more edges than at the start, within the same bound.
+  t = await evaluate(page, () => performance.now());
+  const pressedHome = performance.now();
+  await moveToEnd(page, input, 'Home', control.minimum);
+  const rise = await brightUntil(page, (b) => b >= base.bright * 0.75 && b > 2 * high.bright,
+    SLIDER_EFFECT_MS - (performance.now() - pressedHome),
+    `edges back to 3/4 of the start (${pct(base.bright * 0.75)}) within ${SLIDER_EFFECT_MS} ms of Home`);
+  const riseMs = performance.now() - pressedHome;
+  sr = await setAndReply(page, 'rtfxedges', 'high-threshold', t);
+  const downInput = await controlInput(page, 'rtfxedges', 'high-threshold');
+  log(`Home: input ${downInput.value}; replies ${JSON.stringify(sr.replies.map((e) => e.msg))}; edges` +
+      ` ${pct(rise.value.bright)} ${Math.round(riseMs)} ms after the key press`);
+  check(Number(downInput.value) === control.minimum, `after Home the input shows ${downInput.value}, not ${control.minimum}`);
+  check(sr.replies.some((e) => e.msg.type === 'value' && e.msg.value === control.minimum),
+        `no value reply of ${control.minimum}: ${JSON.stringify(sr.replies.map((e) => e.msg))}`);
+  const errors = (await signalingLog(page, ['error'])).received.map((e) => e.msg);
+  check(errors.length === 0, `the server sent errors: ${JSON.stringify(errors)}`);
+
+  // A value the control cannot take: an error naming the control, and the session goes on unchanged.
+  t = await evaluate(page, () => performance.now());
+  await evaluate(page, (v) => { window.rtfx.set('rtfxedges', 'high-threshold', v); }, control.maximum + 1);
+  const { value: refused } = await pollUntil(async () => (await signalingLog(page, ['error', 'value'])).received
+    .find((e) => e.t >= t) ?? null, 2000, `a reply to high-threshold ${control.maximum + 1}`);
+  await sleep(300);
+  const after = await lumaMean(page, '#remote', 3);
+  const state = await pageState(page);
+  log(`set ${control.maximum + 1}: ${JSON.stringify(refused.msg)}; then ${pct(after.bright)} bright, page ${state.dataState}`);
+  check(refused.msg.type === 'error' && typeof refused.msg.message === 'string' && refused.msg.message.length > 0 &&
+        refused.msg.element === 'rtfxedges' && refused.msg.property === 'high-threshold',
+        `an out-of-range set got ${JSON.stringify(refused.msg)}, not an error with a message, element and property`);
+  check(state.dataState === 'connected', `the page is "${state.dataState}" after a refused set`);
+  check(after.bright >= base.bright * 0.75, `the edges changed after a refused set (${pct(after.bright)})`);
+
+  await browser.close();
+  await stopServer(server);
+}
+
+async function presetOptions(page) {
+  return evaluate(page, () => {
+    const s = document.querySelector('#preset');
+    if (!s) return null;
+    return { tag: s.tagName.toLowerCase(), value: s.value, disabled: s.disabled, options: [...(s.options ?? [])].map((o) => o.value) };
+  });
+}
+
+async function presetSwitch(binary) {
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, {
+    args: ['--preset', 'edges=rtfxlatest ! rtfxedges', '--preset', 'plain=identity'],
+  });
+  const page = await openPage(browser, server.url, 'page', { init: recordSignaling });
+  await connect(page);
+  await firstFrames(page);
+
+  const first = await waitForControls(page, (c) => c.preset === 'edges', CONTROLS_MS, 'preset "edges"');
+  log(`controls: preset ${first.preset}, presets ${JSON.stringify(first.presets)}, chain "${first.chain}",` +
+      ` ${first.controls.length} controls`);
+  check(JSON.stringify(first.presets) === '["edges","plain"]', `presets are ${JSON.stringify(first.presets)}`);
+  check(first.chain === 'rtfxlatest ! rtfxedges', `the chain is "${first.chain}"`);
+  check(findControl(first, 'rtfxedges', 'high-threshold'), 'the edges preset offers no rtfxedges.high-threshold');
+  const select = await pollUntil(async () => {
+    const o = await presetOptions(page);
+    return o && o.options.includes('plain') ? o : null;
+  }, CONTROLS_MS, '#preset with the option "plain"');
+  log(`#preset: <${select.value.tag}> value ${select.value.value}, options ${JSON.stringify(select.value.options)}`);
+  check(select.value.tag === 'select' && select.value.value === 'edges' && !select.value.disabled,
+        `#preset is not an enabled <select> on "edges": ${JSON.stringify(select.value)}`);
+
+  await sleep(1000);
+  const edgesBefore = await lumaMean(page, '#remote');
+  const local = await lumaMean(page, '#local');
+  log(`edges: remote ${pct(edgesBefore.dark)} near black; local ${pct(local.dark)}`);
+  check(edgesBefore.dark >= MIN_REMOTE_DARK, `the edges preset's picture is only ${pct(edgesBefore.dark)} near black`);
+  check(local.dark < MAX_LOCAL_DARK, `the camera picture is ${pct(local.dark)} near black: the comparison means nothing`);
+
+  await evaluate(page, () => { window.rtfxFirstPc = window.rtfx.pc; });
+  await startFrameMonitor(page);
+  const s0 = await inboundVideo(page);
+
+  const switchTo = async (name, pictureOk, what) => {
+    const t = await evaluate(page, () => performance.now());
+    await withTimeout(page.bringToFront(), 5000, 'bring to front');
+    const at = performance.now();
+    await withTimeout(page.select('#preset', name), 5000, `select ${name} in #preset`);
+    const { value, ms } = await pollUntil(async () => {
+      const s = await lumaStats(page, '#remote');
+      return !s.error && pictureOk(s) ? s : null;
+    }, SWITCH_PICTURE_MS, `the picture of "${name}" (${what})`, { intervalMs: 50 });
+    const controls = await waitForControls(page, (c) => c.preset === name, CONTROLS_MS, `preset "${name}" after the switch`);
+    const l = await signalingLog(page, ['preset', 'controls']);
+    const sent = l.sent.filter((e) => e.t >= t).map((e) => e.msg);
+    const got = l.received.filter((e) => e.t >= t).map((e) => e.msg);
+    log(`-> ${name}: sent ${JSON.stringify(sent)}; picture ${pct(value.dark)} near black ${Math.round(ms)} ms after the` +
+        ` selection (${Math.round(performance.now() - at)} ms with the controls); controls ${JSON.stringify(got.map((m) =>
+          ({ preset: m.preset, chain: m.chain, controls: m.controls.map((c) => `${c.element}.${c.property}`) })))}`);
+    check(sent.length === 1 && sent[0].name === name, `selecting "${name}" sent ${JSON.stringify(sent)}, not one preset`);
+    check(got.length === 1, `${got.length} controls messages after the switch to "${name}", not 1`);
+    return controls;
+  };
+
+  const plain = await switchTo('plain', (s) => s.dark < MAX_LOCAL_DARK, `< ${pct(MAX_LOCAL_DARK)} near black`);
+  check(plain.chain === 'identity' && plain.controls.length === 0,
+        `after the switch the controls are ${JSON.stringify(plain)}, not identity's (none)`);
+  await pollUntil(async () => ((await panelControls(page)).length === 0 ? true : null), CONTROLS_MS,
+    '#controls empty for "plain"', { describe: () => 'still has inputs' });
+  await sleep(500);
+  const plainPicture = await lumaMean(page, '#remote');
+  const plainLocal = await lumaMean(page, '#local');
+  log(`plain: remote ${pct(plainPicture.dark)} near black, local ${pct(plainLocal.dark)}; mean luma remote` +
+      ` ${plainPicture.meanLuma.toFixed(1)}, local ${plainLocal.meanLuma.toFixed(1)}`);
+  check(Math.abs(plainPicture.dark - plainLocal.dark) < 0.2 && Math.abs(plainPicture.meanLuma - plainLocal.meanLuma) < 40,
+        'the "plain" picture is not the camera picture');
+
+  const back = await switchTo('edges', (s) => s.dark >= MIN_REMOTE_DARK, `>= ${pct(MIN_REMOTE_DARK)} near black`);
+  const high = findControl(back, 'rtfxedges', 'high-threshold');
+  check(high && high.value === 200, `back on "edges", rtfxedges.high-threshold is ${JSON.stringify(high)}`);
+  await pollUntil(() => controlInput(page, 'rtfxedges', 'high-threshold'), CONTROLS_MS,
+    '#controls has rtfxedges.high-threshold again', { describe: () => 'no input' });
+  await sleep(500);
+
+  const mon = await frameMonitorResult(page);
+  const s1 = await inboundVideo(page);
+  const l = await signalingLog(page, null);
+  const sentTypes = l.sent.map((e) => e.msg.type);
+  const count = (arr, type) => arr.filter((e) => e.msg.type === type).length;
+  const same = await evaluate(page, () => ({
+    pc: window.rtfx.pc === window.rtfxFirstPc, signaling: window.rtfx.pc?.signalingState,
+    connection: window.rtfx.pc?.connectionState, state: window.rtfx.state,
+  }));
+  log(`across both switches: ${mon.frames} frames decoded in ${(mon.ms / 1000).toFixed(1)} s, longest stall` +
+      ` ${Math.round(mon.longestStallMs)} ms (at +${Math.round(mon.stallAt)} ms, ${mon.samples} samples); framesDecoded` +
+      ` ${s0.framesDecoded} -> ${s1.framesDecoded}; sent ${count(l.sent, 'offer')} offer(s), got ${count(l.received, 'answer')}` +
+      ` answer(s); same pc ${same.pc}, ${same.signaling}, ${same.connection}`);
+  check(!mon.error, `stats failed during the switches: ${mon.error}`);
+  check(mon.frames > 0 && s1.framesDecoded > s0.framesDecoded, 'no frame was decoded across the switches');
+  check(mon.longestStallMs <= MAX_SWITCH_STALL_MS,
+        `the video stalled ${Math.round(mon.longestStallMs)} ms during the switches (more than ${MAX_SWITCH_STALL_MS} ms)`);
+  check(same.pc && mon.samePc, 'window.rtfx.pc is another RTCPeerConnection after the switches');
+  check(count(l.sent, 'offer') === 1 && count(l.received, 'answer') === 1,
+        `the switches renegotiated: the page sent ${JSON.stringify(sentTypes)}`);
+  check(same.signaling === 'stable' && same.connection === 'connected' && same.state === 'connected',
+        `after the switches: ${JSON.stringify(same)}`);
+  const errors = l.received.filter((e) => e.msg.type === 'error').map((e) => e.msg);
+  check(errors.length === 0, `the server sent errors: ${JSON.stringify(errors)}`);
+
+  await browser.close();
+  await stopServer(server);
+}
+
+async function isolatedSessions(binary) {
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: [] });
+  const a = await openPage(browser, server.url, 'A', { init: recordSignaling });
+  const b = await openPage(browser, server.url, 'B', { init: recordSignaling });
+  await connect(a);
+  await connect(b);
+  await waitForSessions(server, 2, 2000);
+  await firstFrames(a);
+  await firstFrames(b);
+  const { control } = await controlOnPage(a, 'rtfxedges', 'high-threshold');
+  await controlOnPage(b, 'rtfxedges', 'high-threshold');
+
+  await sleep(1000);
+  const [a0, b0] = [await lumaMean(a, '#remote', 5), await lumaMean(b, '#remote', 5)];
+  log(`before: A ${pct(a0.bright)} bright, B ${pct(b0.bright)} bright`);
+  check(a0.bright >= MIN_REMOTE_EDGES && b0.bright >= MIN_REMOTE_EDGES, 'a page has no edges to begin with');
+
+  const t = await evaluate(a, () => performance.now());
+  const tb = await evaluate(b, () => performance.now());
+  await evaluate(a, (v) => { window.rtfx.set('rtfxedges', 'high-threshold', v); }, control.maximum);
+  const { ms: replyMs } = await pollUntil(async () => {
+    const { replies } = await setAndReply(a, 'rtfxedges', 'high-threshold', t);
+    return replies.find((e) => e.msg.type === 'value' && e.msg.value === control.maximum) ?? null;
+  }, SET_EFFECT_MS, `A: a value reply of ${control.maximum}`);
+  const { value: aLow, ms } = await brightUntil(a, (x) => x <= a0.bright / 2, SET_EFFECT_MS,
+    `A's edges down to half (${pct(a0.bright / 2)})`);
+  log(`A set high-threshold ${control.maximum}: value reply after ${Math.round(replyMs)} ms, A's edges ${pct(aLow.bright)}` +
+      ` after ${Math.round(ms)} ms`);
+
+  // B, over two seconds: as it was, and told nothing.
+  const b1 = await lumaMean(b, '#remote', 8, 250);
+  const a1 = await lumaMean(a, '#remote', 3);
+  const bLog = await signalingLog(b, ['value', 'controls', 'error']);
+  const bNews = bLog.received.filter((e) => e.t >= tb).map((e) => e.msg);
+  const bControls = await pageControls(b);
+  const bInput = await controlInput(b, 'rtfxedges', 'high-threshold');
+  log(`after: A ${pct(a1.bright)} bright, B ${pct(b1.bright)} bright [${b1.all.map((s) => pct(s.bright)).join(', ')}];` +
+      ` B got ${JSON.stringify(bNews)}; B's control ${findControl(bControls, 'rtfxedges', 'high-threshold')?.value}, input ${bInput?.value}`);
+  check(a1.bright <= a0.bright / 2, `A's edges came back (${pct(a1.bright)})`);
+  check(b1.bright >= b0.bright * 0.6 && b1.bright > 2 * a1.bright,
+        `B's edges went from ${pct(b0.bright)} to ${pct(b1.bright)}: A's set reached B's pipeline`);
+  check(bNews.length === 0, `B was sent ${JSON.stringify(bNews)} after A's set`);
+  check(findControl(bControls, 'rtfxedges', 'high-threshold')?.value === control.value && Number(bInput?.value) === control.value,
+        `B's high-threshold shows ${bInput?.value}, not ${control.value}`);
+
+  await stopServer(server);
+  await browser.close();
+}
+
 const scenarios = {
   'chromium-edges': (bin) => edges(bin, 'chromium'),
   'firefox-edges': (bin) => edges(bin, 'firefox'),
@@ -273,6 +604,9 @@ const scenarios = {
   'two-pages': twoPages,
   'closed-page': closedPage,
   'bad-chain': badChain,
+  'controls-slider': controlsSlider,
+  'preset-switch': presetSwitch,
+  'isolated-sessions': isolatedSessions,
 };
 
 async function main() {

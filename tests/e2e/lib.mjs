@@ -517,3 +517,164 @@ export async function lumaStats(page, selector) {
 }
 
 export const pct = (x) => `${(100 * x).toFixed(1)} %`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Live controls, presets and stats (docs/protocol.md, "Live controls and presets")
+
+/**
+ * An init script (openPage's `init`): records every signaling message the page sends and receives, parsed, with
+ * performance.now(), in window.rtfxSignaling = {sent: [], received: []}. Wraps the page's WebSocket, so it sees
+ * exactly the frames that go over the wire, whichever module sends them.
+ */
+export function recordSignaling() {
+  const log = { sent: [], received: [] };
+  Object.defineProperty(window, 'rtfxSignaling', { value: log });
+  const parse = (data) => { try { return JSON.parse(data); } catch { return { unparsed: String(data) }; } };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    log.sent.push({ t: performance.now(), msg: parse(data) });
+    return send.call(this, data);
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => log.received.push({ t: performance.now(), msg: parse(ev.data) }));
+    }
+  };
+}
+
+/** The signaling messages recorded so far: {sent, received}, each an array of {t, msg}; types filters them. */
+export async function signalingLog(page, types = null) {
+  return evaluate(page, (wanted) => {
+    const log = window.rtfxSignaling;
+    if (!log) return null;
+    const keep = (entries) => entries.filter((e) => !wanted || wanted.includes(e.msg?.type));
+    return { sent: keep(log.sent), received: keep(log.received), now: performance.now() };
+  }, types);
+}
+
+/** window.rtfx.controls (the last `controls` message the page got), or null. */
+export async function pageControls(page) {
+  return evaluate(page, () => {
+    const c = window.rtfx?.controls;
+    return c ? JSON.parse(JSON.stringify(c)) : null;
+  });
+}
+
+/** Waits until window.rtfx.controls satisfies pred (a node-side function of it); returns it. */
+export async function waitForControls(page, pred, ms, what) {
+  let last = null;
+  const { value } = await pollUntil(async () => {
+    last = await pageControls(page);
+    return last && pred(last) ? last : null;
+  }, ms, `${page.rtfxName}: window.rtfx.controls ${what}`, {
+    describe: () => (last ? JSON.stringify({ preset: last.preset, chain: last.chain,
+      controls: (last.controls ?? []).map((c) => `${c.element}.${c.property}=${JSON.stringify(c.value)}`) }) : 'null'),
+  });
+  return value;
+}
+
+/** The control entry element.property of a controls message, or undefined. */
+export function findControl(controls, element, property) {
+  return (controls?.controls ?? []).find((c) => c.element === element && c.property === property);
+}
+
+/** The page's input for element.property (data-element / data-property in #controls), described, or null. */
+export async function controlInput(page, element, property) {
+  return evaluate(page, (el, prop) => {
+    const panel = document.querySelector('#controls');
+    const input = [...(panel?.querySelectorAll('[data-element][data-property]') ?? [])]
+      .find((i) => i.dataset.element === el && i.dataset.property === prop);
+    if (!input) return null;
+    const label = input.labels?.[0]?.textContent?.trim() ?? input.getAttribute('aria-label') ?? null;
+    return {
+      tag: input.tagName.toLowerCase(), type: input.type ?? null, value: input.value,
+      min: input.min ?? null, max: input.max ?? null, step: input.step ?? null,
+      disabled: input.disabled, label,
+      selector: `#controls [data-element="${CSS.escape(el)}"][data-property="${CSS.escape(prop)}"]`,
+    };
+  }, element, property);
+}
+
+/** Every element.property that has an input in #controls, sorted. */
+export async function panelControls(page) {
+  return evaluate(page, () => [...document.querySelectorAll('#controls [data-element][data-property]')]
+    .map((i) => `${i.dataset.element}.${i.dataset.property}`).sort());
+}
+
+/** #stats' data-* attributes, as numbers where they parse (null when absent). */
+export async function pageStats(page) {
+  return evaluate(page, () => {
+    const s = document.querySelector('#stats');
+    if (!s) return null;
+    const num = (v) => (v === undefined || v === '' ? null : Number(v));
+    return {
+      fpsIn: num(s.dataset.fpsIn), fpsOut: num(s.dataset.fpsOut), dropped: num(s.dataset.dropped),
+      rttMs: num(s.dataset.rttMs), raw: { ...s.dataset }, text: s.textContent.trim().slice(0, 200),
+    };
+  });
+}
+
+/**
+ * Starts counting, in the page, the frames the decoder delivers: window.pc's framesDecoded sampled every
+ * intervalMs. Read it with frameMonitorResult(); the longest stall is the longest time framesDecoded did not grow.
+ */
+export async function startFrameMonitor(page, intervalMs = 50) {
+  return evaluate(page, (every) => {
+    const pc = window.rtfx.pc;
+    const m = { samples: [], pc, timer: 0 };
+    window.rtfxFrameMonitor = m;
+    const sample = async () => {
+      try {
+        const report = await pc.getStats();
+        let frames = 0;
+        report.forEach((s) => {
+          if (s.type === 'inbound-rtp' && (s.kind ?? s.mediaType) === 'video') frames = Math.max(frames, s.framesDecoded ?? 0);
+        });
+        m.samples.push({ t: performance.now(), frames });
+      } catch (e) {
+        m.error = String(e);
+      }
+      m.timer = setTimeout(sample, every);
+    };
+    sample();
+    return true;
+  }, intervalMs);
+}
+
+/** Stops the monitor; {frames, ms, longestStallMs, stallAt (ms since start), samples} over its whole run. */
+export async function frameMonitorResult(page) {
+  return evaluate(page, () => {
+    const m = window.rtfxFrameMonitor;
+    if (!m) return null;
+    clearTimeout(m.timer);
+    const s = m.samples;
+    let longest = 0, at = 0, lastChange = s[0]?.t ?? 0;
+    for (let i = 1; i < s.length; i++) {
+      if (s[i].frames > s[i - 1].frames) {
+        if (s[i].t - lastChange > longest) { longest = s[i].t - lastChange; at = lastChange - s[0].t; }
+        lastChange = s[i].t;
+      }
+    }
+    const end = s[s.length - 1];
+    if (end && end.t - lastChange > longest) { longest = end.t - lastChange; at = lastChange - s[0].t; }
+    return {
+      frames: end ? end.frames - s[0].frames : 0, ms: end ? end.t - s[0].t : 0, samples: s.length,
+      longestStallMs: longest, stallAt: at, error: m.error ?? null, samePc: m.pc === window.rtfx.pc,
+    };
+  });
+}
+
+/** The mean of `n` lumaStats of selector taken everyMs apart, with the single values. */
+export async function lumaMean(page, selector, n = 3, everyMs = 150) {
+  const all = [];
+  for (let i = 0; i < n; i++) {
+    if (i) await sleep(everyMs);
+    const s = await lumaStats(page, selector);
+    check(!s.error, `${page.rtfxName}: ${s.error}`);
+    all.push(s);
+  }
+  const avg = (k) => all.reduce((sum, s) => sum + s[k], 0) / all.length;
+  return { dark: avg('dark'), bright: avg('bright'), meanLuma: avg('meanLuma'), all };
+}
