@@ -53,6 +53,7 @@ struct _RtfxSession
   GstElement *webrtc;
   GstElement *head;             /* where the decoded video enters the processing */
   GstElement *convert_out;      /* where it leaves */
+  GstElement *encoder;          /* encoder and payloader, feeding webrtcbin */
   Codec codec;
 
   guint preset;                 /* index in config->preset_names */
@@ -322,7 +323,7 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
   GstWebRTCRTPTransceiver *transceiver = NULL;
   GstElement *convert_out, *filter, *encoder;
 
-  encoder = make_encoder (session->codec, pt, error);
+  encoder = session->encoder = make_encoder (session->codec, pt, error);
   if (encoder == NULL)
     return FALSE;
   session->head = gst_element_factory_make ("videoconvert", NULL);
@@ -887,6 +888,14 @@ teardown_thread (gpointer data)
   if (session->decoder_src != NULL)
     gst_pad_unlink (session->decoder_src, GST_PAD_PEER (session->decoder_src));
   g_mutex_unlock (&session->lock);
+  /* A frame may still be on its way through the chain (it runs on the receiving thread when the
+   * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
+   * stops first; flushing the send path lets it return, so the state change does not wait. */
+  if (session->encoder != NULL) {
+    g_autoptr (GstPad) encoder_src = gst_element_get_static_pad
+        (session->encoder, "src");
+    gst_pad_push_event (encoder_src, gst_event_new_flush_start ());
+  }
 
   gst_element_set_state (session->pipeline, GST_STATE_NULL);
   gst_clear_object (&session->pipeline);

@@ -264,6 +264,8 @@ export async function stopServer(server, graceMs = 2000) {
   const ms = performance.now() - sent;
   check(exit.code === 0, `rtfx-launch exited with code ${exit.code} (signal ${exit.signal}) on SIGTERM, not 0\n` +
                          `  stderr:\n${tail(server.proc.stderr)}`);
+  check(!/did not stop in time/.test(server.proc.stderr),
+        `rtfx-launch waited for pipelines that would not stop:\n  stderr:\n${tail(server.proc.stderr)}`);
   const criticals = server.proc.stderr.split('\n').filter((l) => /-CRITICAL \*\*|-ERROR \*\*/.test(l));
   check(criticals.length === 0, `rtfx-launch logged ${criticals.length} critical(s):\n${tail(criticals.join('\n'))}`);
   log(`rtfx-launch exited 0, ${Math.round(ms)} ms after SIGTERM`);
