@@ -303,3 +303,82 @@ rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped)
   json_builder_add_int_value (builder, (gint64) dropped);
   return finish_message (builder);
 }
+
+static JsonNode *gvalue_to_json (const GValue * value);
+
+static void
+add_fields (JsonObject * obj, const GstStructure * s)
+{
+  for (gint i = 0; i < gst_structure_n_fields (s); i++) {
+    const gchar *name = gst_structure_nth_field_name (s, i);
+    JsonNode *node = gvalue_to_json (gst_structure_get_value (s, name));
+
+    if (node != NULL)
+      json_object_set_member (obj, name, node);
+  }
+}
+
+/* The JSON form of a field's value, or NULL for a type a page cannot use. */
+static JsonNode *
+gvalue_to_json (const GValue * value)
+{
+  GValue as = G_VALUE_INIT;
+  JsonNode *node = NULL;
+
+  if (GST_VALUE_HOLDS_LIST (value) || GST_VALUE_HOLDS_ARRAY (value)) {
+    const gboolean list = GST_VALUE_HOLDS_LIST (value);
+    const guint n = list ? gst_value_list_get_size (value) :
+        gst_value_array_get_size (value);
+    JsonArray *array = json_array_new ();
+
+    for (guint i = 0; i < n; i++) {
+      JsonNode *child = gvalue_to_json (list ?
+          gst_value_list_get_value (value, i) :
+          gst_value_array_get_value (value, i));
+      if (child != NULL)
+        json_array_add_element (array, child);
+    }
+    node = json_node_new (JSON_NODE_ARRAY);
+    json_node_take_array (node, array);
+    return node;
+  }
+  if (GST_VALUE_HOLDS_STRUCTURE (value)) {
+    JsonObject *obj = json_object_new ();
+
+    add_fields (obj, gst_value_get_structure (value));
+    node = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (node, obj);
+    return node;
+  }
+  if (G_VALUE_HOLDS_STRING (value))
+    return json_node_init_string (json_node_alloc (), g_value_get_string (value));
+  if (G_VALUE_HOLDS_BOOLEAN (value))
+    return json_node_init_boolean (json_node_alloc (),
+        g_value_get_boolean (value));
+  if (G_VALUE_HOLDS_DOUBLE (value) || G_VALUE_HOLDS_FLOAT (value)) {
+    g_value_init (&as, G_TYPE_DOUBLE);
+    g_value_transform (value, &as);
+    node = json_node_init_double (json_node_alloc (), g_value_get_double (&as));
+  } else if (g_value_type_transformable (G_VALUE_TYPE (value), G_TYPE_INT64)
+      && G_TYPE_IS_FUNDAMENTAL (G_VALUE_TYPE (value))) {
+    g_value_init (&as, G_TYPE_INT64);
+    g_value_transform (value, &as);
+    node = json_node_init_int (json_node_alloc (), g_value_get_int64 (&as));
+  }
+  if (G_IS_VALUE (&as))
+    g_value_unset (&as);
+  return node;
+}
+
+gchar *
+rtfx_message_from_structure (const GstStructure * s)
+{
+  JsonObject *obj = json_object_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_object_set_string_member (obj, "type", gst_structure_get_name (s));
+  add_fields (obj, s);
+  root = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (root, obj);
+  return rtfx_json_write (root);
+}

@@ -1,6 +1,7 @@
 /* The signaling messages of docs/protocol.md: parsing what the page sends, writing what we send. */
 #pragma once
 
+#include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -51,5 +52,10 @@ gchar *rtfx_message_value (const gchar * element, const gchar * property,
 gchar *rtfx_message_controls (const gchar * preset,
     const gchar * const *presets, const gchar * chain, JsonNode * controls);
 gchar *rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped);
+
+/* An element message (a structure named rtfx/…) for the page's data channel: {"type": its name,
+ * then its fields}, lists and arrays as JSON arrays, nested structures as objects; fields of
+ * other types are left out. */
+gchar *rtfx_message_from_structure (const GstStructure * s);
 
 G_END_DECLS

@@ -69,6 +69,7 @@ struct _RtfxSession
   gboolean stopping;
   GstPad *decoder_src;          /* linked to head's sink pad; unlinked to stop */
   GstElement *chain;            /* the chain in the pipeline (or to be, before the offer) */
+  GstWebRTCDataChannel *channel;        /* the page's, for the chain's rtfx/ messages */
   guint64 dropped_before;       /* by the rtfxlatest of chains swapped out */
 };
 
@@ -88,6 +89,7 @@ session_free (RtfxSession * session)
   g_clear_object (&session->ws);
   g_clear_object (&session->decoder_src);
   gst_clear_object (&session->chain);
+  g_clear_object (&session->channel);
   g_clear_pointer (&session->controls, rtfx_controls_free);
   g_mutex_clear (&session->lock);
   g_free (session->peer);
@@ -480,6 +482,42 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
   g_mutex_unlock (&session->lock);
 }
 
+/* The page opens a data channel in its offer; the chain's element messages go out on it. */
+static void
+on_data_channel (GstElement * webrtc, GstWebRTCDataChannel * channel,
+    gpointer user_data)
+{
+  RtfxSession *session = user_data;
+
+  g_mutex_lock (&session->lock);
+  if (session->channel == NULL)
+    session->channel = g_object_ref (channel);
+  g_mutex_unlock (&session->lock);
+}
+
+/* Element messages named rtfx/… (detections, say) go to the page as JSON, if it has a channel. */
+static void
+forward_element_message (RtfxSession * session, GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  g_autoptr (GstWebRTCDataChannel) channel = NULL;
+  g_autofree gchar *json = NULL;
+  GstWebRTCDataChannelState state;
+
+  if (s == NULL || !g_str_has_prefix (gst_structure_get_name (s), "rtfx/"))
+    return;
+  g_mutex_lock (&session->lock);
+  channel = session->channel ? g_object_ref (session->channel) : NULL;
+  g_mutex_unlock (&session->lock);
+  if (channel == NULL)
+    return;
+  g_object_get (channel, "ready-state", &state, NULL);
+  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    return;
+  json = rtfx_message_from_structure (s);
+  gst_webrtc_data_channel_send_string_full (channel, json, NULL);
+}
+
 /* --- the bus ----------------------------------------------------------------------------- */
 
 static gboolean
@@ -500,6 +538,9 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       gst_message_parse_warning (msg, &err, &debug);
       g_message ("session %s: warning from %s: %s", session->peer,
           GST_OBJECT_NAME (msg->src), err->message);
+      break;
+    case GST_MESSAGE_ELEMENT:
+      forward_element_message (session, msg);
       break;
     case GST_MESSAGE_LATENCY:
       /* Without this the pipeline keeps the latency computed at start. */
@@ -729,6 +770,8 @@ start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
       session);
   g_signal_connect (session->webrtc, "notify::ice-connection-state",
       G_CALLBACK (on_ice_connection_state), session);
+  g_signal_connect (session->webrtc, "on-data-channel",
+      G_CALLBACK (on_data_channel), session);
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (session->pipeline));
   session->bus_watch = gst_bus_add_watch (bus, on_bus_message, session);

@@ -475,10 +475,51 @@ test_write_bye (void)
   }
 }
 
+/* An element message for the page's data channel: nested lists and structures become JSON. */
+static void
+test_write_structure (void)
+{
+  GstStructure *face = gst_structure_new ("face", "x", G_TYPE_INT, 10,
+      "score", G_TYPE_DOUBLE, 0.5, NULL);
+  GValue faces = G_VALUE_INIT, item = G_VALUE_INIT;
+  GstStructure *s = gst_structure_new ("rtfx/faces", "timestamp", G_TYPE_UINT64,
+      (guint64) 33333333, "label", G_TYPE_STRING, "a \"quoted\" one",
+      "found", G_TYPE_BOOLEAN, TRUE, "caps", GST_TYPE_CAPS, NULL, NULL);
+  g_autofree gchar *json = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *obj, *first;
+
+  gst_value_list_init (&faces, 1);
+  g_value_init (&item, GST_TYPE_STRUCTURE);
+  gst_value_set_structure (&item, face);
+  gst_value_list_append_and_take_value (&faces, &item);
+  gst_structure_take_value (s, "faces", &faces);
+  json = rtfx_message_from_structure (s);
+
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  obj = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (obj, "type"), ==,
+      "rtfx/faces");
+  g_assert_cmpint (json_object_get_int_member (obj, "timestamp"), ==, 33333333);
+  g_assert_cmpstr (json_object_get_string_member (obj, "label"), ==,
+      "a \"quoted\" one");
+  g_assert_true (json_object_get_boolean_member (obj, "found"));
+  g_assert_false (json_object_has_member (obj, "caps"));   /* not for a page */
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj,
+              "faces")), ==, 1);
+  first = json_array_get_object_element (json_object_get_array_member (obj,
+          "faces"), 0);
+  g_assert_cmpint (json_object_get_int_member (first, "x"), ==, 10);
+  g_assert_cmpfloat (json_object_get_double_member (first, "score"), ==, 0.5);
+  gst_structure_free (face);
+  gst_structure_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
 
   g_test_add_func ("/protocol/parse/offer", test_offer);
   g_test_add_func ("/protocol/parse/ice", test_ice);
@@ -502,5 +543,6 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/write/ice-round-trip", test_ice_round_trip);
   g_test_add_func ("/protocol/write/error", test_write_error);
   g_test_add_func ("/protocol/write/bye", test_write_bye);
+  g_test_add_func ("/protocol/write/structure", test_write_structure);
   return g_test_run ();
 }
