@@ -1,5 +1,5 @@
-// rtfx page: wires the buttons, the status line and the videos to one session at a time (session.js) and
-// its websocket (signaling.js).
+// rtfx page: wires the buttons, the status line and the videos to one session at a time (session.js), its
+// websocket (signaling.js), the control panel (controls.js) and the session's numbers (stats.js).
 //
 // Test contract: the end-to-end tests rely on exactly this; change them together.
 //   #start, #stop        <button>s. Start is disabled while a session is connecting or connected, Stop otherwise.
@@ -12,9 +12,25 @@
 //   window.rtfx.pc       getter: the current RTCPeerConnection, or null.
 //   window.rtfx.state    getter: the same value as #status's data-state.
 // "connected" means the peer connection is connected and the server's video track has arrived.
+//
+// Live controls and presets (docs/protocol.md), shown once the session's first `controls` arrives, emptied on Stop:
+//   #preset              the <select> of the server's presets, value = the preset in force; choosing one sends
+//                        `preset`. Hidden (but filled) when the server offers fewer than two.
+//   #controls            the panel: a <fieldset> per element. The input that carries each control's value has
+//                        data-element and data-property: the range input of a slider (a number input beside it
+//                        can be typed into), the number input when the range is too large for a slider, the
+//                        checkbox, the <select> of an enum, the text input, and for flags their <fieldset> of
+//                        checkboxes. After a `value` or `error` reply it shows the value in force.
+//   #stats               data-fps-in, data-fps-out (server receives / sends, frames per second), data-dropped
+//                        (frames dropped by rtfxlatest), data-rtt-ms (round-trip time the page measures), numbers
+//                        as text; each attribute is absent while unknown. Updated every second.
+//   window.rtfx.controls getter: the last `controls` message of the session, or null.
+//   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
 
 import { Signaling, signalingUrl } from './signaling.js';
 import { Session, cameraUnavailableReason, openCamera } from './session.js';
+import { ControlPanel } from './controls.js';
+import { StatsView } from './stats.js';
 
 const ui = {
   start: document.getElementById('start'),
@@ -25,7 +41,18 @@ const ui = {
   chain: document.getElementById('chain'),
   chainText: document.getElementById('chain-text'),
   version: document.getElementById('server-version'),
+  panel: document.getElementById('panel'),
 };
+
+const panel = new ControlPanel({
+  panel: ui.panel,
+  presetRow: document.getElementById('preset-row'),
+  preset: document.getElementById('preset'),
+  presetError: document.getElementById('preset-error'),
+  list: document.getElementById('controls'),
+  message: document.getElementById('panel-message'),
+}, (msg) => run?.signaling?.send(msg) ?? false);
+const stats = new StatsView(document.getElementById('stats'), () => run?.session?.pc ?? null);
 
 let state = 'idle';
 // The session being started or running, or null. Each await in start() checks it is still this one:
@@ -57,6 +84,7 @@ async function start() {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
   };
   show('connecting', 'Connecting…');
+  stats.start();
   try {
     r.stream = await openCamera();
     if (run !== r) return release(r);
@@ -82,9 +110,20 @@ async function start() {
 function serverHandlers(r) {
   return {
     hello(msg) {
-      ui.chainText.textContent = String(msg.chain ?? '');
-      ui.chain.hidden = !msg.chain;
+      showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
+    },
+    controls(msg) {
+      if (run !== r) return;
+      // The chain in force changes with the preset.
+      if (typeof msg.chain === 'string') showChain(msg.chain);
+      panel.render(msg);
+    },
+    value(msg) {
+      panel.value(msg);
+    },
+    stats(msg) {
+      stats.server(msg);
     },
     answer(msg) {
       if (typeof msg.sdp === 'string') r.session?.applyAnswer(msg.sdp);
@@ -95,6 +134,8 @@ function serverHandlers(r) {
       }
     },
     error(msg) {
+      // A refused set or preset: shown where it was made, and no reason to end the session.
+      if (panel.claimError(msg)) return;
       const text = typeof msg.message === 'string' && msg.message ? msg.message : 'The server reported an error.';
       // Once media flows a complaint about one message is not worth ending the session for.
       if (r.connected) notice(`The server says: ${text}`);
@@ -134,6 +175,11 @@ function sessionHandlers(r) {
   };
 }
 
+function showChain(chain) {
+  ui.chainText.textContent = String(chain ?? '');
+  ui.chain.hidden = !chain;
+}
+
 function sendCandidate(r, c) {
   r.signaling.send({ type: 'ice', candidate: c.candidate, sdpMLineIndex: c.sdpMLineIndex });
 }
@@ -157,7 +203,12 @@ function end(next, text, sayBye = true) {
   if (r) release(r, sayBye);
   ui.local.srcObject = null;
   ui.remote.srcObject = null;
+  // The panel goes away: a keyboard focus inside it would fall to the page's start.
+  const focusInPanel = ui.panel.contains(document.activeElement);
+  panel.clear();
+  stats.clear();
   show(next, text);
+  if (focusInPanel) ui.start.focus();
 }
 
 function release(r, sayBye = true) {
@@ -179,6 +230,8 @@ window.addEventListener('pagehide', stop);
 window.rtfx = Object.freeze({
   get pc() { return run?.session?.pc ?? null; },
   get state() { return state; },
+  get controls() { return panel.schema; },
+  set(element, property, value) { return panel.set(element, property, value); },
 });
 
 const unavailable = cameraUnavailableReason();
