@@ -26,11 +26,15 @@
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
+// What the chain finds (rtfx/ messages on the session's data channel, docs/protocol.md):
+//   #detections          a list with one <li data-type="rtfx/…" data-count="N"> per message type, the newest.
+//   window.rtfx.detections getter: the newest such message, parsed, or null.
 
 import { Signaling, signalingUrl } from './signaling.js';
 import { Session, cameraUnavailableReason, openCamera } from './session.js';
 import { ControlPanel } from './controls.js';
 import { StatsView } from './stats.js';
+import { DetectionsView } from './detections.js';
 
 const ui = {
   start: document.getElementById('start'),
@@ -53,6 +57,7 @@ const panel = new ControlPanel({
   message: document.getElementById('panel-message'),
 }, (msg) => run?.signaling?.send(msg) ?? false);
 const stats = new StatsView(document.getElementById('stats'), () => run?.session?.pc ?? null);
+const detections = new DetectionsView(document.getElementById('detections'));
 
 let state = 'idle';
 // The session being started or running, or null. Each await in start() checks it is still this one:
@@ -172,6 +177,9 @@ function sessionHandlers(r) {
     failed(reason) {
       fail(r, reason);
     },
+    data(text) {
+      if (run === r) detections.show(text);
+    },
   };
 }
 
@@ -207,6 +215,7 @@ function end(next, text, sayBye = true) {
   const focusInPanel = ui.panel.contains(document.activeElement);
   panel.clear();
   stats.clear();
+  detections.clear();
   show(next, text);
   if (focusInPanel) ui.start.focus();
 }
@@ -231,6 +240,7 @@ window.rtfx = Object.freeze({
   get pc() { return run?.session?.pc ?? null; },
   get state() { return state; },
   get controls() { return panel.schema; },
+  get detections() { return detections.last; },
   set(element, property, value) { return panel.set(element, property, value); },
 });
 

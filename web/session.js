@@ -64,7 +64,7 @@ export class Session {
   /**
    * @param {MediaStream} stream  the camera
    * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream),
-   *   connected(), interrupted(), failed(reason)
+   *   connected(), interrupted(), failed(reason), data(text) for each data channel message
    */
   constructor(stream, on) {
     this.on = on;
@@ -77,6 +77,11 @@ export class Session {
     this.transceiver = this.pc.addTransceiver(stream.getVideoTracks()[0],
       { direction: 'sendrecv', streams: [stream] });
     preferVp8(this.transceiver);
+    // Created before the offer, so the offer carries it: the server sends what its chain finds on it.
+    this.channel = this.pc.createDataChannel('rtfx');
+    this.channel.addEventListener('message', (ev) => {
+      if (typeof ev.data === 'string') this.on?.data?.(ev.data);
+    });
 
     this.pc.addEventListener('icecandidate', (ev) => {
       // null, or an empty candidate, marks the end of gathering: the server needs neither.
