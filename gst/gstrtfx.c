@@ -8,20 +8,26 @@
 
 #include <gst/gst.h>
 
+#include "gstrtfxcartoon.h"
+#include "gstrtfxdelay.h"
 #include "gstrtfxedges.h"
 #include "gstrtfxlatest.h"
+#include "gstrtfxrotate.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (rtfxcartoon, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtfxdelay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxedges, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxlatest, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtfxrotate, plugin);
 
   return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rtfx,
-    "Real-time video filters for live pipelines: edge detection, latest-frame dropping",
+    "Real-time video filters for live pipelines: edges, cartoon, rotation, a stand-in delay, latest-frame dropping",
     plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

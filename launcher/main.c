@@ -23,6 +23,10 @@ static const gchar *default_presets[][2] = {
   {"passthrough", "identity"},
   {"edges", DEFAULT_CHAIN},
   {"overlay", "rtfxlatest ! rtfxedges mode=overlay"},
+  {"cartoon", "rtfxlatest ! rtfxcartoon"},
+  {"rotate", "rtfxlatest ! rtfxrotate speed=30"},
+  /* A stand-in for an expensive model: what rtfxlatest is for. */
+  {"slow-model", "rtfxlatest ! rtfxdelay delay-ms=200 ! rtfxedges"},
 };
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
@@ -198,7 +202,7 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
         "Jitterbuffer latency in milliseconds (default 50)", "MS"},
     {"preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &presets,
         "A chain the page may switch to, by NAME (repeatable; default: passthrough, "
-          "edges, overlay)", "NAME=CHAIN"},
+          "edges, overlay, cartoon, rotate, slow-model)", "NAME=CHAIN"},
     {"control", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->controls,
         "Offer this property to the page too (repeatable)", "ELEMENT.PROPERTY"},
     {"no-auto-controls", 0, 0, G_OPTION_ARG_NONE, &no_auto_controls,
