@@ -47,7 +47,6 @@ struct _RtfxSession
   SoupWebsocketConnection *ws;
   gboolean got_offer;
   gboolean ended;
-  guint bus_watch;
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -774,7 +773,7 @@ start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
       G_CALLBACK (on_data_channel), session);
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (session->pipeline));
-  session->bus_watch = gst_bus_add_watch (bus, on_bus_message, session);
+  gst_bus_add_watch (bus, on_bus_message, session);
 
   if (gst_element_set_state (session->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
@@ -972,7 +971,6 @@ rtfx_session_end (RtfxSession * session, const gchar * reason)
     g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE
         (session->pipeline));
     gst_bus_remove_watch (bus);
-    session->bus_watch = 0;
     g_mutex_lock (&teardown_lock);
     pending_teardowns++;
     g_mutex_unlock (&teardown_lock);
