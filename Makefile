@@ -11,7 +11,7 @@ APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
 	libsoup-3.0-dev libjson-glib-dev
 APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
-APT_TEST := python3 python3-numpy python3-opencv opencv-doc
+APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data
 APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
 APT_E2E := chromium firefox-esr iproute2 util-linux
@@ -53,6 +53,7 @@ test: build e2e-deps
 bench: build
 	@echo "Pinned to one core (taskset -c 0); OpenCV limited to one thread."
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
+	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
 
 # ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
 run: build

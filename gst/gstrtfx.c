@@ -11,6 +11,7 @@
 #include "gstrtfxcartoon.h"
 #include "gstrtfxdelay.h"
 #include "gstrtfxedges.h"
+#include "gstrtfxfacedetect.h"
 #include "gstrtfxlatest.h"
 #include "gstrtfxrotate.h"
 
@@ -22,6 +23,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (rtfxcartoon, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxdelay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxedges, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtfxfacedetect, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxlatest, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxrotate, plugin);
 
@@ -29,5 +31,5 @@ plugin_init (GstPlugin * plugin)
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rtfx,
-    "Real-time video filters for live pipelines: edges, cartoon, rotation, a stand-in delay, latest-frame dropping",
+    "Real-time video filters for live pipelines: edges, cartoon, rotation, face detection, a stand-in delay, latest-frame dropping",
     plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

@@ -25,6 +25,7 @@ static const gchar *default_presets[][2] = {
   {"overlay", "rtfxlatest ! rtfxedges mode=overlay"},
   {"cartoon", "rtfxlatest ! rtfxcartoon"},
   {"rotate", "rtfxlatest ! rtfxrotate speed=30"},
+  {"faces", "rtfxlatest ! rtfxfacedetect"},
   /* A stand-in for an expensive model: what rtfxlatest is for. */
   {"slow-model", "rtfxlatest ! rtfxdelay delay-ms=200 ! rtfxedges"},
 };
@@ -202,7 +203,7 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
         "Jitterbuffer latency in milliseconds (default 50)", "MS"},
     {"preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &presets,
         "A chain the page may switch to, by NAME (repeatable; default: passthrough, "
-          "edges, overlay, cartoon, rotate, slow-model)", "NAME=CHAIN"},
+          "edges, overlay, cartoon, rotate, faces, slow-model)", "NAME=CHAIN"},
     {"control", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->controls,
         "Offer this property to the page too (repeatable)", "ELEMENT.PROPERTY"},
     {"no-auto-controls", 0, 0, G_OPTION_ARG_NONE, &no_auto_controls,

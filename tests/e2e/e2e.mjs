@@ -1,5 +1,8 @@
 // rtfx end-to-end scenarios: node e2e.mjs SERVER_BINARY TEST_NAME (run it through run.sh, which isolates it).
 // Exit status: 0 pass, 1 fail, 77 skip, 99 set-up error.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   Skip, candidatePair, check, cleanupAll, click, controlInput, cpuSeconds, evaluate, findControl, fps, frameMonitorResult,
   freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
@@ -241,6 +244,47 @@ async function leaks(binary) {
         `rtfx-launch-asan reported:\n${serverStderrTail(server, 60)}`);
   log('no leak and no memory error reported after three sessions ended three ways');
   await browser.close();
+}
+
+/** A fake camera file showing a face: OpenCV's messi5.jpg (package opencv-doc), letterboxed to 640x480. */
+async function faceVideo() {
+  const jpeg = '/usr/share/doc/opencv-doc/examples/data/messi5.jpg';
+  if (!fs.existsSync(jpeg)) throw new Skip(`${jpeg} is missing (package opencv-doc)`);
+  const y4m = path.join(os.tmpdir(), 'rtfx-face.y4m');
+  const r = await runToExit('gst-launch-1.0', ['-q', 'filesrc', `location=${jpeg}`, '!', 'jpegdec', '!',
+    'videoconvert', '!', 'videoscale', 'add-borders=true', '!',
+    'video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1', '!',
+    'imagefreeze', 'num-buffers=30', '!', 'video/x-raw,framerate=30/1', '!', 'y4menc', '!', 'filesink',
+    `location=${y4m}`], 20000);
+  check(r.code === 0, `making ${y4m} failed: ${r.stderr}`);
+  return y4m;
+}
+
+/** rtfxfacedetect's detections reach the page over the data channel and are listed there. */
+async function faces(binary) {
+  const browser = await launchBrowser('chromium', { fakeVideo: await faceVideo() });
+  const server = await startServer(binary, { args: ['rtfxlatest ! rtfxfacedetect'] });
+  const page = await openPage(browser, server.url, 'faces');
+  await connect(page);
+  await firstFrames(page);
+  const { value: found, ms } = await pollUntil(async () => {
+    const d = await evaluate(page, () => window.rtfx.detections);
+    return d && d.type === 'rtfx/faces' && Array.isArray(d.faces) && d.faces.length > 0 ? d : null;
+  }, 10000, 'an rtfx/faces message with a face, on the data channel');
+  const f = found.faces[0];
+  log(`data channel: ${found.faces.length} face(s) ${Math.round(ms)} ms after the first frame; first at ` +
+      `(${f.x}, ${f.y}) ${f.width}x${f.height}`);
+  // The face in messi5.jpg, letterboxed to 640x480, is in the upper middle of the picture.
+  check(f.width >= 20 && f.width <= 200 && f.x >= 200 && f.x <= 440 && f.y >= 60 && f.y <= 300,
+        `the face found at (${f.x}, ${f.y}) ${f.width}x${f.height} is not where the picture has it`);
+  const listed = await evaluate(page, () => {
+    const li = document.querySelector('#detections li[data-type="rtfx/faces"]');
+    return li && !document.querySelector('#detections').hidden ? Number(li.dataset.count) : null;
+  });
+  check(listed >= 1, `#detections lists ${listed} faces`);
+  await stopAndCount(page, server, 0);
+  await browser.close();
+  await stopServer(server);
 }
 
 async function badChain(binary) {
@@ -600,6 +644,7 @@ const scenarios = {
   'chromium-edges': (bin) => edges(bin, 'chromium'),
   'firefox-edges': (bin) => edges(bin, 'firefox'),
   'chromium-h264': (bin) => edges(bin, 'chromium', { codec: 'H264' }),
+  faces,
   leaks,
   'two-pages': twoPages,
   'closed-page': closedPage,

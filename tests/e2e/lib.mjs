@@ -311,7 +311,8 @@ async function loadPuppeteer() {
 }
 
 /** kind: 'chromium' | 'firefox'. Throws Skip when that browser is not installed. */
-export async function launchBrowser(kind) {
+/** Starts a browser; `fakeVideo` (Chromium only) is a .y4m file its fake camera plays instead of its pattern. */
+export async function launchBrowser(kind, { fakeVideo = null } = {}) {
   const exe = kind === 'firefox' ? FIREFOX : CHROMIUM;
   if (!fs.existsSync(exe)) throw new Skip(`${exe} is not installed`);
   const puppeteer = await loadPuppeteer();
@@ -329,7 +330,8 @@ export async function launchBrowser(kind) {
     options = { ...common, browser: 'firefox', protocol: 'webDriverBiDi', extraPrefsFirefox: FIREFOX_PREFS };
   } else {
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-e2e-chromium-'));
-    options = { ...common, browser: 'chrome', userDataDir, args: CHROMIUM_FLAGS };
+    const args = fakeVideo ? [...CHROMIUM_FLAGS, `--use-file-for-fake-video-capture=${fakeVideo}`] : CHROMIUM_FLAGS;
+    options = { ...common, browser: 'chrome', userDataDir, args };
   }
   const launchedAt = performance.now();
   const browser = await puppeteer.launch(options);

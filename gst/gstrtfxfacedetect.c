@@ -1,0 +1,482 @@
+/**
+ * SECTION:element-rtfxfacedetect
+ * @title: rtfxfacedetect
+ *
+ * Finds faces (or whatever the cascade was trained on) with a Haar cascade in OpenCV's XML format,
+ * on the luma plane of planar YUV or GRAY8 video, with no conversion to RGB. Any cascade of
+ * `/usr/share/opencv4/haarcascades/` (Debian package opencv-data) can be used. The cascade is read and
+ * run by rtfx's own code, with the algorithm of OpenCV's
+ * `cv::CascadeClassifier::detectMultiScale (gray, faces, scale-factor, min-neighbors, 0,
+ * (min-size, min-size), (max-size, max-size))`, and the detections are the same as OpenCV 4.6's, so
+ * parameters tuned with OpenCV carry over.
+ *
+ * Every frame's detections are attached to the buffer as #GstVideoRegionOfInterestMeta of type
+ * `face`, each with a parameter structure `rtfx/face` holding `neighbors` (int) and `score`
+ * (double), the fields of the same name described below. With #GstRtfxFaceDetect:draw, a green box
+ * is also drawn around each face (white on GRAY8).
+ *
+ * ## The rtfx/faces message
+ *
+ * After every frame the element posts an element message whose structure is named `rtfx/faces`,
+ * also when no face was found, so that an application can tell "no face" from "no news":
+ *
+ * | field | type | meaning |
+ * | --- | --- | --- |
+ * | `timestamp` | guint64 | the buffer's PTS, in nanoseconds (GST_CLOCK_TIME_NONE if it has none) |
+ * | `stream-time` | guint64 | the PTS as stream time |
+ * | `running-time` | guint64 | the PTS as running time, to match the frame with the pipeline clock |
+ * | `duration` | guint64 | the buffer's duration |
+ * | `width`, `height` | gint | the frame's size, the coordinate space of the faces |
+ * | `faces` | #GstValueList of #GstStructure | one `face` structure per detection, may be empty |
+ *
+ * Each `face` structure has:
+ *
+ * | field | type | meaning |
+ * | --- | --- | --- |
+ * | `x`, `y`, `width`, `height` | gint | the box, in pixels of the frame, inside the frame |
+ * | `neighbors` | gint | how many raw window hits were merged into it; more is surer (OpenCV's numDetections) |
+ * | `score` | gdouble | how far the best of those windows cleared the cascade's last stage (its leaf sum minus the stage threshold, >= 0); only comparable between detections made with the same cascade |
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! rtfxfacedetect ! videoconvert ! autovideosink
+ * gst-launch-1.0 -m filesrc location=faces.mp4 ! decodebin ! videoconvert ! rtfxfacedetect draw=false min-size=60 ! fakesink
+ * ]|
+ * The second prints every `rtfx/faces` message.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstrtfxfacedetect.h"
+#include "rtfxcascade.h"
+#include "rtfxhaar.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_rtfx_face_detect_debug);
+#define GST_CAT_DEFAULT gst_rtfx_face_detect_debug
+
+#define DEFAULT_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+#define DEFAULT_SCALE_FACTOR 1.1
+#define DEFAULT_MIN_NEIGHBORS 3
+#define DEFAULT_MIN_SIZE 30
+#define DEFAULT_MAX_SIZE 0
+#define DEFAULT_DRAW TRUE
+
+/* Bright green in BT.601 YUV, and white for grey video. */
+static const guint8 BOX_YUV[3] = { 145, 54, 34 };
+static const guint8 BOX_GRAY = 255;
+
+enum
+{
+  PROP_0,
+  PROP_CASCADE,
+  PROP_SCALE_FACTOR,
+  PROP_MIN_NEIGHBORS,
+  PROP_MIN_SIZE,
+  PROP_MAX_SIZE,
+  PROP_DRAW,
+};
+
+struct _GstRtfxFaceDetect
+{
+  GstVideoFilter parent;
+
+  /* properties, guarded by the object lock */
+  gchar *cascade_path;
+  gdouble scale_factor;
+  gint min_neighbors;
+  gint min_size;
+  gint max_size;
+  gboolean draw;
+
+  /* loaded in start, sized in set_info, used by the streaming thread only */
+  RtfxCascade *cascade;
+  RtfxHaar *haar;
+};
+
+#define VIDEO_FORMATS "{ I420, YV12, NV12, NV21, Y42B, Y444, Y41B, GRAY8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+G_DEFINE_TYPE (GstRtfxFaceDetect, gst_rtfx_face_detect, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (rtfxfacedetect, "rtfxfacedetect",
+    GST_RANK_NONE, GST_TYPE_RTFX_FACE_DETECT,
+    GST_DEBUG_CATEGORY_INIT (gst_rtfx_face_detect_debug, "rtfxfacedetect", 0,
+        "rtfx Haar-cascade face detection"));
+
+static void gst_rtfx_face_detect_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_rtfx_face_detect_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static void gst_rtfx_face_detect_finalize (GObject * object);
+static gboolean gst_rtfx_face_detect_start (GstBaseTransform * trans);
+static gboolean gst_rtfx_face_detect_stop (GstBaseTransform * trans);
+static gboolean gst_rtfx_face_detect_set_info (GstVideoFilter * filter,
+    GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info);
+static GstFlowReturn gst_rtfx_face_detect_transform_frame_ip (GstVideoFilter *
+    filter, GstVideoFrame * frame);
+
+static void
+gst_rtfx_face_detect_class_init (GstRtfxFaceDetectClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags live = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_CONTROLLABLE | GST_PARAM_MUTABLE_PLAYING;
+
+  gobject_class->set_property = gst_rtfx_face_detect_set_property;
+  gobject_class->get_property = gst_rtfx_face_detect_get_property;
+  gobject_class->finalize = gst_rtfx_face_detect_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_CASCADE,
+      g_param_spec_string ("cascade", "Cascade",
+          "Haar cascade file in OpenCV's XML format, e.g. any of "
+          "/usr/share/opencv4/haarcascades/; read when the element starts, so a "
+          "change takes effect at the next start", DEFAULT_CASCADE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SCALE_FACTOR,
+      g_param_spec_double ("scale-factor", "Scale factor",
+          "How much the searched size grows from one scale to the next: lower "
+          "finds more faces at more cost, higher is faster but can miss faces "
+          "between two sizes (detectMultiScale's scaleFactor)",
+          1.01, 4.0, DEFAULT_SCALE_FACTOR, live));
+  g_object_class_install_property (gobject_class, PROP_MIN_NEIGHBORS,
+      g_param_spec_int ("min-neighbors", "Min neighbors",
+          "A face needs more overlapping window hits than this: raise it "
+          "against false detections, lower it to find faint faces; 0 reports "
+          "every raw hit (detectMultiScale's minNeighbors)",
+          0, 100, DEFAULT_MIN_NEIGHBORS, live));
+  g_object_class_install_property (gobject_class, PROP_MIN_SIZE,
+      g_param_spec_int ("min-size", "Min size",
+          "Smallest face searched, in pixels of the frame, for both width and "
+          "height; 0 means the cascade's window size. Raising it is the "
+          "cheapest way to go faster (detectMultiScale's minSize)",
+          0, G_MAXINT, DEFAULT_MIN_SIZE, live));
+  g_object_class_install_property (gobject_class, PROP_MAX_SIZE,
+      g_param_spec_int ("max-size", "Max size",
+          "Largest face searched, in pixels of the frame, for both width and "
+          "height; 0 means no limit but the frame (detectMultiScale's maxSize)",
+          0, G_MAXINT, DEFAULT_MAX_SIZE, live));
+  g_object_class_install_property (gobject_class, PROP_DRAW,
+      g_param_spec_boolean ("draw", "Draw",
+          "Draw a box around each face on the video; when off the frames pass "
+          "unchanged and only the metas and messages report the faces",
+          DEFAULT_DRAW, live));
+
+  gst_element_class_set_static_metadata (element_class,
+      "Haar-cascade face detection", "Filter/Analyzer/Video",
+      "Finds faces with an OpenCV Haar cascade directly on YUV video; reports "
+      "them as region-of-interest metas and rtfx/faces messages, and can draw "
+      "them", "rtfx developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_stop);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_set_info);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_transform_frame_ip);
+}
+
+static void
+gst_rtfx_face_detect_init (GstRtfxFaceDetect * self)
+{
+  self->cascade_path = g_strdup (DEFAULT_CASCADE);
+  self->scale_factor = DEFAULT_SCALE_FACTOR;
+  self->min_neighbors = DEFAULT_MIN_NEIGHBORS;
+  self->min_size = DEFAULT_MIN_SIZE;
+  self->max_size = DEFAULT_MAX_SIZE;
+  self->draw = DEFAULT_DRAW;
+}
+
+static void
+gst_rtfx_face_detect_finalize (GObject * object)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (object);
+
+  g_clear_pointer (&self->haar, rtfx_haar_free);
+  g_clear_pointer (&self->cascade, rtfx_cascade_free);
+  g_free (self->cascade_path);
+
+  G_OBJECT_CLASS (gst_rtfx_face_detect_parent_class)->finalize (object);
+}
+
+static void
+gst_rtfx_face_detect_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_CASCADE:
+      g_free (self->cascade_path);
+      self->cascade_path = g_value_dup_string (value);
+      if (self->cascade != NULL)
+        GST_INFO_OBJECT (self, "cascade %s will be read at the next start",
+            self->cascade_path);
+      break;
+    case PROP_SCALE_FACTOR:
+      self->scale_factor = g_value_get_double (value);
+      break;
+    case PROP_MIN_NEIGHBORS:
+      self->min_neighbors = g_value_get_int (value);
+      break;
+    case PROP_MIN_SIZE:
+      self->min_size = g_value_get_int (value);
+      break;
+    case PROP_MAX_SIZE:
+      self->max_size = g_value_get_int (value);
+      break;
+    case PROP_DRAW:
+      self->draw = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_rtfx_face_detect_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_CASCADE:
+      g_value_set_string (value, self->cascade_path);
+      break;
+    case PROP_SCALE_FACTOR:
+      g_value_set_double (value, self->scale_factor);
+      break;
+    case PROP_MIN_NEIGHBORS:
+      g_value_set_int (value, self->min_neighbors);
+      break;
+    case PROP_MIN_SIZE:
+      g_value_set_int (value, self->min_size);
+      break;
+    case PROP_MAX_SIZE:
+      g_value_set_int (value, self->max_size);
+      break;
+    case PROP_DRAW:
+      g_value_set_boolean (value, self->draw);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Reads the cascade, so that a missing or broken file stops the pipeline from starting with a
+ * message that says what is wrong, before any frame flows. */
+static gboolean
+gst_rtfx_face_detect_start (GstBaseTransform * trans)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (trans);
+  g_autofree gchar *path = NULL;
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->cascade_path);
+  GST_OBJECT_UNLOCK (self);
+
+  if (path == NULL || *path == '\0') {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No cascade file set: set the cascade property to an OpenCV Haar "
+            "cascade XML file"), (NULL));
+    return FALSE;
+  }
+  g_clear_pointer (&self->haar, rtfx_haar_free);
+  g_clear_pointer (&self->cascade, rtfx_cascade_free);
+  self->cascade = rtfx_cascade_load (path, &error);
+  if (self->cascade == NULL) {
+    if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", error->message),
+          ("cascade property: %s", path));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message),
+          ("cascade property: %s", path));
+    g_error_free (error);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "cascade %s: %dx%d window, %u stages, %u trees%s",
+      path, self->cascade->width, self->cascade->height,
+      self->cascade->n_stages, self->cascade->n_trees,
+      self->cascade->has_tilted ? ", tilted features" : "");
+  return TRUE;
+}
+
+static gboolean
+gst_rtfx_face_detect_stop (GstBaseTransform * trans)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (trans);
+
+  g_clear_pointer (&self->haar, rtfx_haar_free);
+  g_clear_pointer (&self->cascade, rtfx_cascade_free);
+  return TRUE;
+}
+
+static gboolean
+gst_rtfx_face_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (filter);
+  const gint width = GST_VIDEO_INFO_WIDTH (in_info);
+  const gint height = GST_VIDEO_INFO_HEIGHT (in_info);
+
+  GST_DEBUG_OBJECT (self, "configuring for %dx%d %s", width, height,
+      GST_VIDEO_INFO_NAME (in_info));
+
+  g_clear_pointer (&self->haar, rtfx_haar_free);
+  if (self->cascade == NULL)
+    return FALSE;
+  self->haar = rtfx_haar_new (self->cascade, width, height);
+  return self->haar != NULL;
+}
+
+/* Paints [x0, x1) x [y0, y1) in colour[component], the chroma of every sample that covers a pixel
+ * of it included. */
+static void
+fill_rect (GstVideoFrame * frame, gint x0, gint y0, gint x1, gint y1,
+    const guint8 * colour)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+
+  for (guint comp = 0; comp < GST_VIDEO_FRAME_N_COMPONENTS (frame); comp++) {
+    const gint ws = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, comp);
+    const gint hs = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, comp);
+    const gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comp);
+    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, comp);
+    guint8 *data = GST_VIDEO_FRAME_COMP_DATA (frame, comp);
+    const gint cx1 = ((x1 - 1) >> ws) + 1, cy1 = ((y1 - 1) >> hs) + 1;
+
+    for (gint cy = y0 >> hs; cy < cy1; cy++) {
+      guint8 *row = data + (gsize) cy * stride;
+
+      for (gint cx = x0 >> ws; cx < cx1; cx++)
+        row[cx * pstride] = colour[comp];
+    }
+  }
+}
+
+/* A box of the given thickness around the hit, kept inside it. */
+static void
+draw_box (GstVideoFrame * frame, const RtfxHaarHit * hit, gint thickness,
+    const guint8 * colour)
+{
+  const gint x0 = hit->x, y0 = hit->y;
+  const gint x1 = hit->x + hit->width, y1 = hit->y + hit->height;
+  const gint tx = MIN (thickness, (hit->width + 1) / 2);
+  const gint ty = MIN (thickness, (hit->height + 1) / 2);
+
+  fill_rect (frame, x0, y0, x1, y0 + ty, colour);
+  fill_rect (frame, x0, y1 - ty, x1, y1, colour);
+  fill_rect (frame, x0, y0, x0 + tx, y1, colour);
+  fill_rect (frame, x1 - tx, y0, x1, y1, colour);
+}
+
+static GstStructure *
+face_structure (const RtfxHaarHit * hit)
+{
+  return gst_structure_new ("face",
+      "x", G_TYPE_INT, hit->x, "y", G_TYPE_INT, hit->y,
+      "width", G_TYPE_INT, hit->width, "height", G_TYPE_INT, hit->height,
+      "neighbors", G_TYPE_INT, hit->neighbors,
+      "score", G_TYPE_DOUBLE, hit->score, NULL);
+}
+
+static void
+post_faces (GstRtfxFaceDetect * self, GstVideoFrame * frame,
+    const RtfxHaarHit * hits, guint n)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstBuffer *buf = frame->buffer;
+  const GstClockTime pts = GST_BUFFER_PTS (buf);
+  GValue faces = G_VALUE_INIT;
+  GstStructure *s;
+
+  g_value_init (&faces, GST_TYPE_LIST);
+  for (guint i = 0; i < n; i++) {
+    GValue face = G_VALUE_INIT;
+
+    g_value_init (&face, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&face, face_structure (&hits[i]));
+    gst_value_list_append_and_take_value (&faces, &face);
+  }
+  s = gst_structure_new ("rtfx/faces",
+      "timestamp", G_TYPE_UINT64, pts,
+      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
+          GST_FORMAT_TIME, pts),
+      "running-time", G_TYPE_UINT64,
+      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
+      "width", G_TYPE_INT, GST_VIDEO_FRAME_WIDTH (frame),
+      "height", G_TYPE_INT, GST_VIDEO_FRAME_HEIGHT (frame), NULL);
+  gst_structure_take_value (s, "faces", &faces);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_rtfx_face_detect_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (filter);
+  RtfxHaarParams params;
+  const RtfxHaarHit *hits;
+  gboolean draw;
+  guint n;
+
+  GST_OBJECT_LOCK (self);
+  params.scale_factor = self->scale_factor;
+  params.min_neighbors = self->min_neighbors;
+  params.min_width = params.min_height = self->min_size;
+  params.max_width = params.max_height = self->max_size;
+  draw = self->draw;
+  GST_OBJECT_UNLOCK (self);
+
+  n = rtfx_haar_detect (self->haar, GST_VIDEO_FRAME_COMP_DATA (frame, 0),
+      GST_VIDEO_FRAME_COMP_STRIDE (frame, 0), &params, &hits);
+  GST_LOG_OBJECT (self, "%u faces", n);
+
+  for (guint i = 0; i < n; i++) {
+    GstVideoRegionOfInterestMeta *meta =
+        gst_buffer_add_video_region_of_interest_meta (frame->buffer, "face",
+        hits[i].x, hits[i].y, hits[i].width, hits[i].height);
+
+    meta->id = i;
+    gst_video_region_of_interest_meta_add_param (meta,
+        gst_structure_new ("rtfx/face",
+            "neighbors", G_TYPE_INT, hits[i].neighbors,
+            "score", G_TYPE_DOUBLE, hits[i].score, NULL));
+  }
+
+  if (draw && n > 0) {
+    const gboolean gray = GST_VIDEO_FRAME_N_COMPONENTS (frame) == 1;
+    /* 2 pixels at 640x480, growing with the frame so that boxes stay visible. */
+    const gint thickness = MAX (2, MIN (GST_VIDEO_FRAME_WIDTH (frame),
+            GST_VIDEO_FRAME_HEIGHT (frame)) / 240);
+
+    for (guint i = 0; i < n; i++)
+      draw_box (frame, &hits[i], thickness, gray ? &BOX_GRAY : BOX_YUV);
+  }
+
+  post_faces (self, frame, hits, n);
+  return GST_FLOW_OK;
+}
