@@ -4,17 +4,14 @@
  * their ratio, and the faces each found, as a check that both did the work. Run it pinned to one core
  * with OpenCV limited to one thread (the Makefile does) for the one-core comparison the performance
  * target is about. */
-#include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
-#include <gst/gst.h>
 #include <stdlib.h>
-#include <sys/resource.h>
+
+#include "benchlib.h"
 
 #define DEFAULT_INPUT "/usr/share/doc/opencv-doc/examples/data/Megamind.avi"
 #define DEFAULT_FRAMES 100
 #define WARM_UP_FRAMES 10
 #define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
-#define WAIT_LIMIT (300 * GST_SECOND)
 
 typedef struct
 {
@@ -35,77 +32,6 @@ static const Contender contenders[] = {
         "min-neighbors=3 min-size-width=30 min-size-height=30 display=false ! "
         "videoconvert ! video/x-raw,format=I420", "facedetect"},
 };
-
-static gboolean
-wait_for_eos (GstElement * pipeline)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, WAIT_LIMIT,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gboolean ok = msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
-
-  if (msg != NULL && !ok) {
-    GError *err = NULL;
-    gst_message_parse_error (msg, &err, NULL);
-    g_printerr ("error: %s\n", err->message);
-    g_error_free (err);
-  } else if (msg == NULL) {
-    g_printerr ("error: no EOS after %" GST_TIME_FORMAT "\n",
-        GST_TIME_ARGS (WAIT_LIMIT));
-  }
-  gst_clear_message (&msg);
-  gst_object_unref (bus);
-  return ok;
-}
-
-static GPtrArray *
-decode_frames (const char *input, guint count, GstCaps ** caps)
-{
-  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
-      "videoconvert ! videoscale ! video/x-raw,format=I420,width=640,height=480 ! "
-      "appsink name=sink sync=false", input);
-  GError *err = NULL;
-  GstElement *pipeline = gst_parse_launch (desc, &err);
-  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  GstElement *sink;
-
-  if (pipeline == NULL) {
-    g_printerr ("error: %s\n", err->message);
-    exit (1);
-  }
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  while (frames->len < count) {
-    GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        WAIT_LIMIT);
-    if (sample == NULL)
-      break;
-    if (*caps == NULL)
-      *caps = gst_caps_ref (gst_sample_get_caps (sample));
-    /* A deep copy, so no frame shares memory with the decoder's pool. */
-    g_ptr_array_add (frames, gst_buffer_copy_deep (gst_sample_get_buffer (sample)));
-    gst_sample_unref (sample);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
-  if (frames->len < count) {
-    g_printerr ("error: %s gave %u frames, %u wanted\n", input, frames->len,
-        count);
-    exit (1);
-  }
-  return frames;
-}
-
-static gdouble
-cpu_seconds (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 typedef struct
 {
@@ -132,53 +58,17 @@ count_faces (GstBus * bus, GstMessage * msg, gpointer data)
   return GST_BUS_PASS;
 }
 
-/* Milliseconds of CPU per frame that the chain spends on the first n frames; *faces gets the
+/* Milliseconds of CPU per frame that c's chain spends on the first n frames; *faces gets the
  * number of faces it reported. */
 static gdouble
-run_chain (const Contender * c, GPtrArray * frames, guint n, GstCaps * caps,
-    guint * faces)
+run_contender (const Contender * c, GPtrArray * frames, guint n,
+    GstCaps * caps, guint * faces)
 {
-  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! %s ! "
-      "fakesink sync=false", c->chain);
-  GError *err = NULL;
-  GstElement *pipeline = gst_parse_launch (desc, &err);
   FaceCount count = { c->message, 0 };
-  GstElement *src;
-  GstBus *bus;
-  gdouble start;
-  gboolean ok;
+  gdouble ms = bench_run_chain (c->chain, frames, n, caps, count_faces, &count);
 
-  if (pipeline == NULL) {
-    g_printerr ("error: %s: %s\n", c->chain, err->message);
-    exit (1);
-  }
-  bus = gst_element_get_bus (pipeline);
-  gst_bus_set_sync_handler (bus, count_faces, &count, NULL);
-  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_object_set (src, "caps", caps, "max-bytes", (guint64) 0, "block", FALSE,
-      NULL);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  start = cpu_seconds ();
-  for (guint i = 0; i < n; i++) {
-    GstBuffer *buf = gst_buffer_copy (g_ptr_array_index (frames, i));
-
-    /* Timestamps, so that facedetect's and rtfx's messages carry real times. */
-    GST_BUFFER_PTS (buf) = gst_util_uint64_scale (i, GST_SECOND, 25);
-    GST_BUFFER_DURATION (buf) = GST_SECOND / 25;
-    gst_app_src_push_buffer (GST_APP_SRC (src), buf);
-  }
-  gst_app_src_end_of_stream (GST_APP_SRC (src));
-  ok = wait_for_eos (pipeline);
-  start = cpu_seconds () - start;
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
-  gst_object_unref (pipeline);
-  if (!ok)
-    exit (1);
   *faces = count.faces;
-  return start * 1000.0 / n;
+  return ms;
 }
 
 int
@@ -200,14 +90,14 @@ main (int argc, char **argv)
   if (argc > 2)
     count = MAX (1, atoi (argv[2]));
 
-  frames = decode_frames (input, count, &caps);
+  frames = bench_decode_frames (input, count, 640, 480, &caps);
   /* Warm-up on a few frames, so neither side pays for first-use page faults, plugin loading and
    * reading the cascade. */
   for (guint i = 0; i < G_N_ELEMENTS (contenders); i++)
-    run_chain (&contenders[i], frames, MIN (count, WARM_UP_FRAMES), caps,
+    run_contender (&contenders[i], frames, MIN (count, WARM_UP_FRAMES), caps,
         &faces[i]);
   for (guint i = 0; i < G_N_ELEMENTS (contenders); i++)
-    ms[i] = run_chain (&contenders[i], frames, count, caps, &faces[i]);
+    ms[i] = run_contender (&contenders[i], frames, count, caps, &faces[i]);
 
   g_print ("Face detection, %u frames 640x480 I420 decoded from %s,\n"
       "haarcascade_frontalface_default.xml, scale factor 1.1, min neighbors 3, "
