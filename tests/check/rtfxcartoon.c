@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 #include <math.h>
 
+#include "videoharness.h"
 #include "rtfxcartoon.h"
 
 #define BLACK 16
@@ -58,31 +59,13 @@ make_frame (GstVideoFormat format, gint width, gint height, gint pad,
 static GstHarness *
 harness_for (GstVideoFormat format, gint width, gint height)
 {
-  GstHarness *h = gst_harness_new ("rtfxcartoon");
-
-  gst_harness_set_src_caps (h, gst_caps_new_simple ("video/x-raw",
-          "format", G_TYPE_STRING, gst_video_format_to_string (format),
-          "width", G_TYPE_INT, width, "height", G_TYPE_INT, height,
-          "framerate", GST_TYPE_FRACTION, 30, 1, NULL));
-  return h;
+  return rtfx_video_harness ("rtfxcartoon", format, width, height);
 }
 
-/* Pushes one frame and returns the output, mapped. */
 static void
 process (GstHarness * h, GstBuffer * in, GstVideoFrame * out)
 {
-  GstBuffer *buf;
-  GstVideoInfo info;
-  GstCaps *caps;
-
-  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
-  buf = gst_harness_pull (h);
-  fail_unless (buf != NULL);
-  caps = gst_pad_get_current_caps (h->sinkpad);
-  fail_unless (gst_video_info_from_caps (&info, caps));
-  gst_caps_unref (caps);
-  fail_unless (gst_video_frame_map (out, &info, buf, GST_MAP_READ));
-  gst_buffer_unref (buf);       /* the frame holds its own reference */
+  rtfx_video_harness_process (h, in, out);
 }
 
 static guint8

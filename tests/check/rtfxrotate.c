@@ -7,6 +7,8 @@
 #include <gst/video/video.h>
 #include <math.h>
 
+#include "videoharness.h"
+
 #define LUMA_BACKGROUND 50
 #define MARK 250
 
@@ -85,19 +87,8 @@ static void
 process_at (GstHarness * h, GstBuffer * in, GstClockTime pts,
     GstVideoFrame * out)
 {
-  GstBuffer *buf;
-  GstVideoInfo info;
-  GstCaps *caps;
-
   GST_BUFFER_PTS (in) = pts;
-  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
-  buf = gst_harness_pull (h);
-  fail_unless (buf != NULL);
-  caps = gst_pad_get_current_caps (h->sinkpad);
-  fail_unless (gst_video_info_from_caps (&info, caps));
-  gst_caps_unref (caps);
-  fail_unless (gst_video_frame_map (out, &info, buf, GST_MAP_READ));
-  gst_buffer_unref (buf);       /* the frame holds its own reference */
+  rtfx_video_harness_process (h, in, out);
 }
 
 static void
