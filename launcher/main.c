@@ -82,6 +82,18 @@ check_elements (GError ** error)
   return TRUE;
 }
 
+/* Browsers give the camera only to pages from localhost or HTTPS: say so before someone tries. */
+static void
+warn_if_remote (const RtfxConfig * config)
+{
+  g_autoptr (GInetAddress) bind = g_inet_address_new_from_string (config->bind);
+
+  if (!g_inet_address_get_is_loopback (bind))
+    g_printerr ("rtfx-launch: warning: serving plain HTTP on %s: browsers on other machines "
+        "will refuse the camera to this page (they allow it on localhost or HTTPS only)\n",
+        config->bind);
+}
+
 static gboolean
 quit_loop (gpointer data)
 {
@@ -150,6 +162,28 @@ set_presets (RtfxConfig * config, gchar ** presets, gchar ** chain_words)
   config->chain = g_strdup (config->preset_chains[start]);
 }
 
+/* "MIN-MAX", 1 <= MIN <= MAX <= 65535, or exit 2. */
+static void
+parse_port_range (const gchar * text, guint * min, guint * max)
+{
+  guint64 lo, hi;
+  gchar *end;
+
+  lo = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '-')
+    goto bad;
+  text = end + 1;
+  hi = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '\0' || lo < 1 || lo > hi || hi > 65535)
+    goto bad;
+  *min = (guint) lo;
+  *max = (guint) hi;
+  return;
+bad:
+  usage_error (g_get_prgname (), "--ice-ports needs MIN-MAX, two ports from 1 "
+      "to 65535, such as 40000-40100");
+}
+
 /* Every preset must build, and every --control must name a property of some preset's chain. */
 static void
 check_chains (RtfxConfig * config)
@@ -188,7 +222,7 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   gint port = DEFAULT_PORT, max_sessions = 2 * (gint) g_get_num_processors ();
   gint latency = DEFAULT_LATENCY_MS;
   gboolean version = FALSE, no_auto_controls = FALSE;
-  gchar **chain = NULL, **presets = NULL;
+  gchar **chain = NULL, **presets = NULL, *ice_ports = NULL;
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port to serve the page and signaling on (default 8080)", "PORT"},
@@ -208,6 +242,11 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
         "Offer this property to the page too (repeatable)", "ELEMENT.PROPERTY"},
     {"no-auto-controls", 0, 0, G_OPTION_ARG_NONE, &no_auto_controls,
         "Offer only the --control properties, not every live-tunable one", NULL},
+    {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->ice_addresses,
+        "Offer media only on this local address (repeatable; default: every "
+          "address of the machine)", "ADDR"},
+    {"ice-ports", 0, 0, G_OPTION_ARG_STRING, &ice_ports,
+        "Use only these local UDP ports for media", "MIN-MAX"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
         NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -252,6 +291,15 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   config->port = (guint) port;
   config->max_sessions = (guint) max_sessions;
   config->latency_ms = (guint) latency;
+  for (gchar ** a = config->ice_addresses; a && *a; a++) {
+    g_autoptr (GInetAddress) ice = g_inet_address_new_from_string (*a);
+    if (ice == NULL)
+      usage_error (g_get_prgname (), "--ice-address needs an IP address of "
+          "this machine, such as 192.0.2.10");
+  }
+  if (ice_ports != NULL)
+    parse_port_range (ice_ports, &config->ice_min_port, &config->ice_max_port);
+  g_free (ice_ports);
   config->auto_controls = !no_auto_controls;
   set_presets (config, presets, chain);
   g_strfreev (presets);
@@ -273,7 +321,8 @@ main (int argc, char **argv)
     g_printerr ("rtfx-launch: %s\n", error->message);
     return 1;
   }
-  config.ice_addresses = rtfx_local_addresses ();
+  if (config.ice_addresses == NULL)
+    config.ice_addresses = rtfx_local_addresses ();
 
   app.server = rtfx_server_new (&config, &error);
   if (app.server == NULL) {
@@ -286,6 +335,7 @@ main (int argc, char **argv)
 
   g_print ("rtfx-launch %s: open http://%s:%u/ (processing: %s)\n", VERSION,
       config.bind, config.port, config.chain);
+  warn_if_remote (&config);
   g_main_loop_run (app.loop);
 
   if (!rtfx_session_wait_for_teardowns (TEARDOWN_LIMIT_US))

@@ -729,12 +729,17 @@ handle_set (RtfxSession * session, const RtfxMessage * msg)
 
 /* --- the page's messages ----------------------------------------------------------------- */
 
+/* The addresses and ports ICE may use: every local address (or --ice-address), any port (or
+ * --ice-ports). */
 static void
-add_local_addresses (RtfxSession * session)
+configure_ice (RtfxSession * session)
 {
   g_autoptr (GObject) agent = NULL;
 
   g_object_get (session->webrtc, "ice-agent", &agent, NULL);
+  if (session->config->ice_max_port != 0)
+    g_object_set (agent, "min-rtp-port", session->config->ice_min_port,
+        "max-rtp-port", session->config->ice_max_port, NULL);
   for (gchar ** a = session->config->ice_addresses; a && *a; a++) {
     gboolean added = FALSE;
     g_signal_emit_by_name (agent, "add-local-ip-address", *a, &added);
@@ -758,7 +763,7 @@ start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
       "max-bundle");
   g_object_set (session->webrtc, "latency", session->config->latency_ms, NULL);
   gst_bin_add (GST_BIN (session->pipeline), session->webrtc);
-  add_local_addresses (session);
+  configure_ice (session);
 
   if (!build_send_branch (session, media, pt, error))
     return FALSE;

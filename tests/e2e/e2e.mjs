@@ -287,6 +287,54 @@ async function faces(binary) {
   await stopServer(server);
 }
 
+/** The server's trickled candidates: [{address, port}] from the `ice` messages the page received. */
+async function serverCandidates(page) {
+  const { received } = await signalingLog(page, ['ice']);
+  return received.map((e) => {
+    const text = String(e.msg.candidate);
+    const f = text.split(' ');
+    // An active TCP candidate opens no port: its 9 is a placeholder (RFC 6544).
+    return { address: f[4], port: Number(f[5]), placeholder: / tcptype active/.test(text) };
+  });
+}
+
+/** --ice-address and --ice-ports: every candidate of the server's is on that address and in that range
+ * (and without them it offers more, or the check would mean nothing), and the video still flows. */
+async function iceRestricted(binary) {
+  const browser = await launchBrowser('chromium');
+  const plain = await startServer(binary);
+  const free = await openPage(browser, plain.url, 'unrestricted', { init: recordSignaling });
+  await connect(free);
+  const all = await serverCandidates(free);
+  log(`unrestricted: ${all.map((c) => `${c.address} ${c.port}`).join(', ')}`);
+  await stopAndCount(free, plain, 0);
+  await stopServer(plain);
+
+  const server = await startServer(binary, { args: ['--ice-address', '127.0.0.1', '--ice-ports', '40100-40110'] });
+  const page = await openPage(browser, server.url, 'restricted', { init: recordSignaling });
+  await connect(page);
+  await firstFrames(page);
+  const only = await serverCandidates(page);
+  log(`--ice-address 127.0.0.1 --ice-ports 40100-40110: ${only.map((c) => `${c.address} ${c.port}`).join(', ')}`);
+  check(only.length > 0, 'the server sent no candidate');
+  for (const c of only) {
+    check(c.address === '127.0.0.1', `a candidate on ${c.address}, not 127.0.0.1`);
+    check(c.placeholder || (c.port >= 40100 && c.port <= 40110), `a candidate on port ${c.port}, outside 40100-40110`);
+  }
+  check(all.some((c) => c.address !== '127.0.0.1' || (!c.placeholder && (c.port < 40100 || c.port > 40110))),
+        'without the options the server offered nothing else either: the check above proves nothing');
+  await stopAndCount(page, server, 0);
+  await browser.close();
+  check(!/warning/.test(server.proc.stderr), 'a server bound to 127.0.0.1 warned about remote browsers');
+  await stopServer(server);
+
+  // Bound to every address (inside this namespace that is still only lo): plain HTTP gets a warning.
+  const open = await startServer(binary, { bind: '0.0.0.0' });
+  check(/warning: serving plain HTTP on 0\.0\.0\.0: browsers on other machines will refuse the camera/
+    .test(open.proc.stderr), `no plain-HTTP warning with --bind 0.0.0.0:\n${serverStderrTail(open)}`);
+  await stopServer(open);
+}
+
 async function badChain(binary) {
   const port = String(await freePort());
   const cases = [
@@ -645,6 +693,7 @@ const scenarios = {
   'firefox-edges': (bin) => edges(bin, 'firefox'),
   'chromium-h264': (bin) => edges(bin, 'chromium', { codec: 'H264' }),
   faces,
+  'ice-restricted': iceRestricted,
   leaks,
   'two-pages': twoPages,
   'closed-page': closedPage,
