@@ -19,6 +19,8 @@ typedef struct
   guint max_sessions;
   guint latency_ms;             /* webrtcbin's jitterbuffer latency */
   gchar **ice_addresses;        /* local addresses ICE gathers candidates on */
+  gchar *token;                 /* NULL: no token needed */
+  gchar **allowed_origins;      /* NULL: the server's own origin only */
   guint ice_min_port;           /* UDP ports ICE may use; 0 and 0: any */
   guint ice_max_port;
 } RtfxConfig;

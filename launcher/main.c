@@ -247,6 +247,11 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
           "address of the machine)", "ADDR"},
     {"ice-ports", 0, 0, G_OPTION_ARG_STRING, &ice_ports,
         "Use only these local UDP ports for media", "MIN-MAX"},
+    {"token", 0, 0, G_OPTION_ARG_STRING, &config->token,
+        "Serve only pages opened with ?token=SECRET", "SECRET"},
+    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->allowed_origins,
+        "Let pages from ORIGIN (such as https://example.org) connect; repeatable "
+          "(default: this server's own pages only)", "ORIGIN"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
         NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -297,6 +302,8 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
       usage_error (g_get_prgname (), "--ice-address needs an IP address of "
           "this machine, such as 192.0.2.10");
   }
+  if (config->token != NULL && config->token[0] == '\0')
+    usage_error (g_get_prgname (), "--token needs a non-empty secret");
   if (ice_ports != NULL)
     parse_port_range (ice_ports, &config->ice_min_port, &config->ice_max_port);
   g_free (ice_ports);
@@ -347,6 +354,8 @@ main (int argc, char **argv)
   g_strfreev (config.preset_names);
   g_strfreev (config.preset_chains);
   g_strfreev (config.controls);
+  g_free (config.token);
+  g_strfreev (config.allowed_origins);
   g_free (config.bind);
   g_free (config.web_dir);
   return 0;

@@ -155,32 +155,85 @@ describe_peer (SoupServerMessage * msg)
   return g_strdup ("unknown peer");
 }
 
+/* Tells the page why it is refused (a bye, which the page shows), logs it, and closes. */
+static void
+refuse (SoupWebsocketConnection * ws, const gchar * peer, const gchar * reason)
+{
+  g_autofree gchar *bye = rtfx_message_bye (reason);
+
+  g_message ("refused %s: %s", peer, reason);
+  soup_websocket_connection_send_text (ws, bye);
+  /* Nothing else holds the connection: keep it until the close handshake is over. */
+  g_signal_connect (g_object_ref (ws), "closed", G_CALLBACK (g_object_unref),
+      NULL);
+  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+}
+
+/* A browser always says which page opens the websocket. Without --allowed-origin only this server's
+ * own pages may; clients that are not browsers send no Origin and are let through. */
+static gboolean
+origin_allowed (const RtfxConfig * config, SoupServerMessage * msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *origin = soup_message_headers_get_one (headers, "Origin");
+  const gchar *host = soup_message_headers_get_one (headers, "Host");
+  const gchar *rest;
+
+  if (origin == NULL)
+    return TRUE;
+  if (config->allowed_origins != NULL)
+    return g_strv_contains ((const gchar * const *) config->allowed_origins,
+        origin);
+  rest = g_str_has_prefix (origin, "http://") ? origin + 7 :
+      g_str_has_prefix (origin, "https://") ? origin + 8 : NULL;
+  return rest != NULL && host != NULL && g_ascii_strcasecmp (rest, host) == 0;
+}
+
+/* With --token, the websocket's URL must carry ?token=SECRET (the page copies it from its own). */
+static gboolean
+token_valid (const RtfxConfig * config, SoupServerMessage * msg)
+{
+  const gchar *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr (GHashTable) params = NULL;
+  const gchar *token;
+
+  if (config->token == NULL)
+    return TRUE;
+  if (query == NULL)
+    return FALSE;
+  params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
+  token = params ? g_hash_table_lookup (params, "token") : NULL;
+  return token != NULL && g_str_equal (token, config->token);
+}
+
 static void
 on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
     SoupWebsocketConnection * ws, gpointer user_data)
 {
   RtfxServer *server = user_data;
+  const RtfxConfig *config = server->config;
   g_autofree gchar *peer = describe_peer (msg);
   RtfxSession *session;
 
   g_object_set (ws, "max-incoming-payload-size", (guint64)
       WEBSOCKET_MAX_PAYLOAD, NULL);
-  if (g_hash_table_size (server->sessions) >= server->config->max_sessions) {
-    g_autofree gchar *reason = g_strdup_printf ("server busy: it serves at "
-        "most %u sessions at once, try again later",
-        server->config->max_sessions);
-    g_autofree gchar *bye = rtfx_message_bye (reason);
-
-    g_message ("refused %s: %s", peer, reason);
-    soup_websocket_connection_send_text (ws, bye);
-    /* Nothing else holds the connection: keep it until the close handshake is over. */
-    g_signal_connect (g_object_ref (ws), "closed", G_CALLBACK (g_object_unref),
-        NULL);
-    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  if (!origin_allowed (config, msg)) {
+    refuse (ws, peer, "this server does not take pages from other sites "
+        "(see --allowed-origin)");
     return;
   }
-  session = rtfx_session_new (ws, peer, server->config, on_session_ended,
-      server);
+  if (!token_valid (config, msg)) {
+    refuse (ws, peer, "this server needs an access token: open the page with "
+        "?token=… added to its address");
+    return;
+  }
+  if (g_hash_table_size (server->sessions) >= config->max_sessions) {
+    g_autofree gchar *reason = g_strdup_printf ("server busy: it serves at "
+        "most %u sessions at once, try again later", config->max_sessions);
+    refuse (ws, peer, reason);
+    return;
+  }
+  session = rtfx_session_new (ws, peer, config, on_session_ended, server);
   g_hash_table_add (server->sessions, session);
 }
 

@@ -4,7 +4,9 @@
 /** The server's websocket URL, on the host that served this page. */
 export function signalingUrl(loc = window.location) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/ws`;
+  // A server started with --token wants the page's ?token= on the websocket too.
+  const token = new URLSearchParams(loc.search).get('token');
+  return `${scheme}//${loc.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
 export class Signaling {

@@ -335,6 +335,54 @@ async function iceRestricted(binary) {
   await stopServer(open);
 }
 
+/** The first message a websocket from page to url gets (the page's own origin goes with it). */
+async function firstMessageFrom(page, url) {
+  return evaluate(page, (u) => new Promise((resolve) => {
+    const ws = new WebSocket(u);
+    ws.onmessage = (ev) => { resolve(JSON.parse(ev.data)); ws.close(); };
+    ws.onclose = (ev) => resolve({ closed: ev.code });
+    setTimeout(() => resolve({ timeout: true }), 5000);
+  }), url);
+}
+
+/** --token and the Origin check: each refusal says why, is logged without the secret, and the right
+ * page still gets in. */
+async function access(binary) {
+  const browser = await launchBrowser('chromium');
+  const secret = 's3cret-token';
+  const server = await startServer(binary, { args: ['--token', secret] });
+
+  const without = await openPage(browser, server.url, 'no-token');
+  await click(without, '#start');
+  const { value: refused } = await waitForState(without, ['failed', 'connected'], CONNECT_MS);
+  log(`without the token: ${refused.dataState}: ${refused.text}`);
+  check(refused.dataState === 'failed' && /token/.test(refused.text), 'a page without the token was not refused');
+  const wrong = await openPage(browser, `${server.url}?token=wrong`, 'wrong-token');
+  await click(wrong, '#start');
+  const { value: wrongState } = await waitForState(wrong, ['failed', 'connected'], CONNECT_MS);
+  check(wrongState.dataState === 'failed' && /token/.test(wrongState.text), 'a page with a wrong token was not refused');
+  const right = await openPage(browser, `${server.url}?token=${secret}`, 'token');
+  await connect(right);
+  check(/refused .*token/.test(server.proc.stderr), 'the refusals are not logged');
+  check(!server.proc.stderr.includes(secret), 'the server log shows the token');
+
+  // Another site's page (another port is another origin) may not use a server by default...
+  const other = await startServer(binary);
+  const foreign = await firstMessageFrom(right, `ws://127.0.0.1:${other.port}/ws`);
+  log(`a page from port ${server.port} to the server on ${other.port}: ${JSON.stringify(foreign)}`);
+  check(foreign.type === 'bye' && /other sites/.test(foreign.reason), 'a foreign page was not refused');
+  await stopServer(other);
+  // ...unless that origin is allowed.
+  const allowing = await startServer(binary, { args: ['--allowed-origin', `http://127.0.0.1:${server.port}`] });
+  const allowed = await firstMessageFrom(right, `ws://127.0.0.1:${allowing.port}/ws`);
+  check(allowed.type === 'hello', `an allowed origin got ${JSON.stringify(allowed)}`);
+  await stopServer(allowing);
+
+  await stopAndCount(right, server, 0);
+  await browser.close();
+  await stopServer(server);
+}
+
 async function badChain(binary) {
   const port = String(await freePort());
   const cases = [
@@ -694,6 +742,7 @@ const scenarios = {
   'chromium-h264': (bin) => edges(bin, 'chromium', { codec: 'H264' }),
   faces,
   'ice-restricted': iceRestricted,
+  access,
   leaks,
   'two-pages': twoPages,
   'closed-page': closedPage,
