@@ -1,7 +1,7 @@
 /* What rtfx-launch was asked to do: filled by main.c from the command line, read-only afterwards. */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -19,6 +19,9 @@ typedef struct
   guint max_sessions;
   guint latency_ms;             /* webrtcbin's jitterbuffer latency */
   gchar **ice_addresses;        /* local addresses ICE gathers candidates on */
+  gchar *stun;                  /* stun://HOST:PORT, or NULL */
+  gchar **turns;                /* turn[s]://USER:PASS@HOST:PORT */
+  JsonNode *ice_servers;        /* the same for the page's RTCPeerConnection */
   gchar *token;                 /* NULL: no token needed */
   gchar **allowed_origins;      /* NULL: the server's own origin only */
   guint ice_min_port;           /* UDP ports ICE may use; 0 and 0: any */

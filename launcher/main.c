@@ -14,6 +14,7 @@
 #include "controls.h"
 #include "launch-config.h"
 #include "netaddr.h"
+#include "protocol.h"
 #include "server.h"
 #include "session.h"
 
@@ -247,6 +248,11 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
           "address of the machine)", "ADDR"},
     {"ice-ports", 0, 0, G_OPTION_ARG_STRING, &ice_ports,
         "Use only these local UDP ports for media", "MIN-MAX"},
+    {"stun", 0, 0, G_OPTION_ARG_STRING, &config->stun,
+        "STUN server for both ends, stun://HOST:PORT", "URL"},
+    {"turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->turns,
+        "TURN server for both ends, turn://USER:PASS@HOST:PORT or turns://… "
+          "(repeatable)", "URL"},
     {"token", 0, 0, G_OPTION_ARG_STRING, &config->token,
         "Serve only pages opened with ?token=SECRET", "SECRET"},
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->allowed_origins,
@@ -302,6 +308,10 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
       usage_error (g_get_prgname (), "--ice-address needs an IP address of "
           "this machine, such as 192.0.2.10");
   }
+  config->ice_servers = rtfx_ice_servers_for_page (config->stun,
+      (const gchar * const *) config->turns, &error);
+  if (config->ice_servers == NULL)
+    usage_error (g_get_prgname (), error->message);
   if (config->token != NULL && config->token[0] == '\0')
     usage_error (g_get_prgname (), "--token needs a non-empty secret");
   if (ice_ports != NULL)
@@ -355,6 +365,9 @@ main (int argc, char **argv)
   g_strfreev (config.preset_chains);
   g_strfreev (config.controls);
   g_free (config.token);
+  g_free (config.stun);
+  g_strfreev (config.turns);
+  json_node_unref (config.ice_servers);
   g_strfreev (config.allowed_origins);
   g_free (config.bind);
   g_free (config.web_dir);

@@ -39,7 +39,14 @@ void rtfx_message_clear (RtfxMessage * msg);
 gchar *rtfx_json_write (JsonNode * root);
 
 /* Each returns a newly allocated JSON text. */
-gchar *rtfx_message_hello (const gchar * version, const gchar * chain);
+/* ice_servers: the page's RTCPeerConnection iceServers (rtfx_ice_servers_for_page). */
+gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
+    JsonNode * ice_servers);
+
+/* The browser's form of the server's --stun and --turn URLs (stun://HOST:PORT,
+ * turn[s]://USER:PASS@HOST:PORT): a JSON array of RTCIceServer objects, or NULL and a one-line error. */
+JsonNode *rtfx_ice_servers_for_page (const gchar * stun,
+    const gchar * const *turns, GError ** error);
 gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);
 gchar *rtfx_message_error (const gchar * message);

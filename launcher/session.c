@@ -729,14 +729,20 @@ handle_set (RtfxSession * session, const RtfxMessage * msg)
 
 /* --- the page's messages ----------------------------------------------------------------- */
 
-/* The addresses and ports ICE may use: every local address (or --ice-address), any port (or
- * --ice-ports). */
+/* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
+ * --ice-address), any port (or --ice-ports). */
 static void
 configure_ice (RtfxSession * session)
 {
   g_autoptr (GObject) agent = NULL;
 
   g_object_get (session->webrtc, "ice-agent", &agent, NULL);
+  if (session->config->stun != NULL)
+    g_object_set (session->webrtc, "stun-server", session->config->stun, NULL);
+  for (gchar ** t = session->config->turns; t && *t; t++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (session->webrtc, "add-turn-server", *t, &added);
+  }
   if (session->config->ice_max_port != 0)
     g_object_set (agent, "min-rtp-port", session->config->ice_min_port,
         "max-rtp-port", session->config->ice_max_port, NULL);
@@ -916,7 +922,8 @@ rtfx_session_new (SoupWebsocketConnection * ws, const gchar * peer,
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), session);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), session);
   g_message ("session %s: connected", peer);
-  send_now (session, rtfx_message_hello (VERSION, config->chain));
+  send_now (session, rtfx_message_hello (VERSION, config->chain,
+          config->ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */
   session->chain = rtfx_chain_build (config->chain, NULL);
   offer_controls (session, config->start_preset, session->chain);

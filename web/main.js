@@ -94,10 +94,13 @@ async function start() {
     r.stream = await openCamera();
     if (run !== r) return release(r);
     ui.local.srcObject = r.stream;
+    // The server's hello, first on the websocket, says which STUN/TURN servers the connection may use.
+    const hello = new Promise((resolve) => { r.gotHello = resolve; });
     r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
     await r.signaling.opened;
+    const { ice_servers: iceServers } = await hello;
     if (run !== r) return release(r);
-    r.session = new Session(r.stream, sessionHandlers(r));
+    r.session = new Session(r.stream, sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
     const sdp = await r.session.createOffer();
     if (run !== r) return release(r);
     r.signaling.send({ type: 'offer', sdp });
@@ -115,6 +118,7 @@ async function start() {
 function serverHandlers(r) {
   return {
     hello(msg) {
+      r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
     },

@@ -65,15 +65,16 @@ export class Session {
    * @param {MediaStream} stream  the camera
    * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream),
    *   connected(), interrupted(), failed(reason), data(text) for each data channel message
+   * @param {RTCIceServer[]} iceServers  STUN/TURN servers, from the server's hello
    */
-  constructor(stream, on) {
+  constructor(stream, on, iceServers = []) {
     this.on = on;
     this.hasRemote = false;
     this.isConnected = false;
     this.isInterrupted = false;
     // Answer and remote candidates are applied strictly in arrival order, each after the previous one.
     this.queue = Promise.resolve();
-    this.pc = new RTCPeerConnection();
+    this.pc = new RTCPeerConnection({ iceServers });
     this.transceiver = this.pc.addTransceiver(stream.getVideoTracks()[0],
       { direction: 'sendrecv', streams: [stream] });
     preferVp8(this.transceiver);

@@ -299,7 +299,8 @@ async function serverCandidates(page) {
 }
 
 /** --ice-address and --ice-ports: every candidate of the server's is on that address and in that range
- * (and without them it offers more, or the check would mean nothing), and the video still flows. */
+ * (and without them it offers more, or the check would mean nothing), and the video still flows;
+ * --stun and --turn reach the page; a non-loopback --bind warns about plain HTTP. */
 async function iceRestricted(binary) {
   const browser = await launchBrowser('chromium');
   const plain = await startServer(binary);
@@ -324,9 +325,24 @@ async function iceRestricted(binary) {
   check(all.some((c) => c.address !== '127.0.0.1' || (!c.placeholder && (c.port < 40100 || c.port > 40110))),
         'without the options the server offered nothing else either: the check above proves nothing');
   await stopAndCount(page, server, 0);
-  await browser.close();
   check(!/warning/.test(server.proc.stderr), 'a server bound to 127.0.0.1 warned about remote browsers');
   await stopServer(server);
+
+  // --stun and --turn reach the page's RTCPeerConnection (nothing listens there: host candidates
+  // still connect, and nothing leaves this namespace).
+  const relayed = await startServer(binary, { args: ['--stun', 'stun://127.0.0.1:3478',
+    '--turn', 'turn://user:pass@127.0.0.1:3478'] });
+  const withServers = await openPage(browser, relayed.url, 'ice-servers');
+  await connect(withServers);
+  const config = await evaluate(withServers, () => window.rtfx.pc.getConfiguration().iceServers);
+  log(`the page's iceServers: ${JSON.stringify(config)}`);
+  const urls = config.flatMap((s) => [].concat(s.urls));
+  check(urls.includes('stun:127.0.0.1:3478') && urls.includes('turn:127.0.0.1:3478') &&
+        config.some((s) => s.username === 'user' && s.credential === 'pass'),
+        `the page's iceServers are ${JSON.stringify(config)}`);
+  await stopAndCount(withServers, relayed, 0);
+  await stopServer(relayed);
+  await browser.close();
 
   // Bound to every address (inside this namespace that is still only lo): plain HTTP gets a warning.
   const open = await startServer(binary, { bind: '0.0.0.0' });

@@ -666,7 +666,9 @@ expect_hello (Client * client)
 
   g_assert_cmpstr (nonempty_member (client, hello, "version"), ==, VERSION);
   g_assert_cmpstr (nonempty_member (client, hello, "chain"), ==, CHAIN);
-  g_assert_cmpuint (json_object_get_size (hello), ==, 3);
+  g_assert_cmpuint (json_object_get_size (hello), ==, 4);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (hello,
+              "ice_servers")));
   /* Then the chain's controls (their content is tested in controls-unit). */
   controls = expect_message (client, "controls", REPLY_TIMEOUT_MS);
   g_assert_cmpstr (nonempty_member (client, controls, "chain"), ==, CHAIN);
