@@ -1,6 +1,7 @@
 /* What rtfx-launch was asked to do: filled by main.c from the command line, read-only afterwards. */
 #pragma once
 
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -16,6 +17,7 @@ typedef struct
   gchar *bind;
   guint port;
   gchar *web_dir;               /* NULL: serve the page embedded in the binary */
+  GTlsCertificate *tls;         /* NULL: plain HTTP and WS; else HTTPS and WSS on the same port */
   guint max_sessions;
   guint latency_ms;             /* webrtcbin's jitterbuffer latency */
   gchar **ice_addresses;        /* local addresses ICE gathers candidates on */

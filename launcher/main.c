@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "protocol.h"
 #include "server.h"
 #include "session.h"
+#include "tls.h"
 
 #define DEFAULT_CHAIN "rtfxlatest ! rtfxedges"
 /* Offered to the page when no --preset is given: every rtfx filter, and nothing. */
@@ -163,6 +165,28 @@ set_presets (RtfxConfig * config, gchar ** presets, gchar ** chain_words)
   config->chain = g_strdup (config->preset_chains[start]);
 }
 
+/* The certificate of --tls-cert/--tls-key or --tls-self-signed, NULL for plain HTTP; or exit 2. */
+static GTlsCertificate *
+load_certificate (const gchar * cert, const gchar * key, gboolean self_signed)
+{
+  g_autoptr (GError) error = NULL;
+  GTlsCertificate *certificate;
+
+  if ((cert == NULL) != (key == NULL))
+    usage_error (g_get_prgname (), "--tls-cert and --tls-key go together");
+  if (cert != NULL && self_signed)
+    usage_error (g_get_prgname (), "--tls-self-signed or --tls-cert, not both");
+  if (cert == NULL && !self_signed)
+    return NULL;
+  certificate = self_signed ? rtfx_tls_self_signed (&error) :
+      g_tls_certificate_new_from_files (cert, key, &error);
+  if (certificate == NULL) {
+    g_autofree gchar *message = g_strdup_printf ("TLS: %s", error->message);
+    usage_error (g_get_prgname (), message);
+  }
+  return certificate;
+}
+
 /* "MIN-MAX", 1 <= MIN <= MAX <= 65535, or exit 2. */
 static void
 parse_port_range (const gchar * text, guint * min, guint * max)
@@ -224,6 +248,8 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   gint latency = DEFAULT_LATENCY_MS;
   gboolean version = FALSE, no_auto_controls = FALSE;
   gchar **chain = NULL, **presets = NULL, *ice_ports = NULL;
+  g_autofree gchar *tls_cert = NULL, *tls_key = NULL;
+  gboolean tls_self_signed = FALSE;
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port to serve the page and signaling on (default 8080)", "PORT"},
@@ -248,6 +274,13 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
           "address of the machine)", "ADDR"},
     {"ice-ports", 0, 0, G_OPTION_ARG_STRING, &ice_ports,
         "Use only these local UDP ports for media", "MIN-MAX"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+        "Serve HTTPS and WSS with this PEM certificate (with --tls-key)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
+        "The certificate's PEM private key", "FILE"},
+    {"tls-self-signed", 0, 0, G_OPTION_ARG_NONE, &tls_self_signed,
+        "Serve HTTPS and WSS with a self-signed certificate made at start-up "
+          "(its SHA-256 fingerprint is printed)", NULL},
     {"stun", 0, 0, G_OPTION_ARG_STRING, &config->stun,
         "STUN server for both ends, stun://HOST:PORT", "URL"},
     {"turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->turns,
@@ -308,6 +341,7 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
       usage_error (g_get_prgname (), "--ice-address needs an IP address of "
           "this machine, such as 192.0.2.10");
   }
+  config->tls = load_certificate (tls_cert, tls_key, tls_self_signed);
   config->ice_servers = rtfx_ice_servers_for_page (config->stun,
       (const gchar * const *) config->turns, &error);
   if (config->ice_servers == NULL)
@@ -350,9 +384,16 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGINT, on_stop_signal, &app);
   g_unix_signal_add (SIGTERM, on_stop_signal, &app);
 
-  g_print ("rtfx-launch %s: open http://%s:%u/ (processing: %s)\n", VERSION,
-      config.bind, config.port, config.chain);
-  warn_if_remote (&config);
+  g_print ("rtfx-launch %s: open %s://%s:%u/ (processing: %s)\n", VERSION,
+      config.tls ? "https" : "http", config.bind, config.port, config.chain);
+  if (config.tls != NULL) {
+    g_autofree gchar *fingerprint = rtfx_tls_fingerprint (config.tls);
+    g_print ("rtfx-launch: TLS certificate SHA-256 fingerprint %s\n",
+        fingerprint);
+  } else {
+    warn_if_remote (&config);
+  }
+  fflush (stdout);              /* a log or a pipe should see this now, not at exit */
   g_main_loop_run (app.loop);
 
   if (!rtfx_session_wait_for_teardowns (TEARDOWN_LIMIT_US))
@@ -365,6 +406,7 @@ main (int argc, char **argv)
   g_strfreev (config.preset_chains);
   g_strfreev (config.controls);
   g_free (config.token);
+  g_clear_object (&config.tls);
   g_free (config.stun);
   g_strfreev (config.turns);
   json_node_unref (config.ice_servers);

@@ -257,8 +257,11 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
       on_websocket, server, NULL);
 
+  if (config->tls != NULL)
+    g_object_set (server->soup, "tls-certificate", config->tls, NULL);
   socket_address = g_inet_socket_address_new (address, config->port);
-  if (!soup_server_listen (server->soup, socket_address, 0, &listen_error)) {
+  if (!soup_server_listen (server->soup, socket_address, config->tls ?
+          SOUP_SERVER_LISTEN_HTTPS : 0, &listen_error)) {
     g_set_error (error, listen_error->domain, listen_error->code,
         "cannot listen on %s port %u: %s", config->bind, config->port,
         listen_error->message);

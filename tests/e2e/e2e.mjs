@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import {
   Skip, candidatePair, check, cleanupAll, click, controlInput, cpuSeconds, evaluate, findControl, fps, frameMonitorResult,
   freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
@@ -399,6 +400,36 @@ async function access(binary) {
   await stopServer(server);
 }
 
+/** The whole flow over HTTPS and WSS, with the certificate the server makes itself: the page loads,
+ * connects, gets edges back, and the printed fingerprint is the certificate's. */
+async function https(binary) {
+  const browser = await launchBrowser('chromium', { insecureTls: true });
+  const server = await startServer(binary, { args: ['--tls-self-signed'] });
+  check(server.url.startsWith('https:'), 'the test server is not HTTPS');
+  const page = await openPage(browser, server.url, 'https');
+  check(await evaluate(page, () => location.protocol === 'https:' && window.isSecureContext),
+        'the page is not a secure https: context');
+  await connect(page);
+  await firstFrames(page);
+  const r = await lumaStats(page, '#remote');
+  log(`over HTTPS/WSS: remote ${pct(r.dark)} near black`);
+  check(r.dark >= MIN_REMOTE_DARK, `the remote picture is ${pct(r.dark)} near black: not the edges`);
+  const printed = /fingerprint ([0-9A-F:]{95})/.exec(server.proc.stdout ?? '')?.[1] ??
+    /fingerprint ([0-9A-F:]{95})/.exec(server.proc.stderr)?.[1];
+  const served = await new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+  log(`fingerprint printed: ${printed}, served: ${served}`);
+  check(printed && printed === served, 'the printed SHA-256 fingerprint is not the served certificate\'s');
+  await stopAndCount(page, server, 0);
+  await browser.close();
+  await stopServer(server);
+}
+
 async function badChain(binary) {
   const port = String(await freePort());
   const cases = [
@@ -759,6 +790,7 @@ const scenarios = {
   faces,
   'ice-restricted': iceRestricted,
   access,
+  https,
   leaks,
   'two-pages': twoPages,
   'closed-page': closedPage,

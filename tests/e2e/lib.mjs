@@ -3,6 +3,7 @@
 // the way out, whatever happened. run.sh has already put us in a namespace that has only `lo`.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,10 +189,34 @@ export async function runToExit(binary, args, ms) {
   return { ...done, stdout: proc.stdout, stderr: proc.stderr };
 }
 
+// Ports of servers started with a self-signed certificate: their /status is HTTPS, not verified.
+const tlsPorts = new Set();
+
+/** GET https://127.0.0.1:port/path without checking the (self-signed) certificate: {status, text}. */
+function getInsecure(port, pathname, ms) {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: pathname, rejectUnauthorized: false, timeout: ms }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${pathname}: no answer in ${ms} ms`)));
+    req.on('error', reject);
+  });
+}
+
 export async function getStatus(port, ms = 2000) {
-  const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(ms) });
-  check(res.ok, `GET /status answered ${res.status}`);
-  const body = await res.json();
+  let body;
+  if (tlsPorts.has(port)) {
+    const res = await getInsecure(port, '/status', ms);
+    check(res.status === 200, `GET /status answered ${res.status}`);
+    body = JSON.parse(res.text);
+  } else {
+    const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(ms) });
+    check(res.ok, `GET /status answered ${res.status}`);
+    body = await res.json();
+  }
   check(body && typeof body.sessions === 'number', `GET /status has no numeric "sessions": ${JSON.stringify(body)}`);
   return body;
 }
@@ -213,7 +238,9 @@ export async function startServer(binary, { args = extraServerArgs(), bind = '12
     const port = await freePort();
     const fullArgs = ['--port', String(port), ...(bind ? ['--bind', bind] : []), ...args];
     const proc = startProcess(binary, fullArgs);
-    const server = { ...proc, port, url: `http://127.0.0.1:${port}/`, proc };
+    const tls = args.includes('--tls-self-signed') || args.includes('--tls-cert');
+    if (tls) tlsPorts.add(port);
+    const server = { ...proc, port, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, proc };
     const unregister = onCleanup(() => killGroup(proc.child));
     server.unregister = unregister;
     started.servers.push(server);
@@ -311,8 +338,9 @@ async function loadPuppeteer() {
 }
 
 /** kind: 'chromium' | 'firefox'. Throws Skip when that browser is not installed. */
-/** Starts a browser; `fakeVideo` (Chromium only) is a .y4m file its fake camera plays instead of its pattern. */
-export async function launchBrowser(kind, { fakeVideo = null } = {}) {
+/** Starts a browser; `fakeVideo` (Chromium only) is a .y4m file its fake camera plays instead of its pattern;
+ * `insecureTls` (Chromium only) accepts the self-signed certificate of a test server. */
+export async function launchBrowser(kind, { fakeVideo = null, insecureTls = false } = {}) {
   const exe = kind === 'firefox' ? FIREFOX : CHROMIUM;
   if (!fs.existsSync(exe)) throw new Skip(`${exe} is not installed`);
   const puppeteer = await loadPuppeteer();
@@ -330,7 +358,9 @@ export async function launchBrowser(kind, { fakeVideo = null } = {}) {
     options = { ...common, browser: 'firefox', protocol: 'webDriverBiDi', extraPrefsFirefox: FIREFOX_PREFS };
   } else {
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-e2e-chromium-'));
-    const args = fakeVideo ? [...CHROMIUM_FLAGS, `--use-file-for-fake-video-capture=${fakeVideo}`] : CHROMIUM_FLAGS;
+    const args = [...CHROMIUM_FLAGS, ...(fakeVideo ? [`--use-file-for-fake-video-capture=${fakeVideo}`] : []),
+      // Only in tests: the server's certificate is self-signed.
+      ...(insecureTls ? ['--ignore-certificate-errors'] : [])];
     options = { ...common, browser: 'chrome', userDataDir, args };
   }
   const launchedAt = performance.now();
