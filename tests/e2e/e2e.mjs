@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  Skip, candidatePair, check, cleanupAll, click, controlInput, cpuSeconds, evaluate, findControl, fps, frameMonitorResult,
+  Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, findControl, fps, frameMonitorResult,
   freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
   pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
@@ -430,6 +430,43 @@ async function https(binary) {
   await stopServer(server);
 }
 
+/** Makes every RTCPeerConnection of the page relay-only, as a browser behind a strict firewall is. */
+function relayOnly() {
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config = {}) { super({ ...config, iceTransportPolicy: 'relay' }); }
+  };
+}
+
+/** Media through a real TURN server: Debian's coturn on loopback with a test user, the page relay-only,
+ * the TURN server given to both ends by --turn. */
+async function turn(binary) {
+  if (!fs.existsSync('/usr/bin/turnserver')) throw new Skip('coturn is not installed');
+  const coturn = startProcess('/usr/bin/turnserver', ['-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
+    '--listening-port=3478', '--lt-cred-mech', '--user=rtfx:turn-test', '--realm=rtfx.test',
+    '--allow-loopback-peers', '--no-tls', '--no-dtls', '--no-cli', '--log-file=stdout', '--simple-log',
+    '--min-port=49160', '--max-port=49200'], { env: process.env });
+  onCleanup(() => coturn.child.kill('SIGKILL'));
+  await pollUntil(async () => (/listener opened on|relay 127\.0\.0\.1/i.test(coturn.stdout + coturn.stderr) ? true : null),
+    5000, 'coturn listening');
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: ['--turn', 'turn://rtfx:turn-test@127.0.0.1:3478'] });
+  const page = await openPage(browser, server.url, 'relay', { init: relayOnly });
+  await connect(page);
+  await firstFrames(page);
+  const pair = await candidatePair(page);
+  check(/\(relay\) ->/.test(pair ?? ''), `the page's selected pair is not relayed: ${pair}`);
+  const a = await inboundVideo(page);
+  await sleep(2000);
+  const b = await inboundVideo(page);
+  const rate = fps(a, b);
+  log(`through coturn: ${pair}; ${rate.frames} frames in ${rate.seconds.toFixed(2)} s`);
+  check(rate.frames > 0, 'no frame arrived through the relay');
+  await stopAndCount(page, server, 0);
+  await browser.close();
+  await stopServer(server);
+}
+
 async function badChain(binary) {
   const port = String(await freePort());
   const cases = [
@@ -791,6 +828,7 @@ const scenarios = {
   'ice-restricted': iceRestricted,
   access,
   https,
+  turn,
   leaks,
   'two-pages': twoPages,
   'closed-page': closedPage,
