@@ -361,12 +361,6 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
 }
 
 static void
-on_local_description_set (GstPromise * promise, gpointer user_data)
-{
-  gst_promise_unref (promise);
-}
-
-static void
 on_answer_created (GstPromise * promise, gpointer user_data)
 {
   RtfxSession *session = user_data;
@@ -386,8 +380,10 @@ on_answer_created (GstPromise * promise, gpointer user_data)
    * gets before the answer is rejected. send_soon keeps the order. */
   sdp = gst_sdp_message_as_text (answer->sdp);
   send_soon (session, rtfx_message_answer (sdp));
+  /* No promise: nothing waits for it, and one that webrtcbin drops unanswered (a session ended
+   * meanwhile) would leak. */
   g_signal_emit_by_name (session->webrtc, "set-local-description", answer,
-      gst_promise_new_with_change_func (on_local_description_set, NULL, NULL));
+      NULL);
   gst_webrtc_session_description_free (answer);
 }
 
