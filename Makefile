@@ -14,7 +14,7 @@ APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-goo
 APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data
 APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
-APT_E2E := chromium firefox-esr iproute2 util-linux coturn
+APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
 APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
 
 # puppeteer-core for the browser tests, from npm. These machines ship Node 20 with its own npm,
@@ -34,10 +34,12 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "Installing missing packages:" $$missing; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || exit 1; \
-		case " $$missing " in *" coturn "*) \
-			echo "coturn is only for the tests, which start their own: not running it as a service"; \
-			systemctl disable --now coturn 2>/dev/null || true;; \
-		esac; \
+		for service in coturn nginx; do \
+			case " $$missing " in *" $$service "*) \
+				echo "$$service is only for the tests, which start their own: not running it as a service"; \
+				systemctl disable --now $$service 2>/dev/null || true;; \
+			esac; \
+		done; \
 	fi
 
 $(E2E_MODULES): $(E2E_DIR)/package.json $(E2E_DIR)/package-lock.json

@@ -467,6 +467,38 @@ async function turn(binary) {
   await stopServer(server);
 }
 
+/** The page and its websocket through Debian's nginx with deploy/nginx-rtfx.conf (ports substituted),
+ * as docs/deploy.md describes: connects, video flows, the Origin check passes through the proxy. */
+async function nginx(binary) {
+  if (!fs.existsSync('/usr/sbin/nginx')) throw new Skip('nginx is not installed');
+  const server = await startServer(binary);
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-nginx-'));
+  const site = fs.readFileSync(new URL('../../deploy/nginx-rtfx.conf', import.meta.url), 'utf8')
+    .replaceAll('127.0.0.1:8081', `127.0.0.1:${port}`).replaceAll('127.0.0.1:8080', `127.0.0.1:${server.port}`);
+  fs.writeFileSync(path.join(dir, 'site.conf'), site);
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; pid ${dir}/nginx.pid; error_log stderr;
+events {} http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};
+  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir}; include ${dir}/site.conf; }`);
+  const proxy = startProcess('/usr/sbin/nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { env: process.env });
+  onCleanup(() => proxy.child.kill('SIGKILL'));
+  await pollUntil(async () => {
+    try { return (await fetch(`http://127.0.0.1:${port}/status`)).ok || null; } catch { return null; }
+  }, 5000, `nginx on port ${port}`);
+
+  const browser = await launchBrowser('chromium');
+  const page = await openPage(browser, `http://127.0.0.1:${port}/`, 'nginx');
+  await connect(page);
+  await firstFrames(page);
+  const r = await lumaStats(page, '#remote');
+  log(`through nginx (port ${port} -> ${server.port}): remote ${pct(r.dark)} near black`);
+  check(r.dark >= MIN_REMOTE_DARK, 'the picture through nginx is not the edges');
+  await stopAndCount(page, server, 0);
+  await browser.close();
+  proxy.child.kill('SIGTERM');
+  await stopServer(server);
+}
+
 async function badChain(binary) {
   const port = String(await freePort());
   const cases = [
@@ -829,6 +861,7 @@ const scenarios = {
   access,
   https,
   turn,
+  nginx,
   leaks,
   'two-pages': twoPages,
   'closed-page': closedPage,
