@@ -26,6 +26,8 @@
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
+// Access: #token-form (a <form> with input #token) appears when the server refuses the page for want of
+// an access token; submitting it reloads the page with ?token=, which signaling.js passes to /ws.
 // What the chain finds (rtfx/ messages on the session's data channel, docs/protocol.md):
 //   #detections          a list with one <li data-type="rtfx/…" data-count="N"> per message type, the newest.
 //   window.rtfx.detections getter: the newest such message, parsed, or null.
@@ -202,7 +204,13 @@ function lost(r, ev) {
 }
 
 function fail(r, reason, sayBye = true) {
-  if (run === r) end('failed', `Failed: ${reason}`, sayBye);
+  if (run !== r) return;
+  end('failed', `Failed: ${reason}`, sayBye);
+  // The server wants a token (rtfx-launch --token): ask for it, then reload with ?token=.
+  if (/access token/.test(reason)) {
+    tokenForm.hidden = false;
+    tokenForm.elements.token.focus();
+  }
 }
 
 function stop() {
@@ -232,6 +240,14 @@ function release(r, sayBye = true) {
   r.session?.close();
   r.stream?.getTracks().forEach((t) => t.stop());
 }
+
+const tokenForm = document.getElementById('token-form');
+tokenForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const url = new URL(window.location.href);
+  url.searchParams.set('token', tokenForm.elements.token.value);
+  window.location.assign(url);
+});
 
 ui.start.addEventListener('click', start);
 ui.stop.addEventListener('click', stop);

@@ -374,6 +374,14 @@ async function access(binary) {
   const { value: refused } = await waitForState(without, ['failed', 'connected'], CONNECT_MS);
   log(`without the token: ${refused.dataState}: ${refused.text}`);
   check(refused.dataState === 'failed' && /token/.test(refused.text), 'a page without the token was not refused');
+  // The page asks for the token; given there, it gets in.
+  check(await evaluate(without, () => !document.querySelector('#token-form').hidden),
+        'the refused page does not ask for the token');
+  await without.type('#token', secret);
+  await Promise.all([without.waitForNavigation({ timeout: 10000 }), without.click('#token-form button')]);
+  check(new URL(without.url()).searchParams.get('token') === secret, `the page reloaded as ${without.url()}`);
+  await connect(without);
+  await stopAndCount(without, server, 0);
   const wrong = await openPage(browser, `${server.url}?token=wrong`, 'wrong-token');
   await click(wrong, '#start');
   const { value: wrongState } = await waitForState(wrong, ['failed', 'connected'], CONNECT_MS);
