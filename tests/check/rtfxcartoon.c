@@ -62,12 +62,6 @@ harness_for (GstVideoFormat format, gint width, gint height)
   return rtfx_video_harness ("rtfxcartoon", format, width, height);
 }
 
-static void
-process (GstHarness * h, GstBuffer * in, GstVideoFrame * out)
-{
-  rtfx_video_harness_process (h, in, out);
-}
-
 static guint8
 sample (const GstVideoFrame * f, gint comp, gint x, gint y)
 {
@@ -202,7 +196,7 @@ GST_START_TEST (test_flat_picture_unchanged)
       GstHarness *h = harness_for (format, w, hh);
       GstVideoFrame out;
 
-      process (h, make_frame (format, w, hh, 7, paint_flat, NULL), &out);
+      rtfx_video_harness_process (h, make_frame (format, w, hh, 7, paint_flat, NULL), &out);
       for (guint c = 0; c < 3; c++)
         for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&out, c); y++)
           for (gint x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH (&out, c); x++)
@@ -220,7 +214,7 @@ GST_END_TEST;
 static void
 process_regions (GstHarness * h, GstVideoFrame * out)
 {
-  process (h, make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
+  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
           paint_regions, NULL), out);
 }
 
@@ -241,7 +235,7 @@ GST_START_TEST (test_regions_flattened)
   gst_video_frame_unmap (&in_frame);
 
   g_object_set (h->element, "passes", 0, NULL);
-  process (h, in, &out);
+  rtfx_video_harness_process (h, in, &out);
   luma_variance_of_regions (&out, &p0_l, &p0_r);
   gst_video_frame_unmap (&out);
 
@@ -376,7 +370,7 @@ count_black_at (GstHarness * h, GstClockTime pts)
   guint n = 0;
 
   GST_BUFFER_PTS (in) = pts;
-  process (h, in, &out);
+  rtfx_video_harness_process (h, in, &out);
   for (gint y = 0; y < REGION_H; y++)
     for (gint x = 0; x < REGION_W; x++)
       n += sample (&out, 0, x, y) == BLACK;
@@ -587,7 +581,7 @@ GST_START_TEST (test_outlines_match_reference)
 
     g_object_set (h->element, "block-size", cases[i].block, "threshold",
         cases[i].threshold, "passes", i % 4, NULL);
-    process (h, make_frame (GST_VIDEO_FORMAT_NV12, w, hh, 3, paint_texture,
+    rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_NV12, w, hh, 3, paint_texture,
             NULL), &out);
     for (gint y = 0; y < hh; y++)
       for (gint x = 0; x < w; x++) {
@@ -616,7 +610,7 @@ cartoon_of (GstVideoFormat format, gint w, gint hh, gint pad, guint8 * planes[3]
   GstHarness *h = harness_for (format, w, hh);
   GstVideoFrame out;
 
-  process (h, make_frame (format, w, hh, pad, paint_texture, NULL), &out);
+  rtfx_video_harness_process (h, make_frame (format, w, hh, pad, paint_texture, NULL), &out);
   for (guint c = 0; c < 3; c++) {
     const gint cw = GST_VIDEO_FRAME_COMP_WIDTH (&out, c);
 
@@ -678,7 +672,7 @@ GST_START_TEST (test_no_passes_keeps_chroma)
   GstVideoFrame out;
 
   g_object_set (h->element, "passes", 0, NULL);
-  process (h, make_frame (GST_VIDEO_FORMAT_NV21, 33, 17, 9, paint_texture,
+  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_NV21, 33, 17, 9, paint_texture,
           NULL), &out);
   for (guint c = 1; c < 3; c++)
     for (gint y = 0; y < 9; y++)
@@ -703,7 +697,7 @@ GST_START_TEST (test_full_range_black)
   info.colorimetry.range = GST_VIDEO_COLOR_RANGE_0_255;
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
   /* The same buffer layout as limited range. */
-  process (h, make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
+  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
           paint_regions, NULL), &out);
   for (gint y = 0; y < REGION_H; y++) {
     fail_unless_equals_int (sample (&out, 0, BOUNDARY - 1, y), 0);

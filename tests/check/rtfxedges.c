@@ -66,12 +66,6 @@ harness_for (GstVideoFormat format, gint width, gint height)
 }
 
 static void
-process (GstHarness * h, GstBuffer * in, GstVideoFrame * out)
-{
-  rtfx_video_harness_process (h, in, out);
-}
-
-static void
 unmap (GstVideoFrame * frame)
 {
   gst_video_frame_unmap (frame);
@@ -115,7 +109,7 @@ GST_START_TEST (test_square_edges_where_expected)
   GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, 64, 48);
   GstVideoFrame out;
 
-  process (h, make_frame (GST_VIDEO_FORMAT_I420, 64, 48, 0, paint_rect,
+  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, 64, 48, 0, paint_rect,
           (gpointer) & r), &out);
 
   for (gint y = 0; y < 48; y++) {
@@ -160,7 +154,7 @@ GST_START_TEST (test_circle_edges_where_expected)
   GstVideoFrame out;
   guint n;
 
-  process (h, make_frame (GST_VIDEO_FORMAT_GRAY8, 80, 60, 0, paint_disc, NULL),
+  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_GRAY8, 80, 60, 0, paint_disc, NULL),
       &out);
   /* Every edge pixel lies on the circle's outline... */
   for (gint y = 0; y < 60; y++)
@@ -203,7 +197,7 @@ edges_of_two_steps (GstHarness * h)
   GstVideoFrame out;
   guint n;
 
-  process (h, make_frame (GST_VIDEO_FORMAT_I420, 64, 32, 0, paint_two_steps,
+  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, 64, 32, 0, paint_two_steps,
           NULL), &out);
   n = count_edges (&out);
   unmap (&out);
@@ -293,7 +287,7 @@ check_format (GstVideoFormat format, gint width, gint height, gint pad)
       luma[y * width + x] = paint_texture (x, y, NULL);
   rtfx_canny_process (canny, luma, width, want, width, 100, 200);
 
-  process (h, in, &out);
+  rtfx_video_harness_process (h, in, &out);
   fail_unless_equals_int (GST_VIDEO_FRAME_FORMAT (&out), format);
   fail_unless_equals_int (GST_VIDEO_FRAME_WIDTH (&out), width);
   fail_unless_equals_int (GST_VIDEO_FRAME_HEIGHT (&out), height);
@@ -360,9 +354,9 @@ GST_START_TEST (test_overlay)
     GstHarness *he = harness_for (format, 33, 25);
 
     g_object_set (h->element, "mode", 1, NULL);
-    process (he, gst_buffer_ref (in), &edges);
+    rtfx_video_harness_process (he, gst_buffer_ref (in), &edges);
     fail_unless (gst_video_frame_map (&src, &edges.info, in, GST_MAP_READ));
-    process (h, in, &out);
+    rtfx_video_harness_process (h, in, &out);
     for (gint y = 0; y < 25; y++)
       for (gint x = 0; x < 33; x++)
         fail_unless_equals_int (luma_at (&out, x, y),
