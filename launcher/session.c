@@ -26,15 +26,8 @@
 
 #include "chain.h"
 #include "controls.h"
+#include "offer.h"
 #include "protocol.h"
-
-#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
-
-typedef enum
-{
-  CODEC_VP8,
-  CODEC_H264,
-} Codec;
 
 struct _RtfxSession
 {
@@ -53,7 +46,6 @@ struct _RtfxSession
   GstElement *head;             /* where the decoded video enters the processing */
   GstElement *convert_out;      /* where it leaves */
   GstElement *encoder;          /* encoder and payloader, feeding webrtcbin */
-  Codec codec;
 
   guint preset;                 /* index in config->preset_names */
   RtfxControls *controls;       /* of the newest chain */
@@ -195,74 +187,6 @@ h264_available (void)
   return TRUE;
 }
 
-/* The payload type of the codec to use in the offer's video m-line, VP8 first. */
-static gboolean
-choose_codec (const GstSDPMedia * media, Codec * codec, gint * pt)
-{
-  gint h264_pt = -1;
-
-  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
-    gint format = atoi (gst_sdp_media_get_format (media, i));
-    const GstCaps *caps = gst_sdp_media_get_caps_from_media (media, format);
-    const GstStructure *s;
-    const gchar *name, *mode;
-
-    if (caps == NULL)
-      continue;
-    s = gst_caps_get_structure (caps, 0);
-    name = gst_structure_get_string (s, "encoding-name");
-    mode = gst_structure_get_string (s, "packetization-mode");
-    if (g_strcmp0 (name, "VP8") == 0) {
-      *codec = CODEC_VP8;
-      *pt = format;
-      gst_caps_unref ((GstCaps *) caps);
-      return TRUE;
-    }
-    /* Constrained baseline (profile-level-id 42e0xx, which the SDP helper turns into a profile
-     * field) in packetization mode 1 is what our encoder makes and every browser decodes. */
-    if (h264_pt < 0 && g_strcmp0 (name, "H264") == 0 &&
-        g_strcmp0 (mode, "1") == 0 &&
-        g_strcmp0 (gst_structure_get_string (s, "profile"),
-            "constrained-baseline") == 0 && h264_available ())
-      h264_pt = format;
-    gst_caps_unref ((GstCaps *) caps);
-  }
-  if (h264_pt < 0)
-    return FALSE;
-  *codec = CODEC_H264;
-  *pt = h264_pt;
-  return TRUE;
-}
-
-/* The offer's caps for pt, which webrtcbin takes as the transceiver's codec preferences. */
-static GstCaps *
-codec_preferences (const GstSDPMedia * media, gint pt)
-{
-  GstCaps *caps = gst_sdp_media_get_caps_from_media (media, pt);
-
-  /* The SDP helper names its caps application/x-unknown. */
-  gst_structure_set_name (gst_caps_get_structure (caps, 0), "application/x-rtp");
-  gst_caps_set_simple (caps, "media", G_TYPE_STRING, "video", NULL);
-  /* Transport-wide congestion control: with it the browser learns what the path carries and raises
-   * its bitrate (and picture size) from its cautious start; without it, it stays there. */
-  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
-    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
-    g_auto (GStrv) id_uri = NULL;
-
-    if (g_strcmp0 (a->key, "extmap") != 0 || a->value == NULL)
-      continue;
-    id_uri = g_strsplit (a->value, " ", 2);
-    if (id_uri[1] != NULL && g_str_equal (id_uri[1], TWCC_URI)) {
-      g_autofree gchar *field = g_strdup_printf ("extmap-%s", id_uri[0]);
-      gst_caps_set_simple (caps, field, G_TYPE_STRING, TWCC_URI, NULL);
-    }
-  }
-  /* The browser asks for keyframes with PLI and FIR; the answer must accept them. */
-  gst_caps_set_simple (caps, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
-      "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
-  return caps;
-}
-
 static GstElement *
 make (const gchar * factory, GError ** error)
 {
@@ -278,17 +202,17 @@ make (const gchar * factory, GError ** error)
  * bitrate, and keyframes whenever the browser asks (the encoders honour force-key-unit events,
  * which webrtcbin makes from PLI and FIR). */
 static const gchar *encoder_descriptions[] = {
-  [CODEC_VP8] = "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
+  [RTFX_CODEC_VP8] = "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
       "error-resilient=default target-bitrate=2000000 keyframe-max-dist=300 threads=2 "
       "! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
   /* Browsers decode constrained baseline in hardware and software alike. */
-  [CODEC_H264] = "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=300 "
+  [RTFX_CODEC_H264] = "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=300 "
       "! video/x-h264,profile=constrained-baseline "
       "! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=%d",
 };
 
 static GstElement *
-make_encoder (Codec codec, gint pt, GError ** error)
+make_encoder (RtfxCodec codec, gint pt, GError ** error)
 {
   g_autofree gchar *desc = g_strdup_printf (encoder_descriptions[codec], pt);
 
@@ -313,18 +237,17 @@ count_frames (GstElement * element, const gchar * pad_name, gint * counter)
 
 /* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
 static gboolean
-build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
+build_send_branch (RtfxSession * session, const RtfxOffer * offer,
     GError ** error)
 {
   GstElement *chain = session->chain;
   g_autoptr (GstPad) webrtc_sink = NULL;
   g_autoptr (GstPad) pay_src = NULL;
-  g_autoptr (GstCaps) prefs = NULL;
   g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
   GstWebRTCRTPTransceiver *transceiver = NULL;
   GstElement *convert_out, *filter, *encoder;
 
-  encoder = session->encoder = make_encoder (session->codec, pt, error);
+  encoder = session->encoder = make_encoder (offer->codec, offer->pt, error);
   if (encoder == NULL)
     return FALSE;
   session->head = gst_element_factory_make ("videoconvert", NULL);
@@ -351,11 +274,10 @@ build_send_branch (RtfxSession * session, const GstSDPMedia * media, gint pt,
         "cannot link the encoder to webrtcbin");
     return FALSE;
   }
-  prefs = codec_preferences (media, pt);
   g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
   g_object_set (transceiver, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "codec-preferences",
-      prefs, NULL);
+      offer->preferences, NULL);
   gst_object_unref (transceiver);
   return TRUE;
 }
@@ -752,7 +674,7 @@ configure_ice (RtfxSession * session)
 }
 
 static gboolean
-start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
+start_pipeline (RtfxSession * session, const RtfxOffer * offer,
     GError ** error)
 {
   g_autoptr (GstBus) bus = NULL;
@@ -767,7 +689,7 @@ start_pipeline (RtfxSession * session, const GstSDPMedia * media, gint pt,
   gst_bin_add (GST_BIN (session->pipeline), session->webrtc);
   configure_ice (session);
 
-  if (!build_send_branch (session, media, pt, error))
+  if (!build_send_branch (session, offer, error))
     return FALSE;
 
   g_signal_connect (session->webrtc, "on-ice-candidate",
@@ -797,45 +719,28 @@ static void
 handle_offer (RtfxSession * session, const gchar * text)
 {
   g_autoptr (GError) error = NULL;
-  GstSDPMessage *sdp = NULL;
-  const GstSDPMedia *video = NULL;
-  GstWebRTCSessionDescription *offer;
-  gint pt = -1;
+  RtfxOffer offer;
+  GstWebRTCSessionDescription *description;
 
-  if (text[0] == '\0' ||
-      gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK || sdp == NULL
-      || gst_sdp_message_medias_len (sdp) == 0) {
-    if (sdp != NULL)
-      gst_sdp_message_free (sdp);
-    reply_error (session, "the offer's SDP cannot be parsed");
+  if (!rtfx_offer_read (text, h264_available (), &offer, &error)) {
+    reply_error (session, error->message);
     return;
   }
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp) && !video; i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
-    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") == 0)
-      video = m;
-  }
-  if (video == NULL || !choose_codec (video, &session->codec, &pt)) {
-    gst_sdp_message_free (sdp);
-    reply_error (session, video == NULL ? "the offer has no video" :
-        "the offer's video has neither VP8 nor constrained-baseline H.264 in "
-        "packetization mode 1");
-    return;
-  }
-
   session->got_offer = TRUE;
   g_message ("session %s: offer with %s, payload type %d", session->peer,
-      session->codec == CODEC_VP8 ? "VP8" : "H.264", pt);
-  if (!start_pipeline (session, video, pt, &error)) {
-    gst_sdp_message_free (sdp);
+      rtfx_codec_name (offer.codec), offer.pt);
+  if (!start_pipeline (session, &offer, &error)) {
+    rtfx_offer_clear (&offer);
     rtfx_session_end (session, error->message);
     return;
   }
-  offer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-  g_signal_emit_by_name (session->webrtc, "set-remote-description", offer,
-      gst_promise_new_with_change_func (on_remote_description_set,
+  description = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
+      g_steal_pointer (&offer.sdp));
+  rtfx_offer_clear (&offer);
+  g_signal_emit_by_name (session->webrtc, "set-remote-description",
+      description, gst_promise_new_with_change_func (on_remote_description_set,
           rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref));
-  gst_webrtc_session_description_free (offer);
+  gst_webrtc_session_description_free (description);
 }
 
 static void

@@ -1,0 +1,174 @@
+/* Reading a browser's offer: see offer.h. */
+#include "offer.h"
+
+#include <string.h>
+
+#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+/* RTP payload types are 7 bits; extension ids of RFC 8285 are 1-255. */
+#define PT_MAX 127
+#define EXTMAP_ID_MAX 255
+
+G_DEFINE_QUARK (rtfx-offer-error-quark, rtfx_offer_error)
+
+const gchar *
+rtfx_codec_name (RtfxCodec codec)
+{
+  return codec == RTFX_CODEC_VP8 ? "VP8" : "H.264";
+}
+
+/* A decimal number from min to max and nothing else, or -1. */
+static gint
+parse_number (const gchar * text, gint min, gint max)
+{
+  guint64 value;
+
+  if (text == NULL || !g_ascii_isdigit (text[0]) ||
+      !g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
+    return -1;
+  return (gint) value;
+}
+
+/* The payload type of the codec to use in the video section, VP8 first; -1 if none. */
+static gint
+choose_codec (const GstSDPMedia * media, gboolean h264_usable,
+    RtfxCodec * codec)
+{
+  gint h264_pt = -1;
+
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    gint format = parse_number (gst_sdp_media_get_format (media, i), 0, PT_MAX);
+    g_autoptr (GstCaps) caps = NULL;
+    const GstStructure *s;
+    const gchar *name;
+
+    if (format < 0)
+      continue;
+    caps = gst_sdp_media_get_caps_from_media (media, format);
+    if (caps == NULL || gst_caps_is_empty (caps))
+      continue;
+    s = gst_caps_get_structure (caps, 0);
+    name = gst_structure_get_string (s, "encoding-name");
+    if (g_strcmp0 (name, "VP8") == 0) {
+      *codec = RTFX_CODEC_VP8;
+      return format;
+    }
+    /* Constrained baseline (profile-level-id 42e0xx, which the SDP helper turns into a profile
+     * field) in packetization mode 1 is what our encoder makes and every browser decodes. */
+    if (h264_pt < 0 && h264_usable && g_strcmp0 (name, "H264") == 0 &&
+        g_strcmp0 (gst_structure_get_string (s, "packetization-mode"), "1") == 0
+        && g_strcmp0 (gst_structure_get_string (s, "profile"),
+            "constrained-baseline") == 0)
+      h264_pt = format;
+  }
+  if (h264_pt >= 0)
+    *codec = RTFX_CODEC_H264;
+  return h264_pt;
+}
+
+/* The first format of the video section that is not a payload type, or NULL. */
+static const gchar *
+bad_payload_type (const GstSDPMedia * media)
+{
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    const gchar *format = gst_sdp_media_get_format (media, i);
+    if (parse_number (format, 0, PT_MAX) < 0)
+      return format ? format : "";
+  }
+  return NULL;
+}
+
+/* "a=extmap:ID[/DIRECTION] URI [ATTRIBUTES]": the id of the transport-wide congestion control
+ * extension, or -1 (also for lines that are malformed: they are ignored, not trusted). */
+static gint
+twcc_extension_id (const GstSDPMedia * media)
+{
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    g_auto (GStrv) fields = NULL;
+    g_autofree gchar *id = NULL;
+
+    if (g_strcmp0 (a->key, "extmap") != 0 || a->value == NULL)
+      continue;
+    fields = g_strsplit (a->value, " ", 3);
+    if (fields[0] == NULL || fields[1] == NULL ||
+        !g_str_equal (fields[1], TWCC_URI))
+      continue;
+    id = g_strndup (fields[0], strcspn (fields[0], "/"));
+    return parse_number (id, 1, EXTMAP_ID_MAX);
+  }
+  return -1;
+}
+
+/* The offer's caps for pt, which webrtcbin takes as the transceiver's codec preferences. */
+static GstCaps *
+codec_preferences (const GstSDPMedia * media, gint pt)
+{
+  GstCaps *caps = gst_sdp_media_get_caps_from_media (media, pt);
+  gint twcc = twcc_extension_id (media);
+
+  /* The SDP helper names its caps application/x-unknown. */
+  gst_structure_set_name (gst_caps_get_structure (caps, 0), "application/x-rtp");
+  gst_caps_set_simple (caps, "media", G_TYPE_STRING, "video", NULL);
+  /* Transport-wide congestion control: with it the browser learns what the path carries and raises
+   * its bitrate (and picture size) from its cautious start; without it, it stays there. */
+  if (twcc > 0) {
+    g_autofree gchar *field = g_strdup_printf ("extmap-%d", twcc);
+    gst_caps_set_simple (caps, field, G_TYPE_STRING, TWCC_URI, NULL);
+  }
+  /* The browser asks for keyframes with PLI and FIR; the answer must accept them. */
+  gst_caps_set_simple (caps, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+      "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+  return caps;
+}
+
+static gboolean
+fail (RtfxOffer * offer, GError ** error, const gchar * message)
+{
+  g_set_error_literal (error, rtfx_offer_error_quark (), 0, message);
+  rtfx_offer_clear (offer);
+  return FALSE;
+}
+
+gboolean
+rtfx_offer_read (const gchar * text, gboolean h264_usable, RtfxOffer * offer,
+    GError ** error)
+{
+  const gchar *bad;
+
+  memset (offer, 0, sizeof (*offer));
+  if (text[0] == '\0' ||
+      gst_sdp_message_new_from_text (text, &offer->sdp) != GST_SDP_OK ||
+      offer->sdp == NULL || gst_sdp_message_medias_len (offer->sdp) == 0)
+    return fail (offer, error, "the offer's SDP cannot be parsed");
+  for (guint i = 0; i < gst_sdp_message_medias_len (offer->sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (offer->sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") == 0) {
+      offer->video = m;
+      break;
+    }
+  }
+  if (offer->video == NULL)
+    return fail (offer, error, "the offer has no video");
+  /* webrtcbin would take any number as a payload type, and answer with a disabled section. */
+  if ((bad = bad_payload_type (offer->video)) != NULL) {
+    g_autofree gchar *clipped = g_utf8_make_valid (bad, MIN (strlen (bad), 16));
+    g_autofree gchar *message = g_strdup_printf ("the offer's video has '%s' "
+        "where a payload type from 0 to %d belongs", clipped, PT_MAX);
+    return fail (offer, error, message);
+  }
+  offer->pt = choose_codec (offer->video, h264_usable, &offer->codec);
+  if (offer->pt < 0)
+    return fail (offer, error, "the offer's video has neither VP8 nor "
+        "constrained-baseline H.264 in packetization mode 1");
+  offer->preferences = codec_preferences (offer->video, offer->pt);
+  return TRUE;
+}
+
+void
+rtfx_offer_clear (RtfxOffer * offer)
+{
+  g_clear_pointer (&offer->sdp, gst_sdp_message_free);
+  offer->video = NULL;
+  gst_clear_caps (&offer->preferences);
+  offer->pt = -1;
+}
