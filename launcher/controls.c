@@ -3,6 +3,7 @@
  * and its GParamSpec gives the widget (type, range, enum values, default, nick and blurb). A `set`
  * is checked against the same spec before anything changes, so a page can reach nothing else. */
 #include "controls.h"
+#include "protocol.h"
 
 #include <string.h>
 
@@ -473,10 +474,10 @@ to_enum (Control * c, JsonNode * node, GValue * value, GError ** error)
   }
   v = g_enum_get_value_by_nick (klass, json_node_get_string (node));
   if (v == NULL) {
+    g_autofree gchar *quoted = rtfx_quote (json_node_get_string (node));
     nicks = nick_list (c->pspec->value_type);
-    g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no value '%.64s' "
-        "(one of: %s)", c->element_name, c->pspec->name,
-        json_node_get_string (node), nicks);
+    g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no value '%s' "
+        "(one of: %s)", c->element_name, c->pspec->name, quoted, nicks);
     return FALSE;
   }
   g_value_set_enum (value, v->value);
@@ -504,9 +505,9 @@ to_flags (Control * c, JsonNode * node, GValue * value, GError ** error)
     GFlagsValue *v = nick ? g_flags_get_value_by_nick (klass, nick) : NULL;
 
     if (v == NULL) {
-      g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no flag '%.64s' "
-          "(flags: %s)", c->element_name, c->pspec->name,
-          nick ? nick : "(not a string)", nicks);
+      g_autofree gchar *quoted = rtfx_quote (nick ? nick : "(not a string)");
+      g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no flag '%s' "
+          "(flags: %s)", c->element_name, c->pspec->name, quoted, nicks);
       return FALSE;
     }
     flags |= v->value;
@@ -554,12 +555,15 @@ rtfx_controls_set (RtfxControls * controls, const gchar * element,
   GValue v = G_VALUE_INIT;
 
   if (c == NULL) {
+    g_autofree gchar *quoted_element = rtfx_quote (element);
+    g_autofree gchar *quoted_property = rtfx_quote (property);
+
     if (!element_offered (controls, element))
       g_set_error (error, RTFX_CONTROLS_ERROR, 0, "the chain has no element "
-          "'%s' with controls", element);
+          "'%s' with controls", quoted_element);
     else
       g_set_error (error, RTFX_CONTROLS_ERROR, 0, "'%s' of %s is not one of "
-          "the controls", property, element);
+          "the controls", quoted_property, quoted_element);
     return NULL;
   }
   if (!to_gvalue (c, value, &v, error)) {

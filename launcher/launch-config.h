@@ -28,6 +28,13 @@ typedef struct
   gchar **allowed_origins;      /* NULL: the server's own origin only */
   guint ice_min_port;           /* UDP ports ICE may use; 0 and 0: any */
   guint ice_max_port;
+  /* What one peer may hold or do (docs/reliability.md); 0 turns a cap or rate off. */
+  guint offer_timeout_s;        /* from hello to the page's offer */
+  guint peer_timeout_s;         /* most silence on the websocket, or gap in the page's video */
+  guint handshake_timeout_s;    /* from accepting a connection to its request head */
+  guint max_connections_per_address;
+  guint max_message_rate;       /* messages a second from one page */
+  guint max_send_queue_kib;     /* unread output to one page */
 } RtfxConfig;
 
 G_END_DECLS

@@ -35,6 +35,12 @@ static const gchar *default_presets[][2] = {
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_LATENCY_MS 50
+#define DEFAULT_OFFER_TIMEOUT_S 10
+#define DEFAULT_PEER_TIMEOUT_S 10
+#define DEFAULT_HANDSHAKE_TIMEOUT_S 10
+#define DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 32
+#define DEFAULT_MAX_MESSAGE_RATE 50
+#define DEFAULT_MAX_SEND_QUEUE_KIB 1024
 #define EXIT_USAGE 2
 /* Sessions get this long to close their websockets, then pipelines this long to stop. */
 #define CLOSE_GRACE_MS 200
@@ -241,6 +247,29 @@ check_chains (RtfxConfig * config)
   }
 }
 
+/* An integer option and the range it must be in. */
+typedef struct
+{
+  const gchar *option;
+  gint value;
+  gint min, max;
+  guint *field;
+} Limit;
+
+/* Checks each limit and stores it in the config, or exits 2. */
+static void
+set_limits (Limit * limits, guint n)
+{
+  for (guint i = 0; i < n; i++) {
+    if (limits[i].value < limits[i].min || limits[i].value > limits[i].max) {
+      g_autofree gchar *message = g_strdup_printf ("%s must be from %d to %d",
+          limits[i].option, limits[i].min, limits[i].max);
+      usage_error (g_get_prgname (), message);
+    }
+    *limits[i].field = (guint) limits[i].value;
+  }
+}
+
 static void
 parse_options (int *argc, char ***argv, RtfxConfig * config)
 {
@@ -250,6 +279,20 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   gchar **chain = NULL, **presets = NULL, *ice_ports = NULL;
   g_autofree gchar *tls_cert = NULL, *tls_key = NULL;
   gboolean tls_self_signed = FALSE;
+  Limit limits[] = {
+    {"--offer-timeout", DEFAULT_OFFER_TIMEOUT_S, 1, 3600,
+        &config->offer_timeout_s},
+    {"--peer-timeout", DEFAULT_PEER_TIMEOUT_S, 2, 3600,
+        &config->peer_timeout_s},
+    {"--handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT_S, 1, 3600,
+        &config->handshake_timeout_s},
+    {"--max-connections-per-address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0,
+        100000, &config->max_connections_per_address},
+    {"--max-message-rate", DEFAULT_MAX_MESSAGE_RATE, 0, 100000,
+        &config->max_message_rate},
+    {"--max-send-queue", DEFAULT_MAX_SEND_QUEUE_KIB, 16, 1024 * 1024,
+        &config->max_send_queue_kib},
+  };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port to serve the page and signaling on (default 8080)", "PORT"},
@@ -291,6 +334,24 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->allowed_origins,
         "Let pages from ORIGIN (such as https://example.org) connect; repeatable "
           "(default: this server's own pages only)", "ORIGIN"},
+    {"offer-timeout", 0, 0, G_OPTION_ARG_INT, &limits[0].value,
+        "End a page that has not sent its offer this long after connecting "
+          "(default 10)", "SECONDS"},
+    {"peer-timeout", 0, 0, G_OPTION_ARG_INT, &limits[1].value,
+        "End a session whose page answers no ping, or whose video stops, for "
+          "this long (default 10)", "SECONDS"},
+    {"handshake-timeout", 0, 0, G_OPTION_ARG_INT, &limits[2].value,
+        "Close a connection that has not finished its TLS handshake and sent "
+          "its request this long after connecting (default 10)", "SECONDS"},
+    {"max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &limits[3].value,
+        "Most connections open at once from one IP address, 0 for no limit "
+          "(default 32)", "N"},
+    {"max-message-rate", 0, 0, G_OPTION_ARG_INT, &limits[4].value,
+        "Most messages a second a page may send, 0 for no limit (default 50, "
+          "bursts of twice that)", "N"},
+    {"max-send-queue", 0, 0, G_OPTION_ARG_INT, &limits[5].value,
+        "Disconnect a page that leaves more than this unread (default 1024)",
+        "KIB"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
         NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -334,6 +395,7 @@ parse_options (int *argc, char ***argv, RtfxConfig * config)
   }
   config->port = (guint) port;
   config->max_sessions = (guint) max_sessions;
+  set_limits (limits, G_N_ELEMENTS (limits));
   config->latency_ms = (guint) latency;
   for (gchar ** a = config->ice_addresses; a && *a; a++) {
     g_autoptr (GInetAddress) ice = g_inet_address_new_from_string (*a);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "protocol.h"
+
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 /* RTP payload types are 7 bits; extension ids of RFC 8285 are 1-255. */
 #define PT_MAX 127
@@ -151,9 +153,9 @@ rtfx_offer_read (const gchar * text, gboolean h264_usable, RtfxOffer * offer,
     return fail (offer, error, "the offer has no video");
   /* webrtcbin would take any number as a payload type, and answer with a disabled section. */
   if ((bad = bad_payload_type (offer->video)) != NULL) {
-    g_autofree gchar *clipped = g_utf8_make_valid (bad, MIN (strlen (bad), 16));
+    g_autofree gchar *quoted = rtfx_quote (bad);
     g_autofree gchar *message = g_strdup_printf ("the offer's video has '%s' "
-        "where a payload type from 0 to %d belongs", clipped, PT_MAX);
+        "where a payload type from 0 to %d belongs", quoted, PT_MAX);
     return fail (offer, error, message);
   }
   offer->pt = choose_codec (offer->video, h264_usable, &offer->codec);

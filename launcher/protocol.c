@@ -132,7 +132,24 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
     msg->name = g_strdup (name);
     return TRUE;
   }
-  return fail (error, "unknown message type '%.64s'", type);
+  {
+    g_autofree gchar *quoted = rtfx_quote (type);
+    return fail (error, "unknown message type '%s'", quoted);
+  }
+}
+
+gchar *
+rtfx_quote (const gchar * text)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  GString *quoted;
+
+  if (g_utf8_strlen (valid, -1) <= RTFX_QUOTE_MAX_CHARS)
+    return g_steal_pointer (&valid);
+  quoted = g_string_new_len (valid, g_utf8_offset_to_pointer (valid,
+          RTFX_QUOTE_MAX_CHARS - 1) - valid);
+  g_string_append (quoted, "…");
+  return g_string_free (quoted, FALSE);
 }
 
 void
@@ -307,10 +324,12 @@ rtfx_message_set_error (const gchar * message, const gchar * element,
     const gchar * property)
 {
   JsonBuilder *builder = begin_message ("error");
+  g_autofree gchar *quoted_element = rtfx_quote (element);
+  g_autofree gchar *quoted_property = rtfx_quote (property);
 
   add_string (builder, "message", message);
-  add_string (builder, "element", element);
-  add_string (builder, "property", property);
+  add_string (builder, "element", quoted_element);
+  add_string (builder, "property", quoted_property);
   return finish_message (builder);
 }
 

@@ -35,6 +35,11 @@ gboolean rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
     GError ** error);
 void rtfx_message_clear (RtfxMessage * msg);
 
+/* A name the page sent, fit to quote in a reply: valid UTF-8 (even when the page's JSON escapes made
+ * it otherwise) and at most RTFX_QUOTE_MAX_CHARS characters, ending with "…" when cut. */
+#define RTFX_QUOTE_MAX_CHARS 64
+gchar *rtfx_quote (const gchar * text);
+
 /* JSON text of root that every browser's JSON.parse accepts. */
 gchar *rtfx_json_write (JsonNode * root);
 

@@ -10,6 +10,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "connguard.h"
+#include "netaddr.h"
 #include "protocol.h"
 #include "session.h"
 
@@ -22,6 +24,8 @@ struct _RtfxServer
 {
   const RtfxConfig *config;
   SoupServer *soup;
+  RtfxConnGuard *conn_guard;
+  gchar **own_origins;          /* of this server's pages, for the Origin check */
   GHashTable *sessions;         /* RtfxSession * -> itself, owned */
 };
 
@@ -74,21 +78,31 @@ is_safe_name (const gchar * name)
       strchr (name, '\\') == NULL;
 }
 
+/* Everything the server serves is read-only: other methods get 405. FALSE when refused. */
+static gboolean
+method_allowed (SoupServerMessage * msg)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD)
+    return TRUE;
+  soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", "GET, HEAD");
+  return FALSE;
+}
+
 static void
 serve_page (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
 {
   RtfxServer *server = user_data;
-  const gchar *method = soup_server_message_get_method (msg);
   const gchar *name = g_str_equal (path, "/") ? "index.html" : path + 1;
   g_autoptr (GBytes) body = NULL;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-    soup_message_headers_replace (headers, "Allow", "GET, HEAD");
+  if (!method_allowed (msg))
     return;
-  }
   if (is_safe_name (name))
     body = load_page_file (server->config, name);
   if (body == NULL) {
@@ -113,6 +127,8 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
   g_autoptr (JsonNode) root = NULL;
   gchar *text;
 
+  if (!method_allowed (msg))
+    return;
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "sessions");
   json_builder_add_int_value (builder, g_hash_table_size (server->sessions));
@@ -169,24 +185,80 @@ refuse (SoupWebsocketConnection * ws, const gchar * peer, const gchar * reason)
   soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 }
 
+static void
+add_origin (GPtrArray * origins, const gchar * scheme, const gchar * host,
+    guint port)
+{
+  const gboolean default_port = port == (g_str_equal (scheme, "https") ?
+      443 : 80);
+  const gchar *open = strchr (host, ':') ? "[" : "";   /* IPv6 */
+  const gchar *close = open[0] ? "]" : "";
+
+  /* Browsers leave the scheme's own port out of an origin. */
+  if (default_port)
+    g_ptr_array_add (origins, g_strdup_printf ("%s://%s%s%s", scheme, open,
+            host, close));
+  else
+    g_ptr_array_add (origins, g_strdup_printf ("%s://%s%s%s:%u", scheme, open,
+            host, close, port));
+}
+
+/* The origins of this server's own pages: its scheme with the address it listens on (each local
+ * address when it listens on all), localhost when that reaches it, and the names its certificate
+ * is for. Not the request's Host header: a page on a rebinding DNS name chooses that one. */
+static gchar **
+own_origins (const RtfxConfig * config)
+{
+  const gchar *scheme = config->tls ? "https" : "http";
+  g_autoptr (GInetAddress) bind = g_inet_address_new_from_string
+      (config->bind);
+  const gboolean any = g_inet_address_get_is_any (bind);
+  g_autoptr (GPtrArray) origins = g_ptr_array_new ();
+  g_auto (GStrv) addresses = any ? rtfx_local_addresses () :
+      g_new0 (gchar *, 2);
+
+  if (!any)
+    addresses[0] = g_inet_address_to_string (bind);
+  for (gchar ** a = addresses; *a; a++)
+    add_origin (origins, scheme, *a, config->port);
+  if (any || g_inet_address_get_is_loopback (bind))
+    add_origin (origins, scheme, "localhost", config->port);
+  if (config->tls != NULL) {
+    g_autoptr (GPtrArray) names = g_tls_certificate_get_dns_names
+        (config->tls);
+    for (guint i = 0; names && i < names->len; i++) {
+      GBytes *name = g_ptr_array_index (names, i);
+      g_autofree gchar *host = g_strndup (g_bytes_get_data (name, NULL),
+          g_bytes_get_size (name));
+      add_origin (origins, scheme, host, config->port);
+    }
+  }
+  g_ptr_array_add (origins, NULL);
+  return (gchar **) g_ptr_array_steal (origins, NULL);
+}
+
+static gboolean
+origin_listed (const gchar * const *origins, const gchar * origin)
+{
+  for (const gchar * const *o = origins; *o; o++)
+    if (g_ascii_strcasecmp (*o, origin) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* A browser always says which page opens the websocket. Without --allowed-origin only this server's
  * own pages may; clients that are not browsers send no Origin and are let through. */
 static gboolean
-origin_allowed (const RtfxConfig * config, SoupServerMessage * msg)
+origin_allowed (RtfxServer * server, SoupServerMessage * msg)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *origin = soup_message_headers_get_one (headers, "Origin");
-  const gchar *host = soup_message_headers_get_one (headers, "Host");
-  const gchar *rest;
+  const gchar *origin = soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "Origin");
 
   if (origin == NULL)
     return TRUE;
-  if (config->allowed_origins != NULL)
-    return g_strv_contains ((const gchar * const *) config->allowed_origins,
-        origin);
-  rest = g_str_has_prefix (origin, "http://") ? origin + 7 :
-      g_str_has_prefix (origin, "https://") ? origin + 8 : NULL;
-  return rest != NULL && host != NULL && g_ascii_strcasecmp (rest, host) == 0;
+  return origin_listed ((const gchar * const *) (server->config->
+          allowed_origins ? server->config->allowed_origins :
+          server->own_origins), origin);
 }
 
 /* With --token, the websocket's URL must carry ?token=SECRET (the page copies it from its own). */
@@ -217,7 +289,7 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
 
   g_object_set (ws, "max-incoming-payload-size", (guint64)
       WEBSOCKET_MAX_PAYLOAD, NULL);
-  if (!origin_allowed (config, msg)) {
+  if (!origin_allowed (server, msg)) {
     refuse (ws, peer, "this server does not take pages from other sites "
         "(see --allowed-origin)");
     return;
@@ -233,7 +305,8 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
     refuse (ws, peer, reason);
     return;
   }
-  session = rtfx_session_new (ws, peer, config, on_session_ended, server);
+  session = rtfx_session_new (ws, soup_server_message_get_socket (msg), peer,
+      config, on_session_ended, server);
   g_hash_table_add (server->sessions, session);
 }
 
@@ -251,6 +324,9 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
       (GDestroyNotify) rtfx_session_unref, NULL);
   server->soup = soup_server_new ("server-header", "rtfx-launch/" VERSION " ",
       NULL);
+  server->conn_guard = rtfx_conn_guard_new (server->soup,
+      config->handshake_timeout_s, config->max_connections_per_address);
+  server->own_origins = own_origins (config);
   soup_server_add_handler (server->soup, NULL, serve_page, server, NULL);
   soup_server_add_handler (server->soup, "/status", serve_status, server,
       NULL);
@@ -291,7 +367,9 @@ rtfx_server_shutdown (RtfxServer * server)
 void
 rtfx_server_free (RtfxServer * server)
 {
+  g_clear_pointer (&server->conn_guard, rtfx_conn_guard_free);
   g_clear_object (&server->soup);
+  g_strfreev (server->own_origins);
   g_hash_table_destroy (server->sessions);
   g_free (server);
 }

@@ -28,6 +28,7 @@
 #include "controls.h"
 #include "offer.h"
 #include "protocol.h"
+#include "wsguard.h"
 
 struct _RtfxSession
 {
@@ -38,8 +39,11 @@ struct _RtfxSession
 
   /* main context only */
   SoupWebsocketConnection *ws;
+  RtfxWsGuard *guard;           /* its limits: rate, unread output, silence */
   gboolean got_offer;
   gboolean ended;
+  guint offer_timer;
+  guint tick_timer;             /* every second: liveness, then stats */
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -49,9 +53,9 @@ struct _RtfxSession
 
   guint preset;                 /* index in config->preset_names */
   RtfxControls *controls;       /* of the newest chain */
-  guint stats_timer;
   gint64 stats_time;
   guint stats_in, stats_out;    /* frame counts at stats_time */
+  gint64 video_time;            /* when frames_in last grew (or the offer came) */
 
   gint frames_in;               /* atomic: frames into and out of the chain */
   gint frames_out;
@@ -60,9 +64,16 @@ struct _RtfxSession
   gboolean stopping;
   GstPad *decoder_src;          /* linked to head's sink pad; unlinked to stop */
   GstElement *chain;            /* the chain in the pipeline (or to be, before the offer) */
+  GstElement *next_chain;       /* the newest preset asked for, until head is idle */
   GstWebRTCDataChannel *channel;        /* the page's, for the chain's rtfx/ messages */
   guint64 dropped_before;       /* by the rtfxlatest of chains swapped out */
 };
+
+/* How long teardown waits for webrtcbin to finish the negotiation steps under way. */
+#define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
+
+static void end_session (RtfxSession * session, const gchar * reason,
+    gboolean page_reads);
 
 static gint pending_teardowns;
 static GMutex teardown_lock;
@@ -77,9 +88,11 @@ rtfx_session_ref (RtfxSession * session)
 static void
 session_free (RtfxSession * session)
 {
+  g_clear_pointer (&session->guard, rtfx_ws_guard_free);
   g_clear_object (&session->ws);
   g_clear_object (&session->decoder_src);
   gst_clear_object (&session->chain);
+  gst_clear_object (&session->next_chain);
   g_clear_object (&session->channel);
   g_clear_pointer (&session->controls, rtfx_controls_free);
   g_mutex_clear (&session->lock);
@@ -92,12 +105,18 @@ rtfx_session_unref (RtfxSession * session)
   g_atomic_rc_box_release_full (session, (GDestroyNotify) session_free);
 }
 
+/* A page that leaves what we send unread is cut off, not buffered for without end. */
 static void
 send_now (RtfxSession * session, gchar * json)
 {
   if (!session->ended && soup_websocket_connection_get_state (session->ws) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text (session->ws, json);
+      SOUP_WEBSOCKET_STATE_OPEN) {
+    if (rtfx_ws_guard_may_send (session->guard, strlen (json)))
+      soup_websocket_connection_send_text (session->ws, json);
+    else
+      end_session (session, "the page does not read what the server sends",
+          FALSE);
+  }
   g_free (json);
 }
 
@@ -282,6 +301,33 @@ build_send_branch (RtfxSession * session, const RtfxOffer * offer,
   return TRUE;
 }
 
+/* Emits one of webrtcbin's negotiation signals (set-remote-description, create-answer,
+ * set-local-description) with description (or none) and a promise calling on_reply, unless the
+ * session is stopping. The promise is webrtcbin's alone: if it drops the step unanswered (the
+ * session ended meanwhile), freeing the promise releases the session, and nothing leaks. Under the
+ * lock, so that once teardown has set stopping no step can start after it. */
+static void
+negotiate (RtfxSession * session, const gchar * signal,
+    GstWebRTCSessionDescription * description, GstPromiseChangeFunc on_reply)
+{
+  GstPromise *promise;
+
+  g_mutex_lock (&session->lock);
+  if (session->stopping) {
+    g_mutex_unlock (&session->lock);
+    return;
+  }
+  promise = on_reply ? gst_promise_new_with_change_func (on_reply,
+      rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref) :
+      gst_promise_new ();
+  if (description != NULL)
+    g_signal_emit_by_name (session->webrtc, signal, description, promise);
+  else
+    g_signal_emit_by_name (session->webrtc, signal, NULL, promise);
+  g_mutex_unlock (&session->lock);
+  gst_promise_unref (promise);
+}
+
 static void
 on_answer_created (GstPromise * promise, gpointer user_data)
 {
@@ -293,7 +339,6 @@ on_answer_created (GstPromise * promise, gpointer user_data)
   if (reply != NULL)
     gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
         &answer, NULL);
-  gst_promise_unref (promise);
   if (answer == NULL) {
     end_soon (session, "the server could not answer the offer");
     return;
@@ -302,10 +347,7 @@ on_answer_created (GstPromise * promise, gpointer user_data)
    * gets before the answer is rejected. send_soon keeps the order. */
   sdp = gst_sdp_message_as_text (answer->sdp);
   send_soon (session, rtfx_message_answer (sdp));
-  /* No promise: nothing waits for it, and one that webrtcbin drops unanswered (a session ended
-   * meanwhile) would leak. */
-  g_signal_emit_by_name (session->webrtc, "set-local-description", answer,
-      NULL);
+  negotiate (session, "set-local-description", answer, NULL);
   gst_webrtc_session_description_free (answer);
 }
 
@@ -317,14 +359,10 @@ on_remote_description_set (GstPromise * promise, gpointer user_data)
 
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED ||
       (reply != NULL && gst_structure_has_field (reply, "error"))) {
-    gst_promise_unref (promise);
     end_soon (session, "the server could not apply the offer");
     return;
   }
-  gst_promise_unref (promise);
-  g_signal_emit_by_name (session->webrtc, "create-answer", NULL,
-      gst_promise_new_with_change_func (on_answer_created,
-          rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref));
+  negotiate (session, "create-answer", NULL, on_answer_created);
 }
 
 /* --- webrtcbin's signals, on its threads ------------------------------------------------- */
@@ -490,11 +528,9 @@ chain_dropped (GstElement * chain)
   return dropped;
 }
 
-static gboolean
-send_stats (gpointer data)
+static void
+send_stats (RtfxSession * session, gint64 now)
 {
-  RtfxSession *session = data;
-  const gint64 now = g_get_monotonic_time ();
   const guint in = (guint) g_atomic_int_get (&session->frames_in);
   const guint out = (guint) g_atomic_int_get (&session->frames_out);
   const gdouble seconds = (now - session->stats_time) / (gdouble) G_USEC_PER_SEC;
@@ -509,7 +545,49 @@ send_stats (gpointer data)
   session->stats_time = now;
   session->stats_in = in;
   session->stats_out = out;
+}
+
+/* Every second: a page that has gone silent, or whose video has stopped, is ended (a frozen or
+ * vanished peer must not keep its slot and pipeline); else the page gets its stats. */
+static gboolean
+tick (gpointer data)
+{
+  RtfxSession *session = data;
+  const gint64 now = g_get_monotonic_time ();
+  const guint timeout = session->config->peer_timeout_s;
+  g_autofree gchar *reason = NULL;
+
+  if (rtfx_ws_guard_is_silent (session->guard)) {
+    session->tick_timer = 0;
+    reason = g_strdup_printf ("the page stopped answering for %u s", timeout);
+    end_session (session, reason, FALSE);
+    return G_SOURCE_REMOVE;
+  }
+  if (session->pipeline == NULL)
+    return G_SOURCE_CONTINUE;
+  if ((guint) g_atomic_int_get (&session->frames_in) != session->stats_in)
+    session->video_time = now;
+  if (now - session->video_time > timeout * G_USEC_PER_SEC) {
+    session->tick_timer = 0;
+    reason = g_strdup_printf ("no video from the page for %u s (its network "
+        "path may be lost)", timeout);
+    rtfx_session_end (session, reason);
+    return G_SOURCE_REMOVE;
+  }
+  send_stats (session, now);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+offer_timed_out (gpointer data)
+{
+  RtfxSession *session = data;
+  g_autofree gchar *reason = g_strdup_printf ("no offer within %u s of "
+      "connecting", session->config->offer_timeout_s);
+
+  session->offer_timer = 0;
+  rtfx_session_end (session, reason);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -540,46 +618,31 @@ stop_chain (GstElement * chain, gpointer unused)
   gst_element_set_state (chain, GST_STATE_NULL);
 }
 
-typedef struct
-{
-  RtfxSession *session;
-  GstElement *chain;
-} Swap;
-
-static void
-free_swap (gpointer data)
-{
-  Swap *swap = data;
-
-  gst_object_unref (swap->chain);
-  rtfx_session_unref (swap->session);
-  g_free (swap);
-}
-
-/* Called when no frame is between head and the chain: replaces the chain in the running pipeline.
- * The old one is stopped on another thread, so this streaming thread is not held up. */
+/* Called when no frame is between head and the chain: puts the newest chain asked for in place of
+ * the running one. However many presets came meanwhile, there is one swap. The old chain is stopped
+ * on another thread, so this streaming thread is not held up. */
 static GstPadProbeReturn
 swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  Swap *swap = data;
-  RtfxSession *session = swap->session;
-  GstElement *old;
+  RtfxSession *session = data;
+  GstElement *old, *chain;
 
   g_mutex_lock (&session->lock);
+  chain = g_steal_pointer (&session->next_chain);
   old = session->chain;
-  if (session->stopping || old == swap->chain) {
+  if (session->stopping || chain == NULL) {
     g_mutex_unlock (&session->lock);
+    gst_clear_object (&chain);
     return GST_PAD_PROBE_REMOVE;
   }
   session->dropped_before += chain_dropped (old);
-  session->chain = gst_object_ref (swap->chain);
+  session->chain = chain;
   gst_element_unlink_many (session->head, old, session->convert_out, NULL);
   gst_element_set_locked_state (old, TRUE);
   gst_bin_remove (GST_BIN (session->pipeline), old);
-  gst_bin_add (GST_BIN (session->pipeline), swap->chain);
-  gst_element_link_many (session->head, swap->chain, session->convert_out,
-      NULL);
-  gst_element_sync_state_with_parent (swap->chain);
+  gst_bin_add (GST_BIN (session->pipeline), chain);
+  gst_element_link_many (session->head, chain, session->convert_out, NULL);
+  gst_element_sync_state_with_parent (chain);
   g_mutex_unlock (&session->lock);
 
   gst_element_call_async (old, stop_chain, NULL, NULL);
@@ -596,10 +659,12 @@ handle_preset (RtfxSession * session, const gchar * name)
   g_autoptr (GError) error = NULL;
   GstElement *chain;
   guint preset;
+  gboolean probe_needed;
 
   if (!g_strv_contains ((const gchar * const *) config->preset_names, name)) {
-    g_autofree gchar *message = g_strdup_printf ("there is no preset '%.64s'",
-        name);
+    g_autofree gchar *quoted = rtfx_quote (name);
+    g_autofree gchar *message = g_strdup_printf ("there is no preset '%s'",
+        quoted);
     reply_error (session, message);
     return;
   }
@@ -610,21 +675,24 @@ handle_preset (RtfxSession * session, const gchar * name)
     return;
   }
   g_message ("session %s: preset %s", session->peer, name);
-  if (session->pipeline != NULL) {
+  /* The controls act on the new chain at once; it joins the pipeline when head is idle. */
+  g_mutex_lock (&session->lock);
+  if (session->pipeline == NULL) {
+    gst_object_replace ((GstObject **) & session->chain, GST_OBJECT (chain));
+    probe_needed = FALSE;
+  } else {
+    /* A probe already waiting swaps in whatever chain is newest when it runs. */
+    probe_needed = session->next_chain == NULL;
+    gst_object_replace ((GstObject **) & session->next_chain,
+        GST_OBJECT (chain));
+  }
+  g_mutex_unlock (&session->lock);
+  if (probe_needed) {
     g_autoptr (GstPad) head_src = gst_element_get_static_pad (session->head,
         "src");
-    Swap *swap = g_new0 (Swap, 1);
-
-    /* The controls act on the new chain at once; it joins the pipeline when head is idle. */
-    swap->session = rtfx_session_ref (session);
-    swap->chain = gst_object_ref (chain);
-    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_IDLE, swap_chain, swap,
-        free_swap);
+    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_IDLE, swap_chain,
+        rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref);
   }
-  g_mutex_lock (&session->lock);
-  if (session->pipeline == NULL)
-    gst_object_replace ((GstObject **) & session->chain, GST_OBJECT (chain));
-  g_mutex_unlock (&session->lock);
   offer_controls (session, preset, chain);
   gst_object_unref (chain);
 }
@@ -653,8 +721,15 @@ static void
 configure_ice (RtfxSession * session)
 {
   g_autoptr (GObject) agent = NULL;
+  g_autoptr (GObject) nice_agent = NULL;
 
   g_object_get (session->webrtc, "ice-agent", &agent, NULL);
+  /* libnice maps ports on the LAN's router by UPnP unless told not to: a thread and SSDP multicast
+   * per session that nobody asked for. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
+    g_object_get (agent, "agent", &nice_agent, NULL);
+  if (nice_agent != NULL)
+    g_object_set (nice_agent, "upnp", FALSE, NULL);
   if (session->config->stun != NULL)
     g_object_set (session->webrtc, "stun-server", session->config->stun, NULL);
   for (gchar ** t = session->config->turns; t && *t; t++) {
@@ -710,8 +785,7 @@ start_pipeline (RtfxSession * session, const RtfxOffer * offer,
         "the session's pipeline cannot start");
     return FALSE;
   }
-  session->stats_time = g_get_monotonic_time ();
-  session->stats_timer = g_timeout_add_seconds (1, send_stats, session);
+  session->stats_time = session->video_time = g_get_monotonic_time ();
   return TRUE;
 }
 
@@ -727,6 +801,7 @@ handle_offer (RtfxSession * session, const gchar * text)
     return;
   }
   session->got_offer = TRUE;
+  g_clear_handle_id (&session->offer_timer, g_source_remove);
   g_message ("session %s: offer with %s, payload type %d", session->peer,
       rtfx_codec_name (offer.codec), offer.pt);
   if (!start_pipeline (session, &offer, &error)) {
@@ -737,9 +812,8 @@ handle_offer (RtfxSession * session, const gchar * text)
   description = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
       g_steal_pointer (&offer.sdp));
   rtfx_offer_clear (&offer);
-  g_signal_emit_by_name (session->webrtc, "set-remote-description",
-      description, gst_promise_new_with_change_func (on_remote_description_set,
-          rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref));
+  negotiate (session, "set-remote-description", description,
+      on_remote_description_set);
   gst_webrtc_session_description_free (description);
 }
 
@@ -768,6 +842,12 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
 
   if (session->ended)
     return;
+  if (!rtfx_ws_guard_take_message (session->guard)) {
+    g_autofree gchar *reason = g_strdup_printf ("the page sent more than %u "
+        "messages a second", session->config->max_message_rate);
+    rtfx_session_end (session, reason);
+    return;
+  }
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
     reply_error (session, "binary messages are not part of the protocol");
     return;
@@ -808,20 +888,25 @@ on_ws_closed (SoupWebsocketConnection * ws, gpointer user_data)
 /* --- life and death ---------------------------------------------------------------------- */
 
 RtfxSession *
-rtfx_session_new (SoupWebsocketConnection * ws, const gchar * peer,
-    const RtfxConfig * config, RtfxSessionEndedFunc on_ended,
-    gpointer user_data)
+rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
+    const gchar * peer, const RtfxConfig * config,
+    RtfxSessionEndedFunc on_ended, gpointer user_data)
 {
   RtfxSession *session = g_atomic_rc_box_new0 (RtfxSession);
 
   g_mutex_init (&session->lock);
   session->ws = g_object_ref (ws);
+  session->guard = rtfx_ws_guard_new (ws, socket, config->peer_timeout_s,
+      config->max_message_rate, config->max_send_queue_kib);
   session->peer = g_strdup (peer);
   session->config = config;
   session->on_ended = on_ended;
   session->on_ended_data = user_data;
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), session);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), session);
+  session->offer_timer = g_timeout_add_seconds (config->offer_timeout_s,
+      offer_timed_out, session);
+  session->tick_timer = g_timeout_add_seconds (1, tick, session);
   g_message ("session %s: connected", peer);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
           config->ice_servers));
@@ -829,6 +914,60 @@ rtfx_session_new (SoupWebsocketConnection * ws, const gchar * peer,
   session->chain = rtfx_chain_build (config->chain, NULL);
   offer_controls (session, config->start_preset, session->chain);
   return session;
+}
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Barrier;
+
+static void
+barrier_clear (Barrier * barrier)
+{
+  g_mutex_clear (&barrier->lock);
+  g_cond_clear (&barrier->cond);
+}
+
+static void
+barrier_unref (Barrier * barrier)
+{
+  g_atomic_rc_box_release_full (barrier, (GDestroyNotify) barrier_clear);
+}
+
+static void
+barrier_reached (GstPromise * promise, gpointer data)
+{
+  Barrier *barrier = data;
+
+  g_mutex_lock (&barrier->lock);
+  barrier->done = TRUE;
+  g_cond_signal (&barrier->cond);
+  g_mutex_unlock (&barrier->lock);
+}
+
+/* Waits (at most timeout_us) until webrtcbin has run every step already asked of it. It runs them in
+ * order on a thread of its own, and going to NULL drops those still waiting, freeing their
+ * promises unanswered. Once stopping is set no new step is asked (negotiate), so after this none is
+ * left. get-stats is the step that changes nothing. */
+static void
+finish_negotiation (GstElement * webrtc, gint64 timeout_us)
+{
+  const gint64 deadline = g_get_monotonic_time () + timeout_us;
+  Barrier *barrier = g_atomic_rc_box_new0 (Barrier);
+  GstPromise *promise = gst_promise_new_with_change_func (barrier_reached,
+      g_atomic_rc_box_acquire (barrier), (GDestroyNotify) barrier_unref);
+
+  g_mutex_init (&barrier->lock);
+  g_cond_init (&barrier->cond);
+  g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
+  g_mutex_lock (&barrier->lock);
+  while (!barrier->done && g_cond_wait_until (&barrier->cond, &barrier->lock,
+          deadline));
+  g_mutex_unlock (&barrier->lock);
+  gst_promise_unref (promise);
+  barrier_unref (barrier);
 }
 
 static gpointer
@@ -843,6 +982,7 @@ teardown_thread (gpointer data)
   if (session->decoder_src != NULL)
     gst_pad_unlink (session->decoder_src, GST_PAD_PEER (session->decoder_src));
   g_mutex_unlock (&session->lock);
+  finish_negotiation (session->webrtc, NEGOTIATION_LIMIT_US);
   /* A frame may still be on its way through the chain (it runs on the receiving thread when the
    * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
    * stops first; flushing the send path lets it return, so the state change does not wait. */
@@ -864,21 +1004,28 @@ teardown_thread (gpointer data)
   return NULL;
 }
 
-void
-rtfx_session_end (RtfxSession * session, const gchar * reason)
+/* Ends the session; a page that reads nothing (page_reads FALSE) gets no bye and no close handshake
+ * but a cut connection. */
+static void
+end_session (RtfxSession * session, const gchar * reason, gboolean page_reads)
 {
   if (session->ended)
     return;
   g_message ("session %s: ended: %s", session->peer, reason);
   if (soup_websocket_connection_get_state (session->ws) ==
       SOUP_WEBSOCKET_STATE_OPEN) {
-    send_now (session, rtfx_message_bye (reason));
-    soup_websocket_connection_close (session->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
-        NULL);
+    if (page_reads) {
+      send_now (session, rtfx_message_bye (reason));
+      soup_websocket_connection_close (session->ws,
+          SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    } else {
+      rtfx_ws_guard_cut (session->guard);
+    }
   }
   session->ended = TRUE;
   g_signal_handlers_disconnect_by_data (session->ws, session);
-  g_clear_handle_id (&session->stats_timer, g_source_remove);
+  g_clear_handle_id (&session->tick_timer, g_source_remove);
+  g_clear_handle_id (&session->offer_timer, g_source_remove);
 
   if (session->pipeline != NULL) {
     g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE
@@ -891,6 +1038,12 @@ rtfx_session_end (RtfxSession * session, const gchar * reason)
             rtfx_session_ref (session)));
   }
   session->on_ended (session, session->on_ended_data);
+}
+
+void
+rtfx_session_end (RtfxSession * session, const gchar * reason)
+{
+  end_session (session, reason, TRUE);
 }
 
 gboolean

@@ -13,7 +13,8 @@ typedef struct _RtfxSession RtfxSession;
  * in the background; rtfx_session_wait_for_teardowns waits for that). */
 typedef void (*RtfxSessionEndedFunc) (RtfxSession * session, gpointer user_data);
 
-RtfxSession *rtfx_session_new (SoupWebsocketConnection * ws,
+/* socket: the websocket's TCP connection, to notice a page that reads nothing (NULL: not checked). */
+RtfxSession *rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
     const gchar * peer, const RtfxConfig * config,
     RtfxSessionEndedFunc on_ended, gpointer user_data);
 RtfxSession *rtfx_session_ref (RtfxSession * session);

@@ -1,0 +1,169 @@
+/* Limits on the server's connections: see connguard.h.
+ *
+ * libsoup emits request-started for each request a connection is about to read, the first one
+ * before the TLS handshake. Each starts a deadline that the request's complete head (got-headers)
+ * stops; a connection that misses it is shut down, which also wakes a handshake thread blocked on
+ * it. A connection is known by its GSocket and forgotten when the socket is finalized. */
+#include "connguard.h"
+
+/* The soup server's data that leads a message's handler to the guard, while there is one. */
+#define GUARD_KEY "rtfx-conn-guard"
+
+struct _RtfxConnGuard
+{
+  SoupServer *soup;
+  gulong started_handler;
+  guint timeout_s;
+  guint max_per_address;
+  GHashTable *connections;      /* GSocket * (weak) -> Connection * */
+  GHashTable *per_address;      /* address text -> count */
+};
+
+typedef struct
+{
+  RtfxConnGuard *guard;
+  GSocket *socket;              /* weak: the connection ends with it */
+  gchar *address;
+  guint deadline;
+} Connection;
+
+static gboolean
+on_deadline (gpointer data)
+{
+  Connection *c = data;
+
+  c->deadline = 0;
+  g_message ("closed a connection from %s: no request within %u s",
+      c->address, c->guard->timeout_s);
+  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+connection_free (Connection * c)
+{
+  g_clear_handle_id (&c->deadline, g_source_remove);
+  g_free (c->address);
+  g_free (c);
+}
+
+static void
+forget_connection (gpointer data, GObject * gone_socket)
+{
+  Connection *c = data;
+  RtfxConnGuard *guard = c->guard;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (guard->per_address,
+          c->address));
+
+  if (n > 1)
+    g_hash_table_insert (guard->per_address, g_strdup (c->address),
+        GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (guard->per_address, c->address);
+  g_hash_table_remove (guard->connections, gone_socket);
+}
+
+static gchar *
+remote_address (GSocket * socket)
+{
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (socket,
+      NULL);
+
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return g_strdup ("unknown address");
+  return g_inet_address_to_string (g_inet_socket_address_get_address
+      (G_INET_SOCKET_ADDRESS (remote)));
+}
+
+/* The record of a connection seen for the first time; NULL (and the connection shut) when its
+ * address already holds the most connections allowed. */
+static Connection *
+add_connection (RtfxConnGuard * guard, GSocket * socket)
+{
+  g_autofree gchar *address = remote_address (socket);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (guard->per_address,
+          address));
+  Connection *c;
+
+  if (guard->max_per_address != 0 && n >= guard->max_per_address) {
+    g_message ("closed a connection from %s: it already has %u open", address,
+        n);
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    return NULL;
+  }
+  c = g_new0 (Connection, 1);
+  c->guard = guard;
+  c->socket = socket;
+  c->address = g_steal_pointer (&address);
+  g_hash_table_insert (guard->per_address, g_strdup (c->address),
+      GUINT_TO_POINTER (n + 1));
+  g_hash_table_insert (guard->connections, socket, c);
+  g_object_weak_ref (G_OBJECT (socket), forget_connection, c);
+  return c;
+}
+
+/* The request head is complete: the connection is in time. */
+static void
+on_got_headers (SoupServerMessage * msg, gpointer soup)
+{
+  RtfxConnGuard *guard = g_object_get_data (soup, GUARD_KEY);
+  GSocket *socket = soup_server_message_get_socket (msg);
+  Connection *c = guard && socket ?
+      g_hash_table_lookup (guard->connections, socket) : NULL;
+
+  if (c != NULL)
+    g_clear_handle_id (&c->deadline, g_source_remove);
+}
+
+static void
+on_request_started (SoupServer * soup, SoupServerMessage * msg, gpointer data)
+{
+  RtfxConnGuard *guard = data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  Connection *c;
+
+  if (socket == NULL)
+    return;
+  c = g_hash_table_lookup (guard->connections, socket);
+  if (c == NULL && (c = add_connection (guard, socket)) == NULL)
+    return;
+  g_clear_handle_id (&c->deadline, g_source_remove);
+  c->deadline = g_timeout_add_seconds (guard->timeout_s, on_deadline, c);
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers),
+      soup, G_CONNECT_DEFAULT);
+}
+
+RtfxConnGuard *
+rtfx_conn_guard_new (SoupServer * soup, guint handshake_timeout_s,
+    guint max_per_address)
+{
+  RtfxConnGuard *guard = g_new0 (RtfxConnGuard, 1);
+
+  guard->soup = soup;
+  guard->timeout_s = handshake_timeout_s;
+  guard->max_per_address = max_per_address;
+  guard->connections = g_hash_table_new_full (NULL, NULL, NULL,
+      (GDestroyNotify) connection_free);
+  guard->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  guard->started_handler = g_signal_connect (soup, "request-started",
+      G_CALLBACK (on_request_started), guard);
+  g_object_set_data (G_OBJECT (soup), GUARD_KEY, guard);
+  return guard;
+}
+
+void
+rtfx_conn_guard_free (RtfxConnGuard * guard)
+{
+  GHashTableIter iter;
+  gpointer socket, c;
+
+  g_signal_handler_disconnect (guard->soup, guard->started_handler);
+  g_object_set_data (G_OBJECT (guard->soup), GUARD_KEY, NULL);
+  g_hash_table_iter_init (&iter, guard->connections);
+  while (g_hash_table_iter_next (&iter, &socket, &c))
+    g_object_weak_unref (socket, forget_connection, c);
+  g_hash_table_destroy (guard->connections);
+  g_hash_table_destroy (guard->per_address);
+  g_free (guard);
+}
