@@ -27,18 +27,6 @@ typedef struct
   guint deadline;
 } Connection;
 
-static gboolean
-on_deadline (gpointer data)
-{
-  Connection *c = data;
-
-  c->deadline = 0;
-  g_message ("closed a connection from %s: no request within %u s",
-      c->address, c->guard->timeout_s);
-  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 connection_free (Connection * c)
 {
@@ -47,6 +35,8 @@ connection_free (Connection * c)
   g_free (c);
 }
 
+/* When the socket is finalized, or the connection is shut by us (it is over then, whenever libsoup
+ * lets go of the socket). */
 static void
 forget_connection (gpointer data, GObject * gone_socket)
 {
@@ -61,6 +51,21 @@ forget_connection (gpointer data, GObject * gone_socket)
   else
     g_hash_table_remove (guard->per_address, c->address);
   g_hash_table_remove (guard->connections, gone_socket);
+}
+
+static gboolean
+on_deadline (gpointer data)
+{
+  Connection *c = data;
+  GSocket *socket = c->socket;
+
+  c->deadline = 0;
+  g_message ("closed a connection from %s: no request within %u s",
+      c->address, c->guard->timeout_s);
+  g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  g_object_weak_unref (G_OBJECT (socket), forget_connection, c);
+  forget_connection (c, G_OBJECT (socket));
+  return G_SOURCE_REMOVE;
 }
 
 static gchar *

@@ -479,8 +479,9 @@ async function turn(binary) {
  * as docs/deploy.md describes: connects, video flows, the Origin check passes through the proxy. */
 async function nginx(binary) {
   if (!fs.existsSync('/usr/sbin/nginx')) throw new Skip('nginx is not installed');
-  const server = await startServer(binary);
   const port = await freePort();
+  // Behind a proxy the page's origin is the proxy's, which the server cannot know by itself.
+  const server = await startServer(binary, { args: ['--allowed-origin', `http://127.0.0.1:${port}`] });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-nginx-'));
   const site = fs.readFileSync(new URL('../../deploy/nginx-rtfx.conf', import.meta.url), 'utf8')
     .replaceAll('127.0.0.1:8081', `127.0.0.1:${port}`).replaceAll('127.0.0.1:8080', `127.0.0.1:${server.port}`);
