@@ -3,7 +3,9 @@
  * libsoup emits request-started for each request a connection is about to read, the first one
  * before the TLS handshake. Each starts a deadline that the request's complete head (got-headers)
  * stops; a connection that misses it is shut down, which also wakes a handshake thread blocked on
- * it. A connection is known by its GSocket and forgotten when the socket is finalized. */
+ * it. A connection is known by its GSocket and forgotten once the socket is closed: libsoup 3.2 keeps
+ * the GSocket object of an upgraded websocket alive after closing it, so its finalization cannot be
+ * what ends the count. */
 #include "connguard.h"
 
 /* The soup server's data that leads a message's handler to the guard, while there is one. */
@@ -35,8 +37,8 @@ connection_free (Connection * c)
   g_free (c);
 }
 
-/* When the socket is finalized, or the connection is shut by us (it is over then, whenever libsoup
- * lets go of the socket). */
+/* When the socket is closed or finalized, or the connection is shut by us (it is over then, whenever
+ * libsoup lets go of the socket). */
 static void
 forget_connection (gpointer data, GObject * gone_socket)
 {
@@ -53,19 +55,42 @@ forget_connection (gpointer data, GObject * gone_socket)
   g_hash_table_remove (guard->connections, gone_socket);
 }
 
+static void
+drop_connection (Connection * c)
+{
+  GSocket *socket = c->socket;
+
+  g_object_weak_unref (G_OBJECT (socket), forget_connection, c);
+  forget_connection (c, G_OBJECT (socket));
+}
+
 static gboolean
 on_deadline (gpointer data)
 {
   Connection *c = data;
-  GSocket *socket = c->socket;
 
   c->deadline = 0;
   g_message ("closed a connection from %s: no request within %u s",
       c->address, c->guard->timeout_s);
-  g_socket_shutdown (socket, TRUE, TRUE, NULL);
-  g_object_weak_unref (G_OBJECT (socket), forget_connection, c);
-  forget_connection (c, G_OBJECT (socket));
+  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+  drop_connection (c);
   return G_SOURCE_REMOVE;
+}
+
+/* Forgets the connections that have been closed since. */
+static void
+sweep_closed (RtfxConnGuard * guard)
+{
+  g_autoptr (GPtrArray) closed = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer socket, c;
+
+  g_hash_table_iter_init (&iter, guard->connections);
+  while (g_hash_table_iter_next (&iter, &socket, &c))
+    if (g_socket_is_closed (socket))
+      g_ptr_array_add (closed, c);
+  for (guint i = 0; i < closed->len; i++)
+    drop_connection (g_ptr_array_index (closed, i));
 }
 
 static gchar *
@@ -86,10 +111,11 @@ static Connection *
 add_connection (RtfxConnGuard * guard, GSocket * socket)
 {
   g_autofree gchar *address = remote_address (socket);
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (guard->per_address,
-          address));
   Connection *c;
+  guint n;
 
+  sweep_closed (guard);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (guard->per_address, address));
   if (guard->max_per_address != 0 && n >= guard->max_per_address) {
     g_message ("closed a connection from %s: it already has %u open", address,
         n);

@@ -11,13 +11,14 @@
  * threads want to send is handed over with send_soon().
  *
  * CHAIN is one of the presets; switching swaps it between head and convert_out while the video
- * flows, inside an idle probe on head's source pad. Its controls are offered to the page. */
+ * flows, inside a blocking probe on head's source pad. Its controls are offered to the page. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "session.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #define GST_USE_UNSTABLE_API
@@ -618,9 +619,12 @@ stop_chain (GstElement * chain, gpointer unused)
   gst_element_set_state (chain, GST_STATE_NULL);
 }
 
-/* Called when no frame is between head and the chain: puts the newest chain asked for in place of
- * the running one. However many presets came meanwhile, there is one swap. The old chain is stopped
- * on another thread, so this streaming thread is not held up. */
+/* Called on the streaming thread with the next frame held at head's output: puts the newest chain
+ * asked for in place of the running one, and the frame then goes into it after the stream's sticky
+ * events (the pad sends them again after a relink). However many presets came meanwhile, there is
+ * one swap, and at most one a frame. (An idle probe would run at once in the main thread when head is
+ * idle, racing the next frame: a burst of switches then let frames into a chain before its
+ * stream-start and caps.) The old chain is stopped on another thread, so this one is not held up. */
 static GstPadProbeReturn
 swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -675,7 +679,7 @@ handle_preset (RtfxSession * session, const gchar * name)
     return;
   }
   g_message ("session %s: preset %s", session->peer, name);
-  /* The controls act on the new chain at once; it joins the pipeline when head is idle. */
+  /* The controls act on the new chain at once; it joins the pipeline with the next frame. */
   g_mutex_lock (&session->lock);
   if (session->pipeline == NULL) {
     gst_object_replace ((GstObject **) & session->chain, GST_OBJECT (chain));
@@ -690,7 +694,8 @@ handle_preset (RtfxSession * session, const gchar * name)
   if (probe_needed) {
     g_autoptr (GstPad) head_src = gst_element_get_static_pad (session->head,
         "src");
-    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_IDLE, swap_chain,
+    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_BLOCK |
+        GST_PAD_PROBE_TYPE_BUFFER, swap_chain,
         rtfx_session_ref (session), (GDestroyNotify) rtfx_session_unref);
   }
   offer_controls (session, preset, chain);
@@ -994,6 +999,7 @@ teardown_thread (gpointer data)
 
   gst_element_set_state (session->pipeline, GST_STATE_NULL);
   gst_clear_object (&session->pipeline);
+  malloc_trim (0);
   g_message ("session %s: pipeline freed", session->peer);
   rtfx_session_unref (session);
 
