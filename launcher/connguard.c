@@ -3,7 +3,8 @@
  * libsoup emits request-started for each request a connection is about to read, the first one
  * before the TLS handshake. Each starts a deadline that the request's complete head (got-headers)
  * stops; a connection that misses it is shut down, which also wakes a handshake thread blocked on
- * it. A connection is known by its GSocket and forgotten once the socket is closed: libsoup 3.2 keeps
+ * it. Connections are not kept alive between requests (on_got_headers says why). A connection is
+ * known by its GSocket and forgotten once the socket is closed: libsoup 3.2 keeps
  * the GSocket object of an upgraded websocket alive after closing it, so its finalization cannot be
  * what ends the count. */
 #include "connguard.h"
@@ -133,7 +134,10 @@ add_connection (RtfxConnGuard * guard, GSocket * socket)
   return c;
 }
 
-/* The request head is complete: the connection is in time. */
+/* The request head is complete: the connection is in time. It is closed after the response (unless
+ * it becomes a websocket): libsoup 3.2 neither notices an idle keep-alive connection that the client
+ * closed (the socket stays in CLOSE_WAIT for good) nor reads the next request against any
+ * deadline. A page loads a handful of files once, so keep-alive saves little. */
 static void
 on_got_headers (SoupServerMessage * msg, gpointer soup)
 {
@@ -144,6 +148,10 @@ on_got_headers (SoupServerMessage * msg, gpointer soup)
 
   if (c != NULL)
     g_clear_handle_id (&c->deadline, g_source_remove);
+  if (soup_message_headers_get_one (soup_server_message_get_request_headers
+          (msg), "Upgrade") == NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "netaddr.h"
 #include "protocol.h"
 #include "session.h"
+#include "wsguard.h"
 
 #define RESOURCE_PREFIX "/rtfx/web/"
 /* Frames above RTFX_MESSAGE_MAX_SIZE get an error reply; this far larger limit only stops a client
@@ -178,11 +179,7 @@ refuse (SoupWebsocketConnection * ws, const gchar * peer, const gchar * reason)
   g_autofree gchar *bye = rtfx_message_bye (reason);
 
   g_message ("refused %s: %s", peer, reason);
-  soup_websocket_connection_send_text (ws, bye);
-  /* Nothing else holds the connection: keep it until the close handshake is over. */
-  g_signal_connect (g_object_ref (ws), "closed", G_CALLBACK (g_object_unref),
-      NULL);
-  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  rtfx_ws_close_with_bye (ws, bye);
 }
 
 static void

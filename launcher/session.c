@@ -1020,13 +1020,12 @@ end_session (RtfxSession * session, const gchar * reason, gboolean page_reads)
   g_message ("session %s: ended: %s", session->peer, reason);
   if (soup_websocket_connection_get_state (session->ws) ==
       SOUP_WEBSOCKET_STATE_OPEN) {
-    if (page_reads) {
-      send_now (session, rtfx_message_bye (reason));
-      soup_websocket_connection_close (session->ws,
-          SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-    } else {
+    g_autofree gchar *bye = rtfx_message_bye (reason);
+
+    if (page_reads && rtfx_ws_guard_may_send (session->guard, strlen (bye)))
+      rtfx_ws_close_with_bye (session->ws, bye);
+    else
       rtfx_ws_guard_cut (session->guard);
-    }
   }
   session->ended = TRUE;
   g_signal_handlers_disconnect_by_data (session->ws, session);

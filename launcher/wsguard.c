@@ -15,7 +15,8 @@ struct _RtfxWsGuard
   gint64 refilled;
 
   gsize max_queued;             /* bytes; 0 or no socket: no limit */
-  gsize queued;                 /* sent since the socket last had room */
+  gsize queued;                 /* sent since libsoup could last write it all out */
+  guint drained_check;
 };
 
 static void
@@ -50,6 +51,7 @@ rtfx_ws_guard_new (SoupWebsocketConnection * ws, GSocket * socket,
 void
 rtfx_ws_guard_free (RtfxWsGuard * guard)
 {
+  g_clear_handle_id (&guard->drained_check, g_source_remove);
   g_signal_handler_disconnect (guard->ws, guard->pong_handler);
   soup_websocket_connection_set_keepalive_interval (guard->ws, 0);
   g_object_unref (guard->ws);
@@ -74,17 +76,30 @@ rtfx_ws_guard_take_message (RtfxWsGuard * guard)
   return TRUE;
 }
 
+/* libsoup keeps what we send in a queue of its own that we cannot see, and writes it out from the
+ * main loop whenever the socket has room. So once the main loop has turned (this idle source runs
+ * after libsoup's, which have a higher priority) with room in the socket, that queue is empty;
+ * until then, everything sent counts: a page that does not read fills the socket, and one that
+ * floods keeps libsoup reading its messages in one loop, during which nothing is written. */
+static gboolean
+check_drained (gpointer data)
+{
+  RtfxWsGuard *guard = data;
+
+  guard->drained_check = 0;
+  if (g_socket_condition_check (guard->socket, G_IO_OUT) & G_IO_OUT)
+    guard->queued = 0;
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 rtfx_ws_guard_may_send (RtfxWsGuard * guard, gsize size)
 {
   if (guard->max_queued == 0 || guard->socket == NULL)
     return TRUE;
-  /* libsoup keeps what the socket cannot take in a queue of its own that we cannot see, and writes
-   * it out as soon as the socket has room: while the socket has room, that queue is (nearly)
-   * empty; while it has none, everything we send piles up there. */
-  if (g_socket_condition_check (guard->socket, G_IO_OUT) & G_IO_OUT)
-    guard->queued = 0;
   guard->queued += size;
+  if (guard->drained_check == 0)
+    guard->drained_check = g_idle_add (check_drained, guard);
   return guard->queued <= guard->max_queued;
 }
 
@@ -102,4 +117,21 @@ rtfx_ws_guard_cut (RtfxWsGuard * guard)
   else
     soup_websocket_connection_close (guard->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
         NULL);
+}
+
+static void
+release_when_closed (SoupWebsocketConnection * ws, gpointer unused)
+{
+  g_object_unref (ws);
+}
+
+void
+rtfx_ws_close_with_bye (SoupWebsocketConnection * ws, const gchar * bye)
+{
+  soup_websocket_connection_send_text (ws, bye);
+  /* Until the close handshake is over: dropped before, the connection would be reset while the
+   * page's own messages are still unread, and a reset can lose the bye on its way. */
+  g_signal_connect (g_object_ref (ws), "closed",
+      G_CALLBACK (release_when_closed), NULL);
+  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 }

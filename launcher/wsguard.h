@@ -1,6 +1,6 @@
-/* The limits on one page's websocket, so that a page can neither hold a slot while silent nor make
- * the server work or buffer without bound: its message rate, the output it leaves unread, and its
- * silence (websocket pings it does not answer). See docs/reliability.md. */
+/* The server's side of one page's websocket: the limits that keep a page from holding a slot while
+ * silent or making the server work or buffer without bound (its message rate, the output it leaves
+ * unread, its silence: pings it does not answer), and how it is closed. See docs/reliability.md. */
 #pragma once
 
 #include <libsoup/soup.h>
@@ -25,6 +25,9 @@ gboolean rtfx_ws_guard_may_send (RtfxWsGuard * guard, gsize size);
 
 /* Whether nothing (no message, no pong) has come from the page for the peer timeout. */
 gboolean rtfx_ws_guard_is_silent (RtfxWsGuard * guard);
+
+/* Sends bye (a message's text) and closes ws, which is kept until the page has closed its side. */
+void rtfx_ws_close_with_bye (SoupWebsocketConnection * ws, const gchar * bye);
 
 /* Ends the connection at once, for a page that reads nothing: no close handshake waits on it. */
 void rtfx_ws_guard_cut (RtfxWsGuard * guard);
