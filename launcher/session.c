@@ -45,6 +45,8 @@ struct _RtfxSession
   gboolean ended;
   guint offer_timer;
   guint tick_timer;             /* every second: liveness, then stats */
+  guint wanted_preset;          /* the last preset asked for, */
+  guint preset_idle;            /* until apply_preset puts it in force */
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -656,30 +658,27 @@ swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_REMOVE;
 }
 
-static void
-handle_preset (RtfxSession * session, const gchar * name)
+/* Puts the preset last asked for in force: its chain, built now, gets the controls at once and joins
+ * the pipeline with the next frame. Runs when the main loop is idle, so a burst of presets makes one
+ * switch and one controls message, not one each. */
+static gboolean
+apply_preset (gpointer data)
 {
+  RtfxSession *session = data;
   const RtfxConfig *config = session->config;
   g_autoptr (GError) error = NULL;
+  const guint preset = session->wanted_preset;
   GstElement *chain;
-  guint preset;
   gboolean probe_needed;
 
-  if (!g_strv_contains ((const gchar * const *) config->preset_names, name)) {
-    g_autofree gchar *quoted = rtfx_quote (name);
-    g_autofree gchar *message = g_strdup_printf ("there is no preset '%s'",
-        quoted);
-    reply_error (session, message);
-    return;
-  }
-  for (preset = 0; !g_str_equal (config->preset_names[preset], name); preset++);
+  session->preset_idle = 0;
   chain = rtfx_chain_build (config->preset_chains[preset], &error);
   if (chain == NULL) {
     reply_error (session, error->message);
-    return;
+    return G_SOURCE_REMOVE;
   }
-  g_message ("session %s: preset %s", session->peer, name);
-  /* The controls act on the new chain at once; it joins the pipeline with the next frame. */
+  g_message ("session %s: preset %s", session->peer,
+      config->preset_names[preset]);
   g_mutex_lock (&session->lock);
   if (session->pipeline == NULL) {
     gst_object_replace ((GstObject **) & session->chain, GST_OBJECT (chain));
@@ -700,6 +699,29 @@ handle_preset (RtfxSession * session, const gchar * name)
   }
   offer_controls (session, preset, chain);
   gst_object_unref (chain);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_preset (RtfxSession * session, const gchar * name)
+{
+  const gchar *const *names =
+      (const gchar * const *) session->config->preset_names;
+  guint preset;
+
+  if (!g_strv_contains (names, name)) {
+    g_autofree gchar *quoted = rtfx_quote (name);
+    g_autofree gchar *message = g_strdup_printf ("there is no preset '%s'",
+        quoted);
+    reply_error (session, message);
+    return;
+  }
+  for (preset = 0; !g_str_equal (names[preset], name); preset++);
+  session->wanted_preset = preset;
+  if (session->preset_idle == 0)
+    session->preset_idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE,
+        apply_preset, rtfx_session_ref (session),
+        (GDestroyNotify) rtfx_session_unref);
 }
 
 static void
@@ -1031,6 +1053,7 @@ end_session (RtfxSession * session, const gchar * reason, gboolean page_reads)
   g_signal_handlers_disconnect_by_data (session->ws, session);
   g_clear_handle_id (&session->tick_timer, g_source_remove);
   g_clear_handle_id (&session->offer_timer, g_source_remove);
+  g_clear_handle_id (&session->preset_idle, g_source_remove);
 
   if (session->pipeline != NULL) {
     g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE
