@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "codec.h"
 #include "controls.h"
 #include "launch-config.h"
 #include "netaddr.h"
@@ -47,19 +48,13 @@ static const gchar *default_presets[][2] = {
 #define CLOSE_GRACE_MS 200
 #define TEARDOWN_LIMIT_US (1500 * G_TIME_SPAN_MILLISECOND)
 
-/* Elements every session needs, and the Debian package that has each. */
-static const struct
-{
-  const gchar *element;
-  const gchar *package;
-} required_elements[] = {
+/* Elements every session needs besides its codec's, and the Debian package that has each. */
+static const RtfxElementNeed session_needs[] = {
   {"webrtcbin", "gstreamer1.0-plugins-bad"},
   {"dtlssrtpenc", "gstreamer1.0-plugins-bad"},
   {"nicesrc", "gstreamer1.0-nice"},
-  {"rtpvp8depay", "gstreamer1.0-plugins-good"},
-  {"vp8dec", "gstreamer1.0-plugins-good"},
-  {"vp8enc", "gstreamer1.0-plugins-good"},
   {"videoconvert", "gstreamer1.0-plugins-base"},
+  {NULL, NULL},
 };
 
 typedef struct
@@ -76,20 +71,12 @@ usage_error (const gchar * prgname, const gchar * message)
   exit (EXIT_USAGE);
 }
 
+/* The elements of a session and of the first codec (the others are offered when installed). */
 static gboolean
 check_elements (GError ** error)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (required_elements); i++) {
-    g_autoptr (GstElementFactory) f =
-        gst_element_factory_find (required_elements[i].element);
-    if (f == NULL) {
-      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-          "the GStreamer element '%s' is missing (Debian package %s)",
-          required_elements[i].element, required_elements[i].package);
-      return FALSE;
-    }
-  }
-  return TRUE;
+  return rtfx_elements_check (session_needs, error) &&
+      rtfx_codec_check (rtfx_codecs[0], error);
 }
 
 /* Browsers give the camera only to pages from localhost or HTTPS: say so before someone tries. */

@@ -12,12 +12,6 @@
 
 G_DEFINE_QUARK (rtfx-offer-error-quark, rtfx_offer_error)
 
-const gchar *
-rtfx_codec_name (RtfxCodec codec)
-{
-  return codec == RTFX_CODEC_VP8 ? "VP8" : "H.264";
-}
-
 /* A decimal number from min to max and nothing else, or -1. */
 static gint
 parse_number (const gchar * text, gint min, gint max)
@@ -30,18 +24,14 @@ parse_number (const gchar * text, gint min, gint max)
   return (gint) value;
 }
 
-/* The payload type of the codec to use in the video section, VP8 first; -1 if none. */
+/* The first format of the video section that is codec's and fits it, or -1. */
 static gint
-choose_codec (const GstSDPMedia * media, gboolean h264_usable,
-    RtfxCodec * codec)
+find_format (const GstSDPMedia * media, const RtfxCodec * codec)
 {
-  gint h264_pt = -1;
-
   for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
     gint format = parse_number (gst_sdp_media_get_format (media, i), 0, PT_MAX);
     g_autoptr (GstCaps) caps = NULL;
     const GstStructure *s;
-    const gchar *name;
 
     if (format < 0)
       continue;
@@ -49,22 +39,11 @@ choose_codec (const GstSDPMedia * media, gboolean h264_usable,
     if (caps == NULL || gst_caps_is_empty (caps))
       continue;
     s = gst_caps_get_structure (caps, 0);
-    name = gst_structure_get_string (s, "encoding-name");
-    if (g_strcmp0 (name, "VP8") == 0) {
-      *codec = RTFX_CODEC_VP8;
+    if (g_strcmp0 (gst_structure_get_string (s, "encoding-name"),
+            codec->encoding_name) == 0 && codec->fits (s))
       return format;
-    }
-    /* Constrained baseline (profile-level-id 42e0xx, which the SDP helper turns into a profile
-     * field) in packetization mode 1 is what our encoder makes and every browser decodes. */
-    if (h264_pt < 0 && h264_usable && g_strcmp0 (name, "H264") == 0 &&
-        g_strcmp0 (gst_structure_get_string (s, "packetization-mode"), "1") == 0
-        && g_strcmp0 (gst_structure_get_string (s, "profile"),
-            "constrained-baseline") == 0)
-      h264_pt = format;
   }
-  if (h264_pt >= 0)
-    *codec = RTFX_CODEC_H264;
-  return h264_pt;
+  return -1;
 }
 
 /* The first format of the video section that is not a payload type, or NULL. */
@@ -132,12 +111,14 @@ fail (RtfxOffer * offer, GError ** error, const gchar * message)
 }
 
 gboolean
-rtfx_offer_read (const gchar * text, gboolean h264_usable, RtfxOffer * offer,
+rtfx_offer_read (const gchar * text,
+    gboolean (*usable) (const RtfxCodec * codec), RtfxOffer * offer,
     GError ** error)
 {
   const gchar *bad;
 
   memset (offer, 0, sizeof (*offer));
+  offer->pt = -1;
   if (text[0] == '\0' ||
       gst_sdp_message_new_from_text (text, &offer->sdp) != GST_SDP_OK ||
       offer->sdp == NULL || gst_sdp_message_medias_len (offer->sdp) == 0)
@@ -158,7 +139,9 @@ rtfx_offer_read (const gchar * text, gboolean h264_usable, RtfxOffer * offer,
         "where a payload type from 0 to %d belongs", quoted, PT_MAX);
     return fail (offer, error, message);
   }
-  offer->pt = choose_codec (offer->video, h264_usable, &offer->codec);
+  for (const RtfxCodec * const *c = rtfx_codecs; *c && offer->pt < 0; c++)
+    if (usable (*c) && (offer->pt = find_format (offer->video, *c)) >= 0)
+      offer->codec = *c;
   if (offer->pt < 0)
     return fail (offer, error, "the offer's video has neither VP8 nor "
         "constrained-baseline H.264 in packetization mode 1");

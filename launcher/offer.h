@@ -6,29 +6,24 @@
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 
-G_BEGIN_DECLS
+#include "codec.h"
 
-typedef enum
-{
-  RTFX_CODEC_VP8,
-  RTFX_CODEC_H264,
-} RtfxCodec;
+G_BEGIN_DECLS
 
 typedef struct
 {
   GstSDPMessage *sdp;           /* the whole offer, parsed */
   const GstSDPMedia *video;     /* its first video section, borrowed from sdp */
-  RtfxCodec codec;
-  gint pt;                      /* the offered payload type of codec, 0-127 */
+  const RtfxCodec *codec;       /* the one to answer with */
+  gint pt;                      /* its offered payload type, 0-127 */
   GstCaps *preferences;         /* codec-preferences for the sending transceiver */
 } RtfxOffer;
 
-/* Parses text and chooses VP8 (or constrained-baseline H.264 in packetization mode 1 when
- * h264_usable). On failure sets error with a sentence for the page and leaves offer empty. */
-gboolean rtfx_offer_read (const gchar * text, gboolean h264_usable,
-    RtfxOffer * offer, GError ** error);
+/* Parses text and chooses the first codec of rtfx_codecs that usable accepts and the offer has in
+ * a format that fits. On failure sets error with a sentence for the page and leaves offer empty. */
+gboolean rtfx_offer_read (const gchar * text,
+    gboolean (*usable) (const RtfxCodec * codec), RtfxOffer * offer,
+    GError ** error);
 void rtfx_offer_clear (RtfxOffer * offer);
-
-const gchar *rtfx_codec_name (RtfxCodec codec);
 
 G_END_DECLS

@@ -194,21 +194,6 @@ reply_error (RtfxSession * session, const gchar * message)
 
 /* --- the offer and the answer ------------------------------------------------------------ */
 
-static gboolean
-h264_available (void)
-{
-  static const gchar *factories[] = { "rtph264depay", "avdec_h264", "x264enc",
-    "rtph264pay"
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
-    g_autoptr (GstElementFactory) f = gst_element_factory_find (factories[i]);
-    if (f == NULL)
-      return FALSE;
-  }
-  return TRUE;
-}
-
 static GstElement *
 make (const gchar * factory, GError ** error)
 {
@@ -220,23 +205,10 @@ make (const gchar * factory, GError ** error)
   return e;
 }
 
-/* Encoder and payloader tuned for a call, not a file: no look-ahead, real-time deadline, constant
- * bitrate, and keyframes whenever the browser asks (the encoders honour force-key-unit events,
- * which webrtcbin makes from PLI and FIR). */
-static const gchar *encoder_descriptions[] = {
-  [RTFX_CODEC_VP8] = "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
-      "error-resilient=default target-bitrate=2000000 keyframe-max-dist=300 threads=2 "
-      "! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
-  /* Browsers decode constrained baseline in hardware and software alike. */
-  [RTFX_CODEC_H264] = "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=300 "
-      "! video/x-h264,profile=constrained-baseline "
-      "! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=%d",
-};
-
 static GstElement *
-make_encoder (RtfxCodec codec, gint pt, GError ** error)
+make_encoder (const RtfxCodec * codec, gint pt, GError ** error)
 {
-  g_autofree gchar *desc = g_strdup_printf (encoder_descriptions[codec], pt);
+  g_autofree gchar *desc = g_strdup_printf (codec->encoder, pt);
 
   return gst_parse_bin_from_description (desc, TRUE, error);
 }
@@ -392,13 +364,11 @@ on_ice_connection_state (GstElement * webrtc, GParamSpec * pspec,
 static GstElement *
 make_decoder_bin (const gchar * encoding)
 {
-  const gchar *desc = g_strcmp0 (encoding, "VP8") == 0 ?
-      "rtpvp8depay ! vp8dec" : g_strcmp0 (encoding, "H264") == 0 ?
-      "rtph264depay ! avdec_h264" : NULL;
+  const RtfxCodec *codec = rtfx_codec_find (encoding);
 
-  if (desc == NULL)
+  if (codec == NULL)
     return NULL;
-  return gst_parse_bin_from_description (desc, TRUE, NULL);
+  return gst_parse_bin_from_description (codec->decoder, TRUE, NULL);
 }
 
 static void
@@ -823,14 +793,14 @@ handle_offer (RtfxSession * session, const gchar * text)
   RtfxOffer offer;
   GstWebRTCSessionDescription *description;
 
-  if (!rtfx_offer_read (text, h264_available (), &offer, &error)) {
+  if (!rtfx_offer_read (text, rtfx_codec_usable, &offer, &error)) {
     reply_error (session, error->message);
     return;
   }
   session->got_offer = TRUE;
   g_clear_handle_id (&session->offer_timer, g_source_remove);
   g_message ("session %s: offer with %s, payload type %d", session->peer,
-      rtfx_codec_name (offer.codec), offer.pt);
+      offer.codec->display_name, offer.pt);
   if (!start_pipeline (session, &offer, &error)) {
     rtfx_offer_clear (&offer);
     rtfx_session_end (session, error->message);

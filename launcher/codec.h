@@ -1,0 +1,45 @@
+/* The video codecs rtfx-launch answers with: one table entry per codec holds all the server knows
+ * about it (its SDP name, the elements it needs, how to decode, encode and payload it, which offered
+ * formats fit), in the order the server prefers them. Adding a codec is adding an entry. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* An element a codec needs, and the Debian package that has it. */
+typedef struct
+{
+  const gchar *factory;
+  const gchar *package;
+} RtfxElementNeed;
+
+typedef struct
+{
+  const gchar *encoding_name;   /* as SDP and RTP caps write it: "VP8", "H264" */
+  const gchar *display_name;    /* for people: "H.264" */
+  const RtfxElementNeed *needs; /* ends with an entry whose factory is NULL */
+  const gchar *decoder;         /* gst-launch: depayloader ! decoder */
+  const gchar *encoder;         /* gst-launch: encoder ! payloader, with %d for the payload type */
+  /* Whether an offered format (its RTP caps structure) is one our encoder makes and browsers decode. */
+  gboolean (*fits) (const GstStructure * rtp);
+} RtfxCodec;
+
+/* The codecs, most preferred first; NULL-terminated. The first one is required: rtfx-launch does
+ * not start without its elements. */
+extern const RtfxCodec *const rtfx_codecs[];
+
+/* The codec whose SDP name is encoding_name, or NULL. */
+const RtfxCodec *rtfx_codec_find (const gchar * encoding_name);
+
+/* Whether every element of needs is installed; if not, error names the first missing one and its
+ * package. */
+gboolean rtfx_elements_check (const RtfxElementNeed * needs, GError ** error);
+
+/* rtfx_elements_check of the codec's elements. */
+gboolean rtfx_codec_check (const RtfxCodec * codec, GError ** error);
+
+/* rtfx_codec_check without the error: the codec may be offered to pages. */
+gboolean rtfx_codec_usable (const RtfxCodec * codec);
+
+G_END_DECLS
