@@ -19,7 +19,6 @@
 #include "netaddr.h"
 #include "protocol.h"
 #include "server.h"
-#include "session.h"
 #include "tls.h"
 
 #define DEFAULT_CHAIN "rtfxlatest ! rtfxedges"
@@ -450,7 +449,7 @@ main (int argc, char **argv)
   fflush (stdout);              /* a log or a pipe should see this now, not at exit */
   g_main_loop_run (app.loop);
 
-  if (!rtfx_session_wait_for_teardowns (TEARDOWN_LIMIT_US))
+  if (!rtfx_server_wait_for_teardowns (app.server, TEARDOWN_LIMIT_US))
     g_printerr ("rtfx-launch: some session pipelines did not stop in time\n");
   rtfx_server_free (app.server);
   g_main_loop_unref (app.loop);

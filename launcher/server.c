@@ -26,6 +26,7 @@ struct _RtfxServer
   const RtfxConfig *config;
   SoupServer *soup;
   RtfxConnGuard *conn_guard;
+  RtfxTeardowns *teardowns;     /* of the sessions' pipelines */
   gchar **own_origins;          /* of this server's pages, for the Origin check */
   GHashTable *sessions;         /* RtfxSession * -> itself, owned */
 };
@@ -303,7 +304,7 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
     return;
   }
   session = rtfx_session_new (ws, soup_server_message_get_socket (msg), peer,
-      config, on_session_ended, server);
+      config, server->teardowns, on_session_ended, server);
   g_hash_table_add (server->sessions, session);
 }
 
@@ -321,6 +322,7 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
       (GDestroyNotify) rtfx_session_unref, NULL);
   server->soup = soup_server_new ("server-header", "rtfx-launch/" VERSION " ",
       NULL);
+  server->teardowns = rtfx_teardowns_new ();
   server->conn_guard = rtfx_conn_guard_new (server->soup,
       config->handshake_timeout_s, config->max_connections_per_address);
   server->own_origins = own_origins (config);
@@ -361,10 +363,17 @@ rtfx_server_shutdown (RtfxServer * server)
   }
 }
 
+gboolean
+rtfx_server_wait_for_teardowns (RtfxServer * server, gint64 timeout_us)
+{
+  return rtfx_teardowns_wait (server->teardowns, timeout_us);
+}
+
 void
 rtfx_server_free (RtfxServer * server)
 {
   g_clear_pointer (&server->conn_guard, rtfx_conn_guard_free);
+  g_clear_pointer (&server->teardowns, rtfx_teardowns_unref);
   g_clear_object (&server->soup);
   g_strfreev (server->own_origins);
   g_hash_table_destroy (server->sessions);

@@ -4,27 +4,25 @@
 #include <libsoup/soup.h>
 
 #include "launch-config.h"
+#include "pipeline.h"
 
 G_BEGIN_DECLS
 
 typedef struct _RtfxSession RtfxSession;
 
 /* Called once, in the main context, when the session has ended (its pipeline is then being torn down
- * in the background; rtfx_session_wait_for_teardowns waits for that). */
+ * in the background, counted in the session's teardowns). */
 typedef void (*RtfxSessionEndedFunc) (RtfxSession * session, gpointer user_data);
 
 /* socket: the websocket's TCP connection, to notice a page that reads nothing (NULL: not checked). */
 RtfxSession *rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
-    const gchar * peer, const RtfxConfig * config,
+    const gchar * peer, const RtfxConfig * config, RtfxTeardowns * teardowns,
     RtfxSessionEndedFunc on_ended, gpointer user_data);
 RtfxSession *rtfx_session_ref (RtfxSession * session);
 void rtfx_session_unref (RtfxSession * session);
 
 /* Ends the session: tells the page why with a bye, closes the websocket, stops the pipeline. */
 void rtfx_session_end (RtfxSession * session, const gchar * reason);
-
-/* Waits until every ended session's pipeline has been freed, at most timeout_us. */
-gboolean rtfx_session_wait_for_teardowns (gint64 timeout_us);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtfxSession, rtfx_session_unref)
 

@@ -1,0 +1,806 @@
+/* The media graph of one session:
+ *
+ *   webrtcbin ──(pad-added)── depayloader ! decoder ─┐
+ *       ▲                                            ▼
+ *       └── payloader ! encoder ! videoconvert ! CHAIN ! videoconvert (head)
+ *                                    (convert_out)
+ *
+ * The sending half is built before the offer is applied, so that webrtcbin answers sendrecv; the
+ * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
+ * lost. CHAIN is switched between head and convert_out while the video flows, inside a blocking
+ * probe on head's source pad. What webrtcbin's threads have to tell the session is handed to the
+ * main context (post_event). Stopping happens on a thread of its own. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "pipeline.h"
+
+#include <malloc.h>
+
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+#include "chain.h"
+#include "protocol.h"
+
+/* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
+#define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
+
+struct _RtfxTeardowns
+{
+  GMutex lock;
+  GCond cond;
+  gint pending;
+};
+
+struct _RtfxPipeline
+{
+  gchar *peer;                  /* for the log */
+  RtfxPipelineEvents events;
+  gpointer events_data;
+  RtfxTeardowns *teardowns;
+  gboolean stopped;             /* main context: no more events */
+
+  GstElement *pipeline;
+  GstElement *webrtc;
+  GstElement *head;             /* where the decoded video enters the processing */
+  GstElement *convert_out;      /* where it leaves */
+  GstElement *encoder;          /* encoder and payloader, feeding webrtcbin */
+
+  gint frames_in;               /* atomic: frames into and out of the chain */
+  gint frames_out;
+
+  GMutex lock;                  /* guards what follows, shared with the streaming threads */
+  gboolean stopping;
+  GstPad *decoder_src;          /* linked to head's sink pad; unlinked to stop */
+  GstElement *chain;            /* the chain in the pipeline */
+  GstElement *next_chain;       /* the newest one asked for, until the next frame */
+  GstWebRTCDataChannel *channel;        /* the page's, for the chain's rtfx/ messages */
+  guint64 dropped_before;       /* by chains switched out */
+};
+
+/* --- teardowns --------------------------------------------------------------------------- */
+
+RtfxTeardowns *
+rtfx_teardowns_new (void)
+{
+  RtfxTeardowns *teardowns = g_atomic_rc_box_new0 (RtfxTeardowns);
+
+  g_mutex_init (&teardowns->lock);
+  g_cond_init (&teardowns->cond);
+  return teardowns;
+}
+
+RtfxTeardowns *
+rtfx_teardowns_ref (RtfxTeardowns * teardowns)
+{
+  return g_atomic_rc_box_acquire (teardowns);
+}
+
+static void
+teardowns_clear (RtfxTeardowns * teardowns)
+{
+  g_mutex_clear (&teardowns->lock);
+  g_cond_clear (&teardowns->cond);
+}
+
+void
+rtfx_teardowns_unref (RtfxTeardowns * teardowns)
+{
+  g_atomic_rc_box_release_full (teardowns, (GDestroyNotify) teardowns_clear);
+}
+
+static void
+teardowns_add (RtfxTeardowns * teardowns, gint n)
+{
+  g_mutex_lock (&teardowns->lock);
+  teardowns->pending += n;
+  g_cond_broadcast (&teardowns->cond);
+  g_mutex_unlock (&teardowns->lock);
+}
+
+gboolean
+rtfx_teardowns_wait (RtfxTeardowns * teardowns, gint64 timeout_us)
+{
+  const gint64 deadline = g_get_monotonic_time () + timeout_us;
+  gboolean done;
+
+  g_mutex_lock (&teardowns->lock);
+  while (teardowns->pending > 0 && g_cond_wait_until (&teardowns->cond,
+          &teardowns->lock, deadline));
+  done = teardowns->pending == 0;
+  g_mutex_unlock (&teardowns->lock);
+  return done;
+}
+
+/* --- life -------------------------------------------------------------------------------- */
+
+static RtfxPipeline *
+pipeline_ref (RtfxPipeline * p)
+{
+  return g_atomic_rc_box_acquire (p);
+}
+
+static void
+pipeline_free (RtfxPipeline * p)
+{
+  gst_clear_object (&p->pipeline);
+  g_clear_object (&p->decoder_src);
+  gst_clear_object (&p->chain);
+  gst_clear_object (&p->next_chain);
+  g_clear_object (&p->channel);
+  g_mutex_clear (&p->lock);
+  rtfx_teardowns_unref (p->teardowns);
+  g_free (p->peer);
+}
+
+static void
+pipeline_unref (RtfxPipeline * p)
+{
+  g_atomic_rc_box_release_full (p, (GDestroyNotify) pipeline_free);
+}
+
+/* --- events for the session, in the main context ----------------------------------------- */
+
+typedef enum
+{
+  EVENT_ANSWER,
+  EVENT_ICE_CANDIDATE,
+  EVENT_FAILED,
+} EventKind;
+
+typedef struct
+{
+  RtfxPipeline *p;
+  EventKind kind;
+  guint mline_index;
+  gchar *text;
+} Event;
+
+static gboolean
+deliver_event (gpointer data)
+{
+  Event *e = data;
+  RtfxPipeline *p = e->p;
+
+  if (p->stopped)
+    return G_SOURCE_REMOVE;
+  switch (e->kind) {
+    case EVENT_ANSWER:
+      p->events.answer (e->text, p->events_data);
+      break;
+    case EVENT_ICE_CANDIDATE:
+      p->events.ice_candidate (e->mline_index, e->text, p->events_data);
+      break;
+    case EVENT_FAILED:
+      p->events.failed (e->text, p->events_data);
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+free_event (gpointer data)
+{
+  Event *e = data;
+
+  pipeline_unref (e->p);
+  g_free (e->text);
+  g_free (e);
+}
+
+/* From any thread: the event for the session, in the main context, in the order of the calls.
+ * text is taken. */
+static void
+post_event (RtfxPipeline * p, EventKind kind, guint mline_index, gchar * text)
+{
+  Event *e = g_new0 (Event, 1);
+
+  e->p = pipeline_ref (p);
+  e->kind = kind;
+  e->mline_index = mline_index;
+  e->text = text;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver_event, e,
+      free_event);
+}
+
+static void
+post_failure (RtfxPipeline * p, const gchar * reason)
+{
+  post_event (p, EVENT_FAILED, 0, g_strdup (reason));
+}
+
+/* --- the offer and the answer ------------------------------------------------------------ */
+
+/* Emits one of webrtcbin's negotiation signals (set-remote-description, create-answer,
+ * set-local-description) with description (or none) and a promise calling on_reply, unless the
+ * pipeline is stopping. The promise is webrtcbin's alone: if it drops the step unanswered (the
+ * session ended meanwhile), freeing the promise releases the pipeline, and nothing leaks. Under the
+ * lock, so that once stopping is set no step can start after it. */
+static void
+negotiate (RtfxPipeline * p, const gchar * signal,
+    GstWebRTCSessionDescription * description, GstPromiseChangeFunc on_reply)
+{
+  GstPromise *promise;
+
+  g_mutex_lock (&p->lock);
+  if (p->stopping) {
+    g_mutex_unlock (&p->lock);
+    return;
+  }
+  promise = on_reply ? gst_promise_new_with_change_func (on_reply,
+      pipeline_ref (p), (GDestroyNotify) pipeline_unref) : gst_promise_new ();
+  if (description != NULL)
+    g_signal_emit_by_name (p->webrtc, signal, description, promise);
+  else
+    g_signal_emit_by_name (p->webrtc, signal, NULL, promise);
+  g_mutex_unlock (&p->lock);
+  gst_promise_unref (promise);
+}
+
+static void
+on_answer_created (GstPromise * promise, gpointer user_data)
+{
+  RtfxPipeline *p = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *answer = NULL;
+
+  if (reply != NULL)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &answer, NULL);
+  if (answer == NULL) {
+    post_failure (p, "the server could not answer the offer");
+    return;
+  }
+  /* The answer goes out before set-local-description starts gathering: a candidate the browser
+   * gets before the answer is rejected. Events keep their order. */
+  post_event (p, EVENT_ANSWER, 0, gst_sdp_message_as_text (answer->sdp));
+  negotiate (p, "set-local-description", answer, NULL);
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+on_remote_description_set (GstPromise * promise, gpointer user_data)
+{
+  RtfxPipeline *p = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED ||
+      (reply != NULL && gst_structure_has_field (reply, "error"))) {
+    post_failure (p, "the server could not apply the offer");
+    return;
+  }
+  negotiate (p, "create-answer", NULL, on_answer_created);
+}
+
+void
+rtfx_pipeline_add_ice_candidate (RtfxPipeline * p, guint mline_index,
+    const gchar * candidate)
+{
+  g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline_index,
+      candidate);
+}
+
+/* --- webrtcbin's signals, on its threads ------------------------------------------------- */
+
+static void
+on_ice_candidate (GstElement * webrtc, guint mline_index, gchar * candidate,
+    gpointer user_data)
+{
+  post_event (user_data, EVENT_ICE_CANDIDATE, mline_index,
+      g_strdup (candidate));
+}
+
+static void
+on_ice_connection_state (GstElement * webrtc, GParamSpec * pspec,
+    gpointer user_data)
+{
+  GstWebRTCICEConnectionState state;
+
+  g_object_get (webrtc, "ice-connection-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    post_failure (user_data, "ICE connection failed");
+}
+
+/* Anything but our video (audio, say) is received and dropped. */
+static GstElement *
+make_decoder_bin (const gchar * encoding)
+{
+  const RtfxCodec *codec = rtfx_codec_find (encoding);
+
+  if (codec == NULL)
+    return NULL;
+  return gst_parse_bin_from_description (codec->decoder, TRUE, NULL);
+}
+
+static void
+on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
+{
+  RtfxPipeline *p = user_data;
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstPad) head_sink = NULL;
+  GstElement *decoder = NULL;
+  const gchar *encoding = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  if (caps != NULL)
+    encoding = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "encoding-name");
+
+  g_mutex_lock (&p->lock);
+  if (!p->stopping && p->decoder_src == NULL)
+    decoder = make_decoder_bin (encoding);
+  if (decoder != NULL) {
+    head_sink = gst_element_get_static_pad (p->head, "sink");
+    p->decoder_src = gst_element_get_static_pad (decoder, "src");
+    gst_bin_add (GST_BIN (p->pipeline), decoder);
+    gst_pad_link (p->decoder_src, head_sink);
+  } else {
+    decoder = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (decoder, "async", FALSE, "sync", FALSE, NULL);
+    gst_bin_add (GST_BIN (p->pipeline), decoder);
+  }
+  /* Playing before the first buffer arrives, which is the keyframe. */
+  gst_element_sync_state_with_parent (decoder);
+  sink = gst_element_get_static_pad (decoder, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    g_message ("session %s: cannot link the incoming %s stream", p->peer,
+        encoding ? encoding : "unknown");
+  g_mutex_unlock (&p->lock);
+}
+
+/* The page opens a data channel in its offer; the chain's element messages go out on it. */
+static void
+on_data_channel (GstElement * webrtc, GstWebRTCDataChannel * channel,
+    gpointer user_data)
+{
+  RtfxPipeline *p = user_data;
+
+  g_mutex_lock (&p->lock);
+  if (p->channel == NULL)
+    p->channel = g_object_ref (channel);
+  g_mutex_unlock (&p->lock);
+}
+
+/* Element messages named rtfx/… (detections, say) go to the page as JSON, if it has a channel. */
+static void
+forward_element_message (RtfxPipeline * p, GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  g_autoptr (GstWebRTCDataChannel) channel = NULL;
+  g_autofree gchar *json = NULL;
+  GstWebRTCDataChannelState state;
+
+  if (s == NULL || !g_str_has_prefix (gst_structure_get_name (s), "rtfx/"))
+    return;
+  g_mutex_lock (&p->lock);
+  channel = p->channel ? g_object_ref (p->channel) : NULL;
+  g_mutex_unlock (&p->lock);
+  if (channel == NULL)
+    return;
+  g_object_get (channel, "ready-state", &state, NULL);
+  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    return;
+  json = rtfx_message_from_structure (s);
+  gst_webrtc_data_channel_send_string_full (channel, json, NULL);
+}
+
+/* In the main context; the watch is gone once the pipeline stops. */
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  RtfxPipeline *p = user_data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, &debug);
+      g_message ("session %s: pipeline error from %s: %s (%s)", p->peer,
+          GST_OBJECT_NAME (msg->src), err->message, debug ? debug : "");
+      p->events.failed (err->message, p->events_data);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &err, &debug);
+      g_message ("session %s: warning from %s: %s", p->peer,
+          GST_OBJECT_NAME (msg->src), err->message);
+      break;
+    case GST_MESSAGE_ELEMENT:
+      forward_element_message (p, msg);
+      break;
+    case GST_MESSAGE_LATENCY:
+      /* Without this the pipeline keeps the latency computed at start. */
+      gst_bin_recalculate_latency (GST_BIN (p->pipeline));
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- the chain: counting and switching --------------------------------------------------- */
+
+static GstPadProbeReturn
+count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer counter)
+{
+  g_atomic_int_inc ((gint *) counter);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+count_frames (GstElement * element, const gchar * pad_name, gint * counter)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, counter,
+      NULL);
+}
+
+/* Whether element reports the frames it drops on purpose (docs/elements.md, Statistics). */
+static gboolean
+reports_dropped (GstElement * element)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (element), "dropped");
+
+  return pspec != NULL && pspec->value_type == G_TYPE_UINT64 &&
+      (pspec->flags & G_PARAM_READABLE);
+}
+
+static guint64
+chain_dropped (GstElement * chain)
+{
+  g_autoptr (GPtrArray) elements = rtfx_chain_elements (chain);
+  guint64 dropped = 0;
+
+  for (guint i = 0; i < elements->len; i++) {
+    GstElement *e = g_ptr_array_index (elements, i);
+    guint64 n = 0;
+
+    if (reports_dropped (e)) {
+      g_object_get (e, "dropped", &n, NULL);
+      dropped += n;
+    }
+  }
+  return dropped;
+}
+
+void
+rtfx_pipeline_counts (RtfxPipeline * p, guint * frames_in, guint * frames_out,
+    guint64 * dropped)
+{
+  *frames_in = (guint) g_atomic_int_get (&p->frames_in);
+  *frames_out = (guint) g_atomic_int_get (&p->frames_out);
+  g_mutex_lock (&p->lock);
+  *dropped = p->dropped_before + chain_dropped (p->chain);
+  g_mutex_unlock (&p->lock);
+}
+
+static void
+stop_chain (GstElement * chain, gpointer unused)
+{
+  gst_element_set_state (chain, GST_STATE_NULL);
+}
+
+/* Called on the streaming thread with the next frame held at head's output: puts the newest chain
+ * asked for in place of the running one, and the frame then goes into it after the stream's sticky
+ * events (the pad sends them again after a relink). However many switches came meanwhile, there is
+ * one, and at most one a frame. (An idle probe would run at once in the main thread when head is
+ * idle, racing the next frame: a burst of switches then let frames into a chain before its
+ * stream-start and caps.) The old chain is stopped on another thread, so this one is not held up. */
+static GstPadProbeReturn
+swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  RtfxPipeline *p = data;
+  GstElement *old, *chain;
+
+  g_mutex_lock (&p->lock);
+  chain = g_steal_pointer (&p->next_chain);
+  old = p->chain;
+  if (p->stopping || chain == NULL) {
+    g_mutex_unlock (&p->lock);
+    gst_clear_object (&chain);
+    return GST_PAD_PROBE_REMOVE;
+  }
+  p->dropped_before += chain_dropped (old);
+  p->chain = chain;
+  gst_element_unlink_many (p->head, old, p->convert_out, NULL);
+  gst_element_set_locked_state (old, TRUE);
+  gst_bin_remove (GST_BIN (p->pipeline), old);
+  gst_bin_add (GST_BIN (p->pipeline), chain);
+  gst_element_link_many (p->head, chain, p->convert_out, NULL);
+  gst_element_sync_state_with_parent (chain);
+  g_mutex_unlock (&p->lock);
+
+  gst_element_call_async (old, stop_chain, NULL, NULL);
+  gst_object_unref (old);
+  gst_element_post_message (p->pipeline,
+      gst_message_new_latency (GST_OBJECT (p->pipeline)));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
+{
+  gboolean probe_needed;
+
+  g_mutex_lock (&p->lock);
+  /* A probe already waiting swaps in whatever chain is newest when it runs. */
+  probe_needed = p->next_chain == NULL;
+  gst_object_replace ((GstObject **) & p->next_chain, GST_OBJECT (chain));
+  g_mutex_unlock (&p->lock);
+  if (probe_needed) {
+    g_autoptr (GstPad) head_src = gst_element_get_static_pad (p->head, "src");
+    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_BLOCK |
+        GST_PAD_PROBE_TYPE_BUFFER, swap_chain, pipeline_ref (p),
+        (GDestroyNotify) pipeline_unref);
+  }
+}
+
+/* --- building and starting --------------------------------------------------------------- */
+
+static GstElement *
+make_encoder (const RtfxCodec * codec, gint pt, GError ** error)
+{
+  g_autofree gchar *desc = g_strdup_printf (codec->encoder, pt);
+
+  return gst_parse_bin_from_description (desc, TRUE, error);
+}
+
+/* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
+static gboolean
+build_send_branch (RtfxPipeline * p, const RtfxOffer * offer,
+    const gchar * chain_description, GError ** error)
+{
+  g_autoptr (GstPad) webrtc_sink = NULL;
+  g_autoptr (GstPad) pay_src = NULL;
+  g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
+  GstWebRTCRTPTransceiver *transceiver = NULL;
+  GstElement *filter;
+
+  p->encoder = make_encoder (offer->codec, offer->pt, error);
+  if (p->encoder == NULL)
+    return FALSE;
+  p->head = gst_element_factory_make ("videoconvert", NULL);
+  p->convert_out = gst_element_factory_make ("videoconvert", NULL);
+  filter = gst_element_factory_make ("capsfilter", NULL);
+  g_object_set (filter, "caps", i420, NULL);
+  gst_bin_add_many (GST_BIN (p->pipeline), p->head, p->chain, p->convert_out,
+      filter, p->encoder, NULL);
+  if (!gst_element_link_many (p->head, p->chain, p->convert_out, filter,
+          p->encoder, NULL)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "the chain '%s' does not take and give raw video", chain_description);
+    return FALSE;
+  }
+  count_frames (p->head, "src", &p->frames_in);
+  count_frames (p->convert_out, "sink", &p->frames_out);
+
+  webrtc_sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
+  pay_src = gst_element_get_static_pad (p->encoder, "src");
+  if (gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
+        "cannot link the encoder to webrtcbin");
+    return FALSE;
+  }
+  g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
+  g_object_set (transceiver, "direction",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "codec-preferences",
+      offer->preferences, NULL);
+  gst_object_unref (transceiver);
+  return TRUE;
+}
+
+/* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
+ * --ice-address), any port (or --ice-ports). */
+static void
+configure_ice (RtfxPipeline * p, const RtfxConfig * config)
+{
+  g_autoptr (GObject) agent = NULL;
+  g_autoptr (GObject) nice_agent = NULL;
+
+  g_object_get (p->webrtc, "ice-agent", &agent, NULL);
+  /* libnice maps ports on the LAN's router by UPnP unless told not to: a thread and SSDP multicast
+   * per session that nobody asked for. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
+    g_object_get (agent, "agent", &nice_agent, NULL);
+  if (nice_agent != NULL)
+    g_object_set (nice_agent, "upnp", FALSE, NULL);
+  if (config->stun != NULL)
+    g_object_set (p->webrtc, "stun-server", config->stun, NULL);
+  for (gchar ** t = config->turns; t && *t; t++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (p->webrtc, "add-turn-server", *t, &added);
+  }
+  if (config->ice_max_port != 0)
+    g_object_set (agent, "min-rtp-port", config->ice_min_port,
+        "max-rtp-port", config->ice_max_port, NULL);
+  for (gchar ** a = config->ice_addresses; a && *a; a++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (agent, "add-local-ip-address", *a, &added);
+    if (!added)
+      g_message ("session %s: ICE cannot use the local address %s", p->peer,
+          *a);
+  }
+}
+
+static gboolean
+build_and_play (RtfxPipeline * p, const RtfxConfig * config,
+    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+{
+  g_autoptr (GstBus) bus = NULL;
+
+  p->pipeline = gst_pipeline_new (NULL);
+  p->webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  if (p->webrtc == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "the server lacks the GStreamer element 'webrtcbin'");
+    return FALSE;
+  }
+  gst_util_set_object_arg (G_OBJECT (p->webrtc), "bundle-policy",
+      "max-bundle");
+  g_object_set (p->webrtc, "latency", config->latency_ms, NULL);
+  gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
+  configure_ice (p, config);
+
+  if (!build_send_branch (p, offer, chain_description, error))
+    return FALSE;
+
+  g_signal_connect (p->webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), p);
+  g_signal_connect (p->webrtc, "pad-added", G_CALLBACK (on_pad_added), p);
+  g_signal_connect (p->webrtc, "notify::ice-connection-state",
+      G_CALLBACK (on_ice_connection_state), p);
+  g_signal_connect (p->webrtc, "on-data-channel",
+      G_CALLBACK (on_data_channel), p);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (p->pipeline));
+  gst_bus_add_watch (bus, on_bus_message, p);
+
+  if (gst_element_set_state (p->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "the session's pipeline cannot start");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+RtfxPipeline *
+rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
+    GstElement * chain, const gchar * chain_description, const gchar * peer,
+    const RtfxPipelineEvents * events, gpointer data,
+    RtfxTeardowns * teardowns, GError ** error)
+{
+  RtfxPipeline *p = g_atomic_rc_box_new0 (RtfxPipeline);
+  GstWebRTCSessionDescription *description;
+  GstSDPMessage *sdp;
+
+  g_mutex_init (&p->lock);
+  p->peer = g_strdup (peer);
+  p->events = *events;
+  p->events_data = data;
+  p->teardowns = rtfx_teardowns_ref (teardowns);
+  p->chain = gst_object_ref (chain);
+  if (!build_and_play (p, config, offer, chain_description, error)) {
+    rtfx_pipeline_stop (p);
+    return NULL;
+  }
+  gst_sdp_message_copy (offer->sdp, &sdp);
+  description = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
+      sdp);
+  negotiate (p, "set-remote-description", description,
+      on_remote_description_set);
+  gst_webrtc_session_description_free (description);
+  return p;
+}
+
+/* --- stopping ---------------------------------------------------------------------------- */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Barrier;
+
+static void
+barrier_clear (Barrier * barrier)
+{
+  g_mutex_clear (&barrier->lock);
+  g_cond_clear (&barrier->cond);
+}
+
+static void
+barrier_unref (Barrier * barrier)
+{
+  g_atomic_rc_box_release_full (barrier, (GDestroyNotify) barrier_clear);
+}
+
+static void
+barrier_reached (GstPromise * promise, gpointer data)
+{
+  Barrier *barrier = data;
+
+  g_mutex_lock (&barrier->lock);
+  barrier->done = TRUE;
+  g_cond_signal (&barrier->cond);
+  g_mutex_unlock (&barrier->lock);
+}
+
+/* Waits (at most timeout_us) until webrtcbin has run every step already asked of it. It runs them in
+ * order on a thread of its own, and going to NULL drops those still waiting, freeing their
+ * promises unanswered. Once stopping is set no new step is asked (negotiate), so after this none is
+ * left. get-stats is the step that changes nothing. */
+static void
+finish_negotiation (GstElement * webrtc, gint64 timeout_us)
+{
+  const gint64 deadline = g_get_monotonic_time () + timeout_us;
+  Barrier *barrier = g_atomic_rc_box_new0 (Barrier);
+  GstPromise *promise = gst_promise_new_with_change_func (barrier_reached,
+      g_atomic_rc_box_acquire (barrier), (GDestroyNotify) barrier_unref);
+
+  g_mutex_init (&barrier->lock);
+  g_cond_init (&barrier->cond);
+  g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
+  g_mutex_lock (&barrier->lock);
+  while (!barrier->done && g_cond_wait_until (&barrier->cond, &barrier->lock,
+          deadline));
+  g_mutex_unlock (&barrier->lock);
+  gst_promise_unref (promise);
+  barrier_unref (barrier);
+}
+
+static gpointer
+teardown_thread (gpointer data)
+{
+  RtfxPipeline *p = data;
+  RtfxTeardowns *teardowns = rtfx_teardowns_ref (p->teardowns);
+
+  /* The receive half feeds the send half of the same webrtcbin; with that loop linked, going to
+   * NULL can hang. Break it first, under the lock pad-added takes. */
+  g_mutex_lock (&p->lock);
+  p->stopping = TRUE;
+  if (p->decoder_src != NULL)
+    gst_pad_unlink (p->decoder_src, GST_PAD_PEER (p->decoder_src));
+  g_mutex_unlock (&p->lock);
+  if (p->webrtc != NULL)
+    finish_negotiation (p->webrtc, NEGOTIATION_LIMIT_US);
+  /* A frame may still be on its way through the chain (it runs on the receiving thread when the
+   * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
+   * stops first; flushing the send path lets it return, so the state change does not wait. */
+  if (p->encoder != NULL) {
+    g_autoptr (GstPad) encoder_src = gst_element_get_static_pad (p->encoder,
+        "src");
+    gst_pad_push_event (encoder_src, gst_event_new_flush_start ());
+  }
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  g_message ("session %s: pipeline freed", p->peer);
+  pipeline_unref (p);
+  /* Freed sessions leave their threads' memory in pieces; give it back. */
+  malloc_trim (0);
+
+  teardowns_add (teardowns, -1);
+  rtfx_teardowns_unref (teardowns);
+  return NULL;
+}
+
+void
+rtfx_pipeline_stop (RtfxPipeline * p)
+{
+  p->stopped = TRUE;
+  if (p->pipeline == NULL) {
+    pipeline_unref (p);
+    return;
+  }
+  {
+    g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (p->pipeline));
+    gst_bus_remove_watch (bus);
+  }
+  teardowns_add (p->teardowns, 1);
+  g_thread_unref (g_thread_new ("rtfx-teardown", teardown_thread, p));
+}

@@ -1,0 +1,61 @@
+/* The media graph of one session: webrtcbin answering the page's offer, the decoder, the processing
+ * chain (switched while the video flows), the encoder, and the count of frames through the chain.
+ * It runs on GStreamer's threads; what it has to tell its session arrives in the main context. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "launch-config.h"
+#include "offer.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RtfxPipeline RtfxPipeline;
+
+/* Pipelines still stopping, so that the server can wait for them at exit. */
+typedef struct _RtfxTeardowns RtfxTeardowns;
+
+RtfxTeardowns *rtfx_teardowns_new (void);
+RtfxTeardowns *rtfx_teardowns_ref (RtfxTeardowns * teardowns);
+void rtfx_teardowns_unref (RtfxTeardowns * teardowns);
+/* Waits until every stopped pipeline has been freed, at most timeout_us; FALSE if some were not. */
+gboolean rtfx_teardowns_wait (RtfxTeardowns * teardowns, gint64 timeout_us);
+
+/* What a pipeline tells its session, always in the main context and never after
+ * rtfx_pipeline_stop. */
+typedef struct
+{
+  void (*answer) (const gchar * sdp, gpointer data);
+  void (*ice_candidate) (guint mline_index, const gchar * candidate,
+      gpointer data);
+  /* The session cannot go on; reason is for the page. */
+  void (*failed) (const gchar * reason, gpointer data);
+} RtfxPipelineEvents;
+
+/* Builds the graph around chain (a bin from rtfx_chain_build, described by chain_description),
+ * starts it and applies offer; the answer follows as an event. peer names the session in the log.
+ * NULL and an error for the page when it cannot start. */
+RtfxPipeline *rtfx_pipeline_start (const RtfxConfig * config,
+    const RtfxOffer * offer, GstElement * chain,
+    const gchar * chain_description, const gchar * peer,
+    const RtfxPipelineEvents * events, gpointer data,
+    RtfxTeardowns * teardowns, GError ** error);
+
+/* A remote ICE candidate (an a=candidate value) for the m-line mline_index. */
+void rtfx_pipeline_add_ice_candidate (RtfxPipeline * pipeline,
+    guint mline_index, const gchar * candidate);
+
+/* Puts chain in place of the running chain with the next frame; of several switches asked for
+ * before that frame, the last one wins. */
+void rtfx_pipeline_switch_chain (RtfxPipeline * pipeline, GstElement * chain);
+
+/* Frames into and out of the chain since the start, and frames the chains dropped on purpose (the
+ * read-only guint64 property "dropped" of any of their elements, docs/elements.md). */
+void rtfx_pipeline_counts (RtfxPipeline * pipeline, guint * frames_in,
+    guint * frames_out, guint64 * dropped);
+
+/* Stops the pipeline and takes the caller's reference: it is freed in the background, and counted
+ * in its teardowns until then. No event comes after this. */
+void rtfx_pipeline_stop (RtfxPipeline * pipeline);
+
+G_END_DECLS
