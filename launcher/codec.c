@@ -95,3 +95,19 @@ rtfx_codec_usable (const RtfxCodec * codec)
 {
   return rtfx_codec_check (codec, NULL);
 }
+
+GstElement *
+rtfx_codec_make_encoder (const RtfxCodec * codec, gint pt, GError ** error)
+{
+  g_autofree gchar *desc = g_strdup_printf (codec->encoder, pt);
+
+  return gst_parse_bin_from_description (desc, TRUE, error);
+}
+
+GstElement *
+rtfx_codec_make_decoder (const RtfxCodec * codec)
+{
+  if (codec == NULL)
+    return NULL;
+  return gst_parse_bin_from_description (codec->decoder, TRUE, NULL);
+}

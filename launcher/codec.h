@@ -42,4 +42,11 @@ gboolean rtfx_codec_check (const RtfxCodec * codec, GError ** error);
 /* rtfx_codec_check without the error: the codec may be offered to pages. */
 gboolean rtfx_codec_usable (const RtfxCodec * codec);
 
+/* A bin with the codec's encoder and payloader for payload type pt, or NULL and an error. */
+GstElement *rtfx_codec_make_encoder (const RtfxCodec * codec, gint pt,
+    GError ** error);
+
+/* A bin with the codec's depayloader and decoder; NULL for no codec (NULL) or on failure. */
+GstElement *rtfx_codec_make_decoder (const RtfxCodec * codec);
+
 G_END_DECLS

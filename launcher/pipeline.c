@@ -23,16 +23,10 @@
 
 #include "chain.h"
 #include "protocol.h"
+#include "webrtc.h"
 
 /* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
-
-struct _RtfxTeardowns
-{
-  GMutex lock;
-  GCond cond;
-  gint pending;
-};
 
 struct _RtfxPipeline
 {
@@ -59,60 +53,6 @@ struct _RtfxPipeline
   GstWebRTCDataChannel *channel;        /* the page's, for the chain's rtfx/ messages */
   guint64 dropped_before;       /* by chains switched out */
 };
-
-/* --- teardowns --------------------------------------------------------------------------- */
-
-RtfxTeardowns *
-rtfx_teardowns_new (void)
-{
-  RtfxTeardowns *teardowns = g_atomic_rc_box_new0 (RtfxTeardowns);
-
-  g_mutex_init (&teardowns->lock);
-  g_cond_init (&teardowns->cond);
-  return teardowns;
-}
-
-RtfxTeardowns *
-rtfx_teardowns_ref (RtfxTeardowns * teardowns)
-{
-  return g_atomic_rc_box_acquire (teardowns);
-}
-
-static void
-teardowns_clear (RtfxTeardowns * teardowns)
-{
-  g_mutex_clear (&teardowns->lock);
-  g_cond_clear (&teardowns->cond);
-}
-
-void
-rtfx_teardowns_unref (RtfxTeardowns * teardowns)
-{
-  g_atomic_rc_box_release_full (teardowns, (GDestroyNotify) teardowns_clear);
-}
-
-static void
-teardowns_add (RtfxTeardowns * teardowns, gint n)
-{
-  g_mutex_lock (&teardowns->lock);
-  teardowns->pending += n;
-  g_cond_broadcast (&teardowns->cond);
-  g_mutex_unlock (&teardowns->lock);
-}
-
-gboolean
-rtfx_teardowns_wait (RtfxTeardowns * teardowns, gint64 timeout_us)
-{
-  const gint64 deadline = g_get_monotonic_time () + timeout_us;
-  gboolean done;
-
-  g_mutex_lock (&teardowns->lock);
-  while (teardowns->pending > 0 && g_cond_wait_until (&teardowns->cond,
-          &teardowns->lock, deadline));
-  done = teardowns->pending == 0;
-  g_mutex_unlock (&teardowns->lock);
-  return done;
-}
 
 /* --- life -------------------------------------------------------------------------------- */
 
@@ -303,17 +243,6 @@ on_ice_connection_state (GstElement * webrtc, GParamSpec * pspec,
     post_failure (user_data, "ICE connection failed");
 }
 
-/* Anything but our video (audio, say) is received and dropped. */
-static GstElement *
-make_decoder_bin (const gchar * encoding)
-{
-  const RtfxCodec *codec = rtfx_codec_find (encoding);
-
-  if (codec == NULL)
-    return NULL;
-  return gst_parse_bin_from_description (codec->decoder, TRUE, NULL);
-}
-
 static void
 on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
 {
@@ -332,8 +261,9 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
         "encoding-name");
 
   g_mutex_lock (&p->lock);
+  /* Anything but our video (audio, say) is received and dropped. */
   if (!p->stopping && p->decoder_src == NULL)
-    decoder = make_decoder_bin (encoding);
+    decoder = rtfx_codec_make_decoder (rtfx_codec_find (encoding));
   if (decoder != NULL) {
     head_sink = gst_element_get_static_pad (p->head, "sink");
     p->decoder_src = gst_element_get_static_pad (decoder, "src");
@@ -543,14 +473,6 @@ rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
 
 /* --- building and starting --------------------------------------------------------------- */
 
-static GstElement *
-make_encoder (const RtfxCodec * codec, gint pt, GError ** error)
-{
-  g_autofree gchar *desc = g_strdup_printf (codec->encoder, pt);
-
-  return gst_parse_bin_from_description (desc, TRUE, error);
-}
-
 /* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
 static gboolean
 build_send_branch (RtfxPipeline * p, const RtfxOffer * offer,
@@ -562,7 +484,7 @@ build_send_branch (RtfxPipeline * p, const RtfxOffer * offer,
   GstWebRTCRTPTransceiver *transceiver = NULL;
   GstElement *filter;
 
-  p->encoder = make_encoder (offer->codec, offer->pt, error);
+  p->encoder = rtfx_codec_make_encoder (offer->codec, offer->pt, error);
   if (p->encoder == NULL)
     return FALSE;
   p->head = gst_element_factory_make ("videoconvert", NULL);
@@ -595,39 +517,6 @@ build_send_branch (RtfxPipeline * p, const RtfxOffer * offer,
   return TRUE;
 }
 
-/* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
- * --ice-address), any port (or --ice-ports). */
-static void
-configure_ice (RtfxPipeline * p, const RtfxConfig * config)
-{
-  g_autoptr (GObject) agent = NULL;
-  g_autoptr (GObject) nice_agent = NULL;
-
-  g_object_get (p->webrtc, "ice-agent", &agent, NULL);
-  /* libnice maps ports on the LAN's router by UPnP unless told not to: a thread and SSDP multicast
-   * per session that nobody asked for. */
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
-    g_object_get (agent, "agent", &nice_agent, NULL);
-  if (nice_agent != NULL)
-    g_object_set (nice_agent, "upnp", FALSE, NULL);
-  if (config->stun != NULL)
-    g_object_set (p->webrtc, "stun-server", config->stun, NULL);
-  for (gchar ** t = config->turns; t && *t; t++) {
-    gboolean added = FALSE;
-    g_signal_emit_by_name (p->webrtc, "add-turn-server", *t, &added);
-  }
-  if (config->ice_max_port != 0)
-    g_object_set (agent, "min-rtp-port", config->ice_min_port,
-        "max-rtp-port", config->ice_max_port, NULL);
-  for (gchar ** a = config->ice_addresses; a && *a; a++) {
-    gboolean added = FALSE;
-    g_signal_emit_by_name (agent, "add-local-ip-address", *a, &added);
-    if (!added)
-      g_message ("session %s: ICE cannot use the local address %s", p->peer,
-          *a);
-  }
-}
-
 static gboolean
 build_and_play (RtfxPipeline * p, const RtfxConfig * config,
     const RtfxOffer * offer, const gchar * chain_description, GError ** error)
@@ -645,7 +534,7 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
       "max-bundle");
   g_object_set (p->webrtc, "latency", config->latency_ms, NULL);
   gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
-  configure_ice (p, config);
+  rtfx_webrtc_configure_ice (p->webrtc, config, p->peer);
 
   if (!build_send_branch (p, offer, chain_description, error))
     return FALSE;
@@ -701,60 +590,6 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
 
 /* --- stopping ---------------------------------------------------------------------------- */
 
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-} Barrier;
-
-static void
-barrier_clear (Barrier * barrier)
-{
-  g_mutex_clear (&barrier->lock);
-  g_cond_clear (&barrier->cond);
-}
-
-static void
-barrier_unref (Barrier * barrier)
-{
-  g_atomic_rc_box_release_full (barrier, (GDestroyNotify) barrier_clear);
-}
-
-static void
-barrier_reached (GstPromise * promise, gpointer data)
-{
-  Barrier *barrier = data;
-
-  g_mutex_lock (&barrier->lock);
-  barrier->done = TRUE;
-  g_cond_signal (&barrier->cond);
-  g_mutex_unlock (&barrier->lock);
-}
-
-/* Waits (at most timeout_us) until webrtcbin has run every step already asked of it. It runs them in
- * order on a thread of its own, and going to NULL drops those still waiting, freeing their
- * promises unanswered. Once stopping is set no new step is asked (negotiate), so after this none is
- * left. get-stats is the step that changes nothing. */
-static void
-finish_negotiation (GstElement * webrtc, gint64 timeout_us)
-{
-  const gint64 deadline = g_get_monotonic_time () + timeout_us;
-  Barrier *barrier = g_atomic_rc_box_new0 (Barrier);
-  GstPromise *promise = gst_promise_new_with_change_func (barrier_reached,
-      g_atomic_rc_box_acquire (barrier), (GDestroyNotify) barrier_unref);
-
-  g_mutex_init (&barrier->lock);
-  g_cond_init (&barrier->cond);
-  g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
-  g_mutex_lock (&barrier->lock);
-  while (!barrier->done && g_cond_wait_until (&barrier->cond, &barrier->lock,
-          deadline));
-  g_mutex_unlock (&barrier->lock);
-  gst_promise_unref (promise);
-  barrier_unref (barrier);
-}
-
 static gpointer
 teardown_thread (gpointer data)
 {
@@ -769,7 +604,7 @@ teardown_thread (gpointer data)
     gst_pad_unlink (p->decoder_src, GST_PAD_PEER (p->decoder_src));
   g_mutex_unlock (&p->lock);
   if (p->webrtc != NULL)
-    finish_negotiation (p->webrtc, NEGOTIATION_LIMIT_US);
+    rtfx_webrtc_finish_steps (p->webrtc, NEGOTIATION_LIMIT_US);
   /* A frame may still be on its way through the chain (it runs on the receiving thread when the
    * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
    * stops first; flushing the send path lets it return, so the state change does not wait. */
@@ -784,7 +619,7 @@ teardown_thread (gpointer data)
   /* Freed sessions leave their threads' memory in pieces; give it back. */
   malloc_trim (0);
 
-  teardowns_add (teardowns, -1);
+  rtfx_teardowns_add (teardowns, -1);
   rtfx_teardowns_unref (teardowns);
   return NULL;
 }
@@ -801,6 +636,6 @@ rtfx_pipeline_stop (RtfxPipeline * p)
     g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (p->pipeline));
     gst_bus_remove_watch (bus);
   }
-  teardowns_add (p->teardowns, 1);
+  rtfx_teardowns_add (p->teardowns, 1);
   g_thread_unref (g_thread_new ("rtfx-teardown", teardown_thread, p));
 }

@@ -7,19 +7,11 @@
 
 #include "launch-config.h"
 #include "offer.h"
+#include "teardowns.h"
 
 G_BEGIN_DECLS
 
 typedef struct _RtfxPipeline RtfxPipeline;
-
-/* Pipelines still stopping, so that the server can wait for them at exit. */
-typedef struct _RtfxTeardowns RtfxTeardowns;
-
-RtfxTeardowns *rtfx_teardowns_new (void);
-RtfxTeardowns *rtfx_teardowns_ref (RtfxTeardowns * teardowns);
-void rtfx_teardowns_unref (RtfxTeardowns * teardowns);
-/* Waits until every stopped pipeline has been freed, at most timeout_us; FALSE if some were not. */
-gboolean rtfx_teardowns_wait (RtfxTeardowns * teardowns, gint64 timeout_us);
 
 /* What a pipeline tells its session, always in the main context and never after
  * rtfx_pipeline_stop. */
