@@ -1,4 +1,5 @@
-/* What rtfx-launch was asked to do: filled by main.c from the command line, read-only afterwards. */
+/* What rtfx-launch was asked to do: its options, parsed and checked here (launch-config.c), read-only
+ * afterwards. (Not config.h: that is the build's.) */
 #pragma once
 
 #include <gio/gio.h>
@@ -35,6 +36,21 @@ typedef struct
   guint max_connections_per_address;
   guint max_message_rate;       /* messages a second from one page */
   guint max_send_queue_kib;     /* unread output to one page */
+  gboolean show_version;        /* --version: print it, do nothing else */
 } RtfxConfig;
+
+/* Fills config (zeroed) from the command line, taking the options it knows out of argv. FALSE with a
+ * one-line error for a bad option, chain or file (--help is GOption's: it prints and exits). */
+gboolean rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
+    GError ** error);
+void rtfx_config_clear (RtfxConfig * config);
+
+/* The index of the preset called name, or -1. */
+gint rtfx_config_find_preset (const RtfxConfig * config, const gchar * name);
+
+/* The browser's form of --stun and --turn URLs (stun://HOST:PORT, turn[s]://USER:PASS@HOST:PORT): a
+ * JSON array of RTCIceServer objects, or NULL and a one-line error naming the option. */
+JsonNode *rtfx_ice_servers_for_page (const gchar * stun,
+    const gchar * const *turns, GError ** error);
 
 G_END_DECLS

@@ -229,58 +229,6 @@ rtfx_message_hello (const gchar * version, const gchar * chain,
   return finish_message (builder);
 }
 
-/* One --stun or --turn URL as an RTCIceServer: {"urls": "stun:HOST:PORT"} or
- * {"urls": "turn:HOST:PORT", "username": …, "credential": …}. */
-static gboolean
-add_ice_server (JsonArray * servers, const gchar * url, gboolean turn,
-    GError ** error)
-{
-  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
-  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
-  const gboolean scheme_ok = turn ? g_strcmp0 (scheme, "turn") == 0 ||
-      g_strcmp0 (scheme, "turns") == 0 : g_strcmp0 (scheme, "stun") == 0;
-  JsonObject *server;
-  gchar *urls;
-
-  if (!scheme_ok || g_uri_get_host (uri) == NULL || g_uri_get_port (uri) <= 0
-      || (turn && (g_uri_get_user (uri) == NULL
-              || g_uri_get_password (uri) == NULL)))
-    return fail (error, turn ? "--turn needs turn://USER:PASS@HOST:PORT or "
-        "turns://USER:PASS@HOST:PORT, not '%s'" :
-        "--stun needs stun://HOST:PORT, not '%s'", url);
-  server = json_object_new ();
-  urls = g_strdup_printf ("%s:%s:%d", scheme, g_uri_get_host (uri),
-      g_uri_get_port (uri));
-  json_object_set_string_member (server, "urls", urls);
-  g_free (urls);
-  if (turn) {
-    json_object_set_string_member (server, "username", g_uri_get_user (uri));
-    json_object_set_string_member (server, "credential",
-        g_uri_get_password (uri));
-  }
-  json_array_add_object_element (servers, server);
-  return TRUE;
-}
-
-JsonNode *
-rtfx_ice_servers_for_page (const gchar * stun, const gchar * const *turns,
-    GError ** error)
-{
-  JsonArray *servers = json_array_new ();
-  JsonNode *node;
-  gboolean ok = stun == NULL || add_ice_server (servers, stun, FALSE, error);
-
-  for (const gchar * const *t = turns; ok && t && *t; t++)
-    ok = add_ice_server (servers, *t, TRUE, error);
-  if (!ok) {
-    json_array_unref (servers);
-    return NULL;
-  }
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_take_array (node, servers);
-  return node;
-}
-
 gchar *
 rtfx_message_answer (const gchar * sdp)
 {

@@ -48,10 +48,6 @@ gchar *rtfx_json_write (JsonNode * root);
 gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
     JsonNode * ice_servers);
 
-/* The browser's form of the server's --stun and --turn URLs (stun://HOST:PORT,
- * turn[s]://USER:PASS@HOST:PORT): a JSON array of RTCIceServer objects, or NULL and a one-line error. */
-JsonNode *rtfx_ice_servers_for_page (const gchar * stun,
-    const gchar * const *turns, GError ** error);
 gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);
 gchar *rtfx_message_error (const gchar * message);

@@ -206,19 +206,16 @@ apply_preset (gpointer data)
 static void
 handle_preset (RtfxSession * session, const gchar * name)
 {
-  const gchar *const *names =
-      (const gchar * const *) session->config->preset_names;
-  guint preset;
+  const gint preset = rtfx_config_find_preset (session->config, name);
 
-  if (!g_strv_contains (names, name)) {
+  if (preset < 0) {
     g_autofree gchar *quoted = rtfx_quote (name);
     g_autofree gchar *message = g_strdup_printf ("there is no preset '%s'",
         quoted);
     reply_error (session, message);
     return;
   }
-  for (preset = 0; !g_str_equal (names[preset], name); preset++);
-  session->wanted_preset = preset;
+  session->wanted_preset = (guint) preset;
   if (session->preset_idle == 0)
     session->preset_idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE,
         apply_preset, rtfx_session_ref (session),

@@ -1,0 +1,447 @@
+/* rtfx-launch's options: parsed from the command line, checked (every preset's chain is built once,
+ * every --control must exist, every limit in range), and freed. Nothing else writes a config. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "launch-config.h"
+
+#include <gst/gst.h>
+#include <string.h>
+
+#include "chain.h"
+#include "controls.h"
+#include "tls.h"
+
+#define DEFAULT_CHAIN "rtfxlatest ! rtfxedges"
+/* Offered to the page when no --preset is given: every rtfx filter, and nothing. */
+static const gchar *default_presets[][2] = {
+  {"passthrough", "identity"},
+  {"edges", DEFAULT_CHAIN},
+  {"overlay", "rtfxlatest ! rtfxedges mode=overlay"},
+  {"cartoon", "rtfxlatest ! rtfxcartoon"},
+  {"rotate", "rtfxlatest ! rtfxrotate speed=30"},
+  {"faces", "rtfxlatest ! rtfxfacedetect"},
+  /* A stand-in for an expensive model: what rtfxlatest is for. */
+  {"slow-model", "rtfxlatest ! rtfxdelay delay-ms=200 ! rtfxedges"},
+};
+#define DEFAULT_PORT 8080
+#define DEFAULT_BIND "127.0.0.1"
+#define DEFAULT_LATENCY_MS 50
+#define DEFAULT_OFFER_TIMEOUT_S 10
+#define DEFAULT_PEER_TIMEOUT_S 10
+#define DEFAULT_HANDSHAKE_TIMEOUT_S 10
+#define DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 32
+#define DEFAULT_MAX_MESSAGE_RATE 50
+#define DEFAULT_MAX_SEND_QUEUE_KIB 1024
+
+G_DEFINE_QUARK (rtfx-config-error-quark, rtfx_config_error)
+
+static gboolean
+fail (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail (GError ** error, const gchar * format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (rtfx_config_error_quark (), 0,
+          format, args));
+  va_end (args);
+  return FALSE;
+}
+
+/* The presets from --preset NAME=CHAIN (or the defaults), and the one a session starts with: the
+ * CHAIN argument's if given (added as "chain" when it is none of them), else the first. */
+static gboolean
+set_presets (RtfxConfig * config, gchar ** presets, gchar ** chain_words,
+    GError ** error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *chain = chain_words && chain_words[0] ?
+      g_strjoinv (" ", chain_words) : NULL;
+  guint start = 0;
+
+  for (gchar ** p = presets; p && *p; p++) {
+    const gchar *eq = strchr (*p, '=');
+    g_autofree gchar *name = eq ? g_strndup (*p, eq - *p) : NULL;
+
+    if (name == NULL || name[0] == '\0' || eq[1] == '\0')
+      return fail (error, "--preset needs NAME=CHAIN, such as "
+          "--preset edges='rtfxlatest ! rtfxedges'");
+    if (g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL))
+      return fail (error, "two presets have the same name");
+    g_ptr_array_add (names, g_steal_pointer (&name));
+    g_ptr_array_add (chains, g_strdup (eq + 1));
+  }
+  if (presets == NULL) {
+    for (guint i = 0; i < G_N_ELEMENTS (default_presets); i++) {
+      g_ptr_array_add (names, g_strdup (default_presets[i][0]));
+      g_ptr_array_add (chains, g_strdup (default_presets[i][1]));
+    }
+    if (chain == NULL)
+      chain = g_strdup (DEFAULT_CHAIN);
+  }
+  if (chain != NULL &&
+      !g_ptr_array_find_with_equal_func (chains, chain, g_str_equal, &start)) {
+    g_ptr_array_insert (names, 0, g_strdup ("chain"));
+    g_ptr_array_insert (chains, 0, g_strdup (chain));
+    start = 0;
+  }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (chains, NULL);
+  config->preset_names = (gchar **) g_ptr_array_steal (names, NULL);
+  config->preset_chains = (gchar **) g_ptr_array_steal (chains, NULL);
+  config->start_preset = start;
+  config->chain = g_strdup (config->preset_chains[start]);
+  return TRUE;
+}
+
+/* The certificate of --tls-cert/--tls-key or --tls-self-signed in config->tls (NULL for plain
+ * HTTP). */
+static gboolean
+load_certificate (RtfxConfig * config, const gchar * cert, const gchar * key,
+    gboolean self_signed, GError ** error)
+{
+  g_autoptr (GError) tls_error = NULL;
+
+  if ((cert == NULL) != (key == NULL))
+    return fail (error, "--tls-cert and --tls-key go together");
+  if (cert != NULL && self_signed)
+    return fail (error, "--tls-self-signed or --tls-cert, not both");
+  if (cert == NULL && !self_signed)
+    return TRUE;
+  config->tls = self_signed ? rtfx_tls_self_signed (&tls_error) :
+      g_tls_certificate_new_from_files (cert, key, &tls_error);
+  if (config->tls == NULL)
+    return fail (error, "TLS: %s", tls_error->message);
+  return TRUE;
+}
+
+/* "MIN-MAX", 1 <= MIN <= MAX <= 65535. */
+static gboolean
+parse_port_range (const gchar * text, guint * min, guint * max,
+    GError ** error)
+{
+  guint64 lo, hi;
+  gchar *end;
+
+  lo = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '-')
+    goto bad;
+  text = end + 1;
+  hi = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '\0' || lo < 1 || lo > hi || hi > 65535)
+    goto bad;
+  *min = (guint) lo;
+  *max = (guint) hi;
+  return TRUE;
+bad:
+  return fail (error, "--ice-ports needs MIN-MAX, two ports from 1 "
+      "to 65535, such as 40000-40100");
+}
+
+/* Every preset must build, and every --control must name a property of some preset's chain. */
+static gboolean
+check_chains (RtfxConfig * config, GError ** error)
+{
+  g_autoptr (GPtrArray) built = g_ptr_array_new_with_free_func
+      (gst_object_unref);
+
+  for (guint i = 0; config->preset_chains[i]; i++) {
+    g_autoptr (GError) chain_error = NULL;
+    GstElement *chain = rtfx_chain_build (config->preset_chains[i],
+        &chain_error);
+
+    if (chain == NULL)
+      return fail (error, "preset '%s': %s", config->preset_names[i],
+          chain_error->message);
+    g_ptr_array_add (built, chain);
+  }
+  for (gchar ** c = config->controls; c && *c; c++) {
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < built->len && !found; i++)
+      found = rtfx_controls_exists (g_ptr_array_index (built, i), *c);
+    if (!found)
+      return fail (error, "--control %s: no chain has an element with that "
+          "writable property (elements are named like rtfxedges, rtfxedges-2, "
+          "or by name=)", *c);
+  }
+  return TRUE;
+}
+
+/* The integer options with a range, by their place in parse's table. */
+typedef enum
+{
+  LIMIT_OFFER_TIMEOUT,
+  LIMIT_PEER_TIMEOUT,
+  LIMIT_HANDSHAKE_TIMEOUT,
+  LIMIT_CONNECTIONS_PER_ADDRESS,
+  LIMIT_MESSAGE_RATE,
+  LIMIT_SEND_QUEUE,
+} LimitIndex;
+
+/* An integer option and the range it must be in. */
+typedef struct
+{
+  const gchar *option;
+  gint value;
+  gint min, max;
+  guint *field;
+} Limit;
+
+/* Checks each limit and stores it in the config. */
+static gboolean
+set_limits (Limit * limits, guint n, GError ** error)
+{
+  for (guint i = 0; i < n; i++) {
+    if (limits[i].value < limits[i].min || limits[i].value > limits[i].max)
+      return fail (error, "%s must be from %d to %d", limits[i].option,
+          limits[i].min, limits[i].max);
+    *limits[i].field = (guint) limits[i].value;
+  }
+  return TRUE;
+}
+
+/* One --stun or --turn URL as an RTCIceServer: {"urls": "stun:HOST:PORT"} or
+ * {"urls": "turn:HOST:PORT", "username": …, "credential": …}. */
+static gboolean
+add_ice_server (JsonArray * servers, const gchar * url, gboolean turn,
+    GError ** error)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+  const gboolean scheme_ok = turn ? g_strcmp0 (scheme, "turn") == 0 ||
+      g_strcmp0 (scheme, "turns") == 0 : g_strcmp0 (scheme, "stun") == 0;
+  JsonObject *server;
+  gchar *urls;
+
+  if (!scheme_ok || g_uri_get_host (uri) == NULL || g_uri_get_port (uri) <= 0
+      || (turn && (g_uri_get_user (uri) == NULL
+              || g_uri_get_password (uri) == NULL)))
+    return fail (error, turn ? "--turn needs turn://USER:PASS@HOST:PORT or "
+        "turns://USER:PASS@HOST:PORT, not '%s'" :
+        "--stun needs stun://HOST:PORT, not '%s'", url);
+  server = json_object_new ();
+  urls = g_strdup_printf ("%s:%s:%d", scheme, g_uri_get_host (uri),
+      g_uri_get_port (uri));
+  json_object_set_string_member (server, "urls", urls);
+  g_free (urls);
+  if (turn) {
+    json_object_set_string_member (server, "username", g_uri_get_user (uri));
+    json_object_set_string_member (server, "credential",
+        g_uri_get_password (uri));
+  }
+  json_array_add_object_element (servers, server);
+  return TRUE;
+}
+
+JsonNode *
+rtfx_ice_servers_for_page (const gchar * stun, const gchar * const *turns,
+    GError ** error)
+{
+  JsonArray *servers = json_array_new ();
+  JsonNode *node;
+  gboolean ok = stun == NULL || add_ice_server (servers, stun, FALSE, error);
+
+  for (const gchar * const *t = turns; ok && t && *t; t++)
+    ok = add_ice_server (servers, *t, TRUE, error);
+  if (!ok) {
+    json_array_unref (servers);
+    return NULL;
+  }
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (node, servers);
+  return node;
+}
+
+/* Everything that needs more than a range check. */
+static gboolean
+check_addresses (RtfxConfig * config, GError ** error)
+{
+  g_autoptr (GInetAddress) bind = NULL;
+
+  if (config->bind == NULL)
+    config->bind = g_strdup (DEFAULT_BIND);
+  bind = g_inet_address_new_from_string (config->bind);
+  if (bind == NULL)
+    return fail (error, "--bind needs an IP address, such as 127.0.0.1 or "
+        "0.0.0.0");
+  for (gchar ** a = config->ice_addresses; a && *a; a++) {
+    g_autoptr (GInetAddress) ice = g_inet_address_new_from_string (*a);
+    if (ice == NULL)
+      return fail (error, "--ice-address needs an IP address of this "
+          "machine, such as 192.0.2.10");
+  }
+  return TRUE;
+}
+
+static gboolean
+check_web_dir (const RtfxConfig * config, GError ** error)
+{
+  g_autofree gchar *index = NULL;
+
+  if (config->web_dir == NULL)
+    return TRUE;
+  index = g_build_filename (config->web_dir, "index.html", NULL);
+  if (!g_file_test (index, G_FILE_TEST_IS_REGULAR))
+    return fail (error, "--web-dir needs a folder with an index.html");
+  return TRUE;
+}
+
+gboolean
+rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
+    GError ** error)
+{
+  gint port = DEFAULT_PORT, max_sessions = 2 * (gint) g_get_num_processors ();
+  gint latency = DEFAULT_LATENCY_MS;
+  gboolean no_auto_controls = FALSE, tls_self_signed = FALSE;
+  g_auto (GStrv) chain = NULL, presets = NULL;
+  g_autofree gchar *ice_ports = NULL, *tls_cert = NULL, *tls_key = NULL;
+  Limit limits[] = {
+    /* in the order of LimitIndex */
+    {"--offer-timeout", DEFAULT_OFFER_TIMEOUT_S, 1, 3600,
+        &config->offer_timeout_s},
+    {"--peer-timeout", DEFAULT_PEER_TIMEOUT_S, 2, 3600,
+        &config->peer_timeout_s},
+    {"--handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT_S, 1, 3600,
+        &config->handshake_timeout_s},
+    {"--max-connections-per-address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0,
+        100000, &config->max_connections_per_address},
+    {"--max-message-rate", DEFAULT_MAX_MESSAGE_RATE, 0, 100000,
+        &config->max_message_rate},
+    {"--max-send-queue", DEFAULT_MAX_SEND_QUEUE_KIB, 16, 1024 * 1024,
+        &config->max_send_queue_kib},
+  };
+  const GOptionEntry entries[] = {
+    {"port", 'p', 0, G_OPTION_ARG_INT, &port,
+        "TCP port to serve the page and signaling on (default 8080)", "PORT"},
+    {"bind", 'b', 0, G_OPTION_ARG_STRING, &config->bind,
+        "IP address to listen on (default 127.0.0.1)", "ADDR"},
+    {"web-dir", 0, 0, G_OPTION_ARG_FILENAME, &config->web_dir,
+        "Serve the page from DIR instead of the copy built in (for developing it)",
+        "DIR"},
+    {"max-sessions", 0, 0, G_OPTION_ARG_INT, &max_sessions,
+        "Most browsers served at once (default: twice the number of cores)", "N"},
+    {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
+        "Jitterbuffer latency in milliseconds (default 50)", "MS"},
+    {"preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &presets,
+        "A chain the page may switch to, by NAME (repeatable; default: passthrough, "
+          "edges, overlay, cartoon, rotate, faces, slow-model)", "NAME=CHAIN"},
+    {"control", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->controls,
+        "Offer this property to the page too (repeatable)", "ELEMENT.PROPERTY"},
+    {"no-auto-controls", 0, 0, G_OPTION_ARG_NONE, &no_auto_controls,
+        "Offer only the --control properties, not every live-tunable one", NULL},
+    {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->ice_addresses,
+        "Offer media only on this local address (repeatable; default: every "
+          "address of the machine)", "ADDR"},
+    {"ice-ports", 0, 0, G_OPTION_ARG_STRING, &ice_ports,
+        "Use only these local UDP ports for media", "MIN-MAX"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+        "Serve HTTPS and WSS with this PEM certificate (with --tls-key)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
+        "The certificate's PEM private key", "FILE"},
+    {"tls-self-signed", 0, 0, G_OPTION_ARG_NONE, &tls_self_signed,
+        "Serve HTTPS and WSS with a self-signed certificate made at start-up "
+          "(its SHA-256 fingerprint is printed)", NULL},
+    {"stun", 0, 0, G_OPTION_ARG_STRING, &config->stun,
+        "STUN server for both ends, stun://HOST:PORT", "URL"},
+    {"turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->turns,
+        "TURN server for both ends, turn://USER:PASS@HOST:PORT or turns://… "
+          "(repeatable)", "URL"},
+    {"token", 0, 0, G_OPTION_ARG_STRING, &config->token,
+        "Serve only pages opened with ?token=SECRET", "SECRET"},
+    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->allowed_origins,
+        "Let pages from ORIGIN (such as https://example.org) connect; repeatable "
+          "(default: this server's own pages only)", "ORIGIN"},
+    {"offer-timeout", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_OFFER_TIMEOUT].value,
+        "End a page that has not sent its offer this long after connecting "
+          "(default 10)", "SECONDS"},
+    {"peer-timeout", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_PEER_TIMEOUT].value,
+        "End a session whose page answers no ping, or whose video stops, for "
+          "this long (default 10)", "SECONDS"},
+    {"handshake-timeout", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_HANDSHAKE_TIMEOUT].value,
+        "Close a connection that has not finished its TLS handshake and sent "
+          "its request this long after connecting (default 10)", "SECONDS"},
+    {"max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_CONNECTIONS_PER_ADDRESS].value,
+        "Most connections open at once from one IP address, 0 for no limit "
+          "(default 32)", "N"},
+    {"max-message-rate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_MESSAGE_RATE].value,
+        "Most messages a second a page may send, 0 for no limit (default 50, "
+          "bursts of twice that)", "N"},
+    {"max-send-queue", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_SEND_QUEUE].value,
+        "Disconnect a page that leaves more than this unread (default 1024)",
+        "KIB"},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &config->show_version,
+        "Print the version and exit", NULL},
+    {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("[CHAIN]");
+
+  g_option_context_set_summary (context,
+      "Serves a page that sends the browser's camera over WebRTC, runs CHAIN (gst-launch\n"
+      "syntax, default \"" DEFAULT_CHAIN "\") on every frame, and sends the result back.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (config->show_version)
+    return TRUE;
+
+  if (port < 1 || port > 65535)
+    return fail (error, "--port must be between 1 and 65535");
+  if (max_sessions < 1)
+    return fail (error, "--max-sessions must be at least 1");
+  if (latency < 0 || latency > 10000)
+    return fail (error, "--latency must be between 0 and 10000 ms");
+  config->port = (guint) port;
+  config->max_sessions = (guint) max_sessions;
+  config->latency_ms = (guint) latency;
+  config->auto_controls = !no_auto_controls;
+  if (config->token != NULL && config->token[0] == '\0')
+    return fail (error, "--token needs a non-empty secret");
+  if (!set_limits (limits, G_N_ELEMENTS (limits), error) ||
+      !check_addresses (config, error) || !check_web_dir (config, error) ||
+      !load_certificate (config, tls_cert, tls_key, tls_self_signed, error) ||
+      (ice_ports != NULL && !parse_port_range (ice_ports,
+              &config->ice_min_port, &config->ice_max_port, error)))
+    return FALSE;
+  config->ice_servers = rtfx_ice_servers_for_page (config->stun,
+      (const gchar * const *) config->turns, error);
+  if (config->ice_servers == NULL)
+    return FALSE;
+  return set_presets (config, presets, chain, error) &&
+      check_chains (config, error);
+}
+
+gint
+rtfx_config_find_preset (const RtfxConfig * config, const gchar * name)
+{
+  for (guint i = 0; config->preset_names[i]; i++)
+    if (g_str_equal (config->preset_names[i], name))
+      return (gint) i;
+  return -1;
+}
+
+void
+rtfx_config_clear (RtfxConfig * config)
+{
+  g_strfreev (config->ice_addresses);
+  g_free (config->chain);
+  g_strfreev (config->preset_names);
+  g_strfreev (config->preset_chains);
+  g_strfreev (config->controls);
+  g_free (config->token);
+  g_clear_object (&config->tls);
+  g_free (config->stun);
+  g_strfreev (config->turns);
+  g_clear_pointer (&config->ice_servers, json_node_unref);
+  g_strfreev (config->allowed_origins);
+  g_free (config->bind);
+  g_free (config->web_dir);
+  memset (config, 0, sizeof (*config));
+}
