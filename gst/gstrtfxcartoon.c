@@ -15,7 +15,8 @@
  * - on an outline the luma is pulled towards black by #GstRtfxCartoon:edge-strength and the chroma of
  *   the flattened picture is kept.
  *
- * Every property can be changed while the pipeline plays.
+ * Every property can be changed while the pipeline plays, also by control bindings (GstController),
+ * which are synced to each frame's stream time.
  *
  * ## Example launch lines
  * |[
@@ -28,6 +29,7 @@
 #endif
 
 #include "gstrtfxcartoon.h"
+#include "gstrtfxtime.h"
 #include "rtfxcartoon.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtfx_cartoon_debug);
@@ -86,8 +88,6 @@ static void gst_rtfx_cartoon_set_property (GObject * object, guint prop_id,
 static void gst_rtfx_cartoon_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static void gst_rtfx_cartoon_finalize (GObject * object);
-static void gst_rtfx_cartoon_before_transform (GstBaseTransform * trans,
-    GstBuffer * buf);
 static gboolean gst_rtfx_cartoon_set_info (GstVideoFilter * filter,
     GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
     GstVideoInfo * out_info);
@@ -140,8 +140,7 @@ gst_rtfx_cartoon_class_init (GstRtfxCartoonClass * klass)
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
-  trans_class->before_transform =
-      GST_DEBUG_FUNCPTR (gst_rtfx_cartoon_before_transform);
+  trans_class->before_transform = gst_rtfx_sync_controls;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_rtfx_cartoon_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_rtfx_cartoon_transform_frame);
@@ -221,17 +220,6 @@ gst_rtfx_cartoon_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Lets control bindings (GstController) move the properties along with the stream, as videobalance
- * does. */
-static void
-gst_rtfx_cartoon_before_transform (GstBaseTransform * trans, GstBuffer * buf)
-{
-  const GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
-
-  if (GST_CLOCK_TIME_IS_VALID (stream_time))
-    gst_object_sync_values (GST_OBJECT (trans), stream_time);
-}
 
 static gboolean
 gst_rtfx_cartoon_set_info (GstVideoFilter * filter, GstCaps * incaps,

@@ -14,9 +14,10 @@
  * The wait ends early, and the held buffer is dropped, when the element is flushed (flush-start)
  * or goes to READY: stopping a pipeline never waits for a delay to run out. A new
  * #GstRtfxDelay:delay-ms applies at once, also to the buffer being held (counted from its
- * arrival), so lowering it releases a long wait. A latency query gets upstream's answer plus the
- * delay, and a latency message is posted when the delay changes, so that a synchronised sink does
- * not drop every frame as late.
+ * arrival), so lowering it releases a long wait. A control binding (GstController) can drive it
+ * too: it is synced to each buffer's stream time before the buffer is held. A latency query gets
+ * upstream's answer plus the delay, and a latency message is posted when the delay changes, so
+ * that a synchronised sink does not drop every frame as late.
  *
  * ## Example launch lines
  * |[
@@ -31,6 +32,7 @@
 #endif
 
 #include "gstrtfxdelay.h"
+#include "gstrtfxtime.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtfx_delay_debug);
 #define GST_CAT_DEFAULT gst_rtfx_delay_debug
@@ -111,6 +113,7 @@ gst_rtfx_delay_class_init (GstRtfxDelayClass * klass)
 
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_rtfx_delay_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_rtfx_delay_query);
+  trans_class->before_transform = gst_rtfx_sync_controls;
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_rtfx_delay_transform_ip);
   /* passthrough, yet transform_ip must run: it is where the time goes */
   trans_class->transform_ip_on_passthrough = TRUE;
@@ -260,6 +263,7 @@ gst_rtfx_delay_query (GstBaseTransform * trans, GstPadDirection direction,
   }
   return ret;
 }
+
 
 static GstFlowReturn
 gst_rtfx_delay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)

@@ -8,7 +8,8 @@
  * bit-identical to it, so thresholds tuned with OpenCV carry over.
  *
  * In `edges` mode the output is white edges on black; in `overlay` mode the edges are drawn in white
- * over the original picture. Both thresholds and the mode can be changed while the pipeline plays.
+ * over the original picture. Both thresholds and the mode can be changed while the pipeline plays,
+ * also by control bindings (GstController), which are synced to each frame's stream time.
  *
  * ## Example launch lines
  * |[
@@ -21,6 +22,7 @@
 #endif
 
 #include "gstrtfxedges.h"
+#include "gstrtfxtime.h"
 #include "rtfxcanny.h"
 
 #include <string.h>
@@ -107,6 +109,7 @@ gst_rtfx_edges_class_init (GstRtfxEdgesClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
   const GParamFlags live = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_CONTROLLABLE | GST_PARAM_MUTABLE_PLAYING;
@@ -137,6 +140,7 @@ gst_rtfx_edges_class_init (GstRtfxEdgesClass * klass)
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
+  trans_class->before_transform = gst_rtfx_sync_controls;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_rtfx_edges_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_rtfx_edges_transform_frame);
@@ -211,6 +215,7 @@ gst_rtfx_edges_get_property (GObject * object, guint prop_id, GValue * value,
   }
   GST_OBJECT_UNLOCK (self);
 }
+
 
 static gboolean
 gst_rtfx_edges_set_info (GstVideoFilter * filter, GstCaps * incaps,

@@ -15,6 +15,9 @@
  * (double), the fields of the same name described below. With #GstRtfxFaceDetect:draw, a green box
  * is also drawn around each face (white on GRAY8).
  *
+ * Every property but #GstRtfxFaceDetect:cascade can be changed while the pipeline plays, also by
+ * control bindings (GstController), which are synced to each frame's stream time.
+ *
  * ## The rtfx/faces message
  *
  * After every frame the element posts an element message whose structure is named `rtfx/faces`,
@@ -23,8 +26,8 @@
  * | field | type | meaning |
  * | --- | --- | --- |
  * | `timestamp` | guint64 | the buffer's PTS, in nanoseconds (GST_CLOCK_TIME_NONE if it has none) |
- * | `stream-time` | guint64 | the PTS as stream time |
- * | `running-time` | guint64 | the PTS as running time, to match the frame with the pipeline clock |
+ * | `stream-time` | guint64 | the PTS as stream time (see below for GST_CLOCK_TIME_NONE) |
+ * | `running-time` | guint64 | the PTS as running time, to match the frame with the pipeline clock (see below for GST_CLOCK_TIME_NONE) |
  * | `duration` | guint64 | the buffer's duration |
  * | `width`, `height` | gint | the frame's size, the coordinate space of the faces |
  * | `faces` | #GstValueList of #GstStructure | one `face` structure per detection, may be empty |
@@ -36,6 +39,12 @@
  * | `x`, `y`, `width`, `height` | gint | the box, in pixels of the frame, inside the frame |
  * | `neighbors` | gint | how many raw window hits were merged into it; more is surer (OpenCV's numDetections) |
  * | `score` | gdouble | how far the best of those windows cleared the cascade's last stage (its leaf sum minus the stage threshold, >= 0); only comparable between detections made with the same cascade |
+ *
+ * `stream-time` and `running-time` are GST_CLOCK_TIME_NONE when the buffer has no PTS, when the
+ * PTS is outside the segment, and for every buffer of a segment that is not in TIME format (such
+ * as the BYTES segment of an appsrc left at its default format): such a segment gives no way to
+ * turn a PTS into those times. `timestamp` is the PTS all the same, and the message is posted as
+ * for any frame.
  *
  * ## Example launch lines
  * |[
@@ -49,6 +58,7 @@
 #endif
 
 #include "gstrtfxfacedetect.h"
+#include "gstrtfxtime.h"
 #include "rtfxcascade.h"
 #include "rtfxhaar.h"
 
@@ -185,6 +195,7 @@ gst_rtfx_face_detect_class_init (GstRtfxFaceDetectClass * klass)
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_stop);
+  trans_class->before_transform = gst_rtfx_sync_controls;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_rtfx_face_detect_transform_frame_ip);
@@ -421,10 +432,9 @@ post_faces (GstRtfxFaceDetect * self, GstVideoFrame * frame,
   }
   s = gst_structure_new ("rtfx/faces",
       "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
-          GST_FORMAT_TIME, pts),
-      "running-time", G_TYPE_UINT64,
-      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "stream-time", G_TYPE_UINT64, gst_rtfx_stream_time (&trans->segment, pts),
+      "running-time", G_TYPE_UINT64, gst_rtfx_running_time (&trans->segment,
+          pts),
       "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
       "width", G_TYPE_INT, GST_VIDEO_FRAME_WIDTH (frame),
       "height", G_TYPE_INT, GST_VIDEO_FRAME_HEIGHT (frame), NULL);

@@ -7,20 +7,10 @@
  *  - hysteresis: pixels above high seed edges that grow through 8-connected pixels above low.
  * Rows are processed in a rolling window of three magnitude rows, so the working set stays in cache. */
 #include "rtfxcanny.h"
+#include "rtfxsimd.h"
 
 #include <math.h>
 #include <string.h>
-
-/* The two hot loops get an AVX2 copy too, picked at load time on CPUs that have it (about 13 %
- * faster per frame than SSE2 alone); other builds just compile them once. */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute (target_clones)
-#define HOT_LOOP __attribute__ ((target_clones ("avx2", "default")))
-#endif
-#endif
-#ifndef HOT_LOOP
-#define HOT_LOOP
-#endif
 
 /* Edge map values, with OpenCV's meaning: */
 #define MAP_CANDIDATE 0         /* above low and a local maximum: an edge if connected to a strong pixel */

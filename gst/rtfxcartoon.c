@@ -17,20 +17,10 @@
  * padded with a sentinel value so far from any colour that taps beyond the border weigh 0, without a
  * test in the loop. */
 #include "rtfxcartoon.h"
+#include "rtfxsimd.h"
 
 #include <math.h>
 #include <string.h>
-
-/* The smoothing loop gets an AVX2 copy too, picked at load time on CPUs that have it, as in
- * rtfxcanny.c; other builds just compile it once. */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute (target_clones)
-#define HOT_LOOP __attribute__ ((target_clones ("avx2", "default")))
-#endif
-#endif
-#ifndef HOT_LOOP
-#define HOT_LOOP
-#endif
 
 /* Taps on each side of a pixel in one pass, the spatial sigma in half-size pixels, and the L1
  * distance between two Y+U+V triples at which a neighbour stops counting. The limit lets camera

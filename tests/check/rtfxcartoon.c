@@ -1,7 +1,8 @@
 /* Unit tests for rtfxcartoon, checked on synthetic frames: noisy flat regions come out flat and keep
  * their colour, the boundary between them stays sharp and gets a dark line (and nothing else does),
- * the outlines are exactly those of a naive median + box-mean threshold, live property changes, every
- * format, odd sizes and padded strides. The speed at 640x480 is printed, not asserted. */
+ * the outlines are exactly those of a naive median + box-mean threshold, live property changes (by
+ * hand and by a control binding), a BYTES segment, every format, odd sizes and padded strides. The
+ * speed at 640x480 is printed, not asserted. */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -13,54 +14,6 @@
 #define BLACK 16
 
 static const gchar *formats[] = { "I420", "YV12", "NV12", "NV21" };
-
-/* The value of component comp (0 Y, 1 U, 2 V) at (x, y) in that component's own coordinates. */
-typedef guint8 (*PaintFunc) (gint comp, gint x, gint y, gpointer data);
-
-/* A frame of the given format painted by paint, whose rows are `pad` bytes wider than needed. */
-static GstBuffer *
-make_frame (GstVideoFormat format, gint width, gint height, gint pad,
-    PaintFunc paint, gpointer data)
-{
-  GstVideoInfo info;
-  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 }, size = 0;
-  gint stride[GST_VIDEO_MAX_PLANES] = { 0 };
-  GstBuffer *buf;
-  GstVideoFrame frame;
-
-  fail_unless (gst_video_info_set_format (&info, format, width, height));
-  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES (&info); p++) {
-    gint comp[GST_VIDEO_MAX_COMPONENTS];
-
-    gst_video_format_info_component (info.finfo, p, comp);
-    stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (&info, p) + pad;
-    offset[p] = size;
-    size += (gsize) stride[p] * GST_VIDEO_INFO_COMP_HEIGHT (&info, comp[0]);
-  }
-  buf = gst_buffer_new_allocate (NULL, size, NULL);
-  /* Padding bytes get a value no picture uses, so reading them shows. */
-  gst_buffer_memset (buf, 0, 0xee, size);
-  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE, format,
-      width, height, GST_VIDEO_INFO_N_PLANES (&info), offset, stride);
-  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
-  for (guint c = 0; c < 3; c++) {
-    guint8 *d = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
-    const gint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c);
-    const gint st = GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
-
-    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
-      for (gint x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH (&frame, c); x++)
-        d[y * st + x * ps] = paint (c, x, y, data);
-  }
-  gst_video_frame_unmap (&frame);
-  return buf;
-}
-
-static GstHarness *
-harness_for (GstVideoFormat format, gint width, gint height)
-{
-  return rtfx_video_harness ("rtfxcartoon", format, width, height);
-}
 
 static guint8
 sample (const GstVideoFrame * f, gint comp, gint x, gint y)
@@ -96,7 +49,7 @@ static const guint8 left_colour[3] = { 70, 100, 170 };
 static const guint8 right_colour[3] = { 170, 160, 100 };
 
 static guint8
-paint_regions (gint comp, gint x, gint y, gpointer data)
+paint_regions (guint comp, gint x, gint y, gpointer data)
 {
   /* Chroma x covers luma 2x and 2x + 1. */
   const gboolean left = (comp == 0 ? x : 2 * x) < BOUNDARY;
@@ -176,7 +129,7 @@ GST_START_TEST (test_properties)
 GST_END_TEST;
 
 static guint8
-paint_flat (gint comp, gint x, gint y, gpointer data)
+paint_flat (guint comp, gint x, gint y, gpointer data)
 {
   return left_colour[comp];
 }
@@ -193,10 +146,11 @@ GST_START_TEST (test_flat_picture_unchanged)
     for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
       const GstVideoFormat format = gst_video_format_from_string (formats[i]);
       const gint w = sizes[s][0], hh = sizes[s][1];
-      GstHarness *h = harness_for (format, w, hh);
+      GstHarness *h = rtfx_video_harness ("rtfxcartoon", format, w, hh);
       GstVideoFrame out;
 
-      rtfx_video_harness_process (h, make_frame (format, w, hh, 7, paint_flat, NULL), &out);
+      rtfx_video_harness_process (h, rtfx_video_frame_new (format, w, hh, 7,
+              paint_flat, NULL), &out);
       for (guint c = 0; c < 3; c++)
         for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&out, c); y++)
           for (gint x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH (&out, c); x++)
@@ -214,19 +168,20 @@ GST_END_TEST;
 static void
 process_regions (GstHarness * h, GstVideoFrame * out)
 {
-  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
-          paint_regions, NULL), out);
+  rtfx_video_harness_process (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_I420,
+          REGION_W, REGION_H, 0, paint_regions, NULL), out);
 }
 
 /* The noise is flattened, much more with three passes than with none (which only halves and doubles
  * the picture), and the input's own variance is far above both. */
 GST_START_TEST (test_regions_flattened)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
   GstVideoFrame in_frame, out;
   GstVideoInfo info;
-  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
-      paint_regions, NULL);
+  GstBuffer *in = rtfx_video_frame_new (GST_VIDEO_FORMAT_I420, REGION_W,
+      REGION_H, 0, paint_regions, NULL);
   gdouble in_l, in_r, p0_l, p0_r, p3_l, p3_r, mean, var;
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
@@ -272,7 +227,8 @@ GST_END_TEST;
  * keeps its own side's colour, where a plain blur would mix the two. */
 GST_START_TEST (test_boundary_stays_sharp)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
   GstVideoFrame out;
 
   g_object_set (h->element, "passes", 10, NULL);
@@ -295,7 +251,8 @@ GST_END_TEST;
  * row; nothing further than the block's half-size from it is darkened, and the lighter side never. */
 GST_START_TEST (test_dark_line_along_boundary)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
   GstVideoFrame out;
   guint dark = 0;
 
@@ -326,7 +283,8 @@ GST_END_TEST;
  * black on the outlines that strength 1 draws, and the smooth luma everywhere else. */
 GST_START_TEST (test_edge_strength)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
   GstVideoFrame none, half, full;
   guint lines = 0;
 
@@ -362,10 +320,10 @@ GST_END_TEST;
 
 /* Black pixels in the output of the regions picture, stamped with pts. */
 static guint
-count_black_at (GstHarness * h, GstClockTime pts)
+count_black (GstHarness * h, GstClockTime pts)
 {
-  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
-      paint_regions, NULL);
+  GstBuffer *in = rtfx_video_frame_new (GST_VIDEO_FORMAT_I420, REGION_W,
+      REGION_H, 0, paint_regions, NULL);
   GstVideoFrame out;
   guint n = 0;
 
@@ -376,12 +334,6 @@ count_black_at (GstHarness * h, GstClockTime pts)
       n += sample (&out, 0, x, y) == BLACK;
   gst_video_frame_unmap (&out);
   return n;
-}
-
-static guint
-count_black (GstHarness * h)
-{
-  return count_black_at (h, GST_CLOCK_TIME_NONE);
 }
 
 static gdouble
@@ -399,26 +351,27 @@ left_variance (GstHarness * h)
 /* The harness plays; every property takes effect on the next frame. */
 GST_START_TEST (test_changes_while_playing)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
   guint n3, n9, n25;
   gdouble v0, v1, v3;
 
   fail_unless_equals_int (GST_STATE (h->element), GST_STATE_PLAYING);
   g_object_set (h->element, "block-size", 3, NULL);
-  n3 = count_black (h);
+  n3 = count_black (h, GST_CLOCK_TIME_NONE);
   g_object_set (h->element, "block-size", 9, NULL);
-  n9 = count_black (h);
+  n9 = count_black (h, GST_CLOCK_TIME_NONE);
   g_object_set (h->element, "block-size", 25, NULL);
-  n25 = count_black (h);
+  n25 = count_black (h, GST_CLOCK_TIME_NONE);
   GST_INFO ("black pixels with block size 3: %u, 9: %u, 25: %u", n3, n9, n25);
   /* The line is about as wide as half the block. */
   fail_unless (n3 > 0 && n3 < n9 && n9 < n25, "%u %u %u", n3, n9, n25);
   fail_unless (n25 >= 8 * REGION_H, "%u", n25);
 
   g_object_set (h->element, "threshold", 100.0, NULL);
-  fail_unless_equals_int (count_black (h), 0);
+  fail_unless_equals_int (count_black (h, GST_CLOCK_TIME_NONE), 0);
   g_object_set (h->element, "threshold", 8.0, NULL);
-  fail_unless_equals_int (count_black (h), n25);
+  fail_unless_equals_int (count_black (h, GST_CLOCK_TIME_NONE), n25);
 
   g_object_set (h->element, "passes", 0, NULL);
   v0 = left_variance (h);
@@ -433,54 +386,35 @@ GST_START_TEST (test_changes_while_playing)
 
 GST_END_TEST;
 
-/* A control binding that turns the outlines off from stream time 1 s, standing in for the controller
- * library's: the element must let bindings update its properties before each buffer. */
-typedef struct
-{
-  GstControlBinding parent;
-} TestBinding;
-
-typedef struct
-{
-  GstControlBindingClass parent_class;
-} TestBindingClass;
-
-GType test_binding_get_type (void);
-G_DEFINE_TYPE (TestBinding, test_binding, GST_TYPE_CONTROL_BINDING);
-
-static gboolean
-test_binding_sync_values (GstControlBinding * binding, GstObject * object,
-    GstClockTime timestamp, GstClockTime last_sync)
-{
-  g_object_set (object, binding->name, timestamp >= GST_SECOND ? 0.0 : 1.0,
-      NULL);
-  return TRUE;
-}
-
-static void
-test_binding_class_init (TestBindingClass * klass)
-{
-  GST_CONTROL_BINDING_CLASS (klass)->sync_values = test_binding_sync_values;
-}
-
-static void
-test_binding_init (TestBinding * self)
-{
-}
-
+/* A control binding drives the outlines: each frame is processed with the value of its own stream
+ * time. */
 GST_START_TEST (test_control_binding)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
   gdouble strength;
 
-  gst_object_add_control_binding (GST_OBJECT (h->element),
-      g_object_new (test_binding_get_type (), "object", h->element, "name",
-          "edge-strength", NULL));
-  fail_unless (count_black_at (h, 0) >= 2 * REGION_H);
-  fail_unless_equals_int (count_black_at (h, 2 * GST_SECOND), 0);
+  rtfx_control_steps (h->element, "edge-strength", 1.0, GST_SECOND, 0.0);
+  fail_unless (count_black (h, 0) >= 2 * REGION_H);
+  fail_unless_equals_int (count_black (h, 2 * GST_SECOND), 0);
   g_object_get (h->element, "edge-strength", &strength, NULL);
   fail_unless_equals_float (strength, 0.0);
-  fail_unless (count_black_at (h, GST_SECOND / 2) >= 2 * REGION_H);
+  fail_unless (count_black (h, GST_SECOND / 2) >= 2 * REGION_H);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A segment in BYTES format gives no stream time: no CRITICAL (GstCheck makes them fatal), and
+ * the frames are processed with the properties as they were set, the binding left alone. */
+GST_START_TEST (test_bytes_segment)
+{
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420,
+      REGION_W, REGION_H);
+
+  rtfx_control_steps (h->element, "edge-strength", 0.0, GST_SECOND, 0.0);
+  rtfx_harness_push_bytes_segment (h);
+  fail_unless (count_black (h, 2 * GST_SECOND) >= 2 * REGION_H);
   gst_harness_teardown (h);
 }
 
@@ -489,7 +423,7 @@ GST_END_TEST;
 /* Something with structure at every scale: blobs, a ramp and noise; luma at least 40, so that only
  * outlines are black. */
 static guint8
-paint_texture (gint comp, gint x, gint y, gpointer data)
+paint_texture (guint comp, gint x, gint y, gpointer data)
 {
   const gint s = comp == 0 ? 1 : 2;     /* in luma coordinates */
   const gint lx = x * s, ly = y * s;
@@ -573,7 +507,8 @@ GST_START_TEST (test_outlines_match_reference)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     const gint w = cases[i].w, hh = cases[i].h;
-    GstHarness *h = harness_for (GST_VIDEO_FORMAT_NV12, w, hh);
+    GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_NV12,
+        w, hh);
     gboolean *want = reference_outlines (w, hh, cases[i].block,
         cases[i].threshold);
     GstVideoFrame out;
@@ -581,8 +516,8 @@ GST_START_TEST (test_outlines_match_reference)
 
     g_object_set (h->element, "block-size", cases[i].block, "threshold",
         cases[i].threshold, "passes", i % 4, NULL);
-    rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_NV12, w, hh, 3, paint_texture,
-            NULL), &out);
+    rtfx_video_harness_process (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_NV12,
+            w, hh, 3, paint_texture, NULL), &out);
     for (gint y = 0; y < hh; y++)
       for (gint x = 0; x < w; x++) {
         fail_unless ((sample (&out, 0, x, y) == BLACK) == want[y * w + x],
@@ -607,10 +542,11 @@ GST_END_TEST;
 static void
 cartoon_of (GstVideoFormat format, gint w, gint hh, gint pad, guint8 * planes[3])
 {
-  GstHarness *h = harness_for (format, w, hh);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", format, w, hh);
   GstVideoFrame out;
 
-  rtfx_video_harness_process (h, make_frame (format, w, hh, pad, paint_texture, NULL), &out);
+  rtfx_video_harness_process (h, rtfx_video_frame_new (format, w, hh, pad,
+          paint_texture, NULL), &out);
   for (guint c = 0; c < 3; c++) {
     const gint cw = GST_VIDEO_FRAME_COMP_WIDTH (&out, c);
 
@@ -668,12 +604,13 @@ GST_END_TEST;
 /* With no passes the chroma is the input's, untouched. */
 GST_START_TEST (test_no_passes_keeps_chroma)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_NV21, 33, 17);
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_NV21, 33,
+      17);
   GstVideoFrame out;
 
   g_object_set (h->element, "passes", 0, NULL);
-  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_NV21, 33, 17, 9, paint_texture,
-          NULL), &out);
+  rtfx_video_harness_process (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_NV21,
+          33, 17, 9, paint_texture, NULL), &out);
   for (guint c = 1; c < 3; c++)
     for (gint y = 0; y < 9; y++)
       for (gint x = 0; x < 17; x++)
@@ -697,8 +634,8 @@ GST_START_TEST (test_full_range_black)
   info.colorimetry.range = GST_VIDEO_COLOR_RANGE_0_255;
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
   /* The same buffer layout as limited range. */
-  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, REGION_W, REGION_H, 0,
-          paint_regions, NULL), &out);
+  rtfx_video_harness_process (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_I420,
+          REGION_W, REGION_H, 0, paint_regions, NULL), &out);
   for (gint y = 0; y < REGION_H; y++) {
     fail_unless_equals_int (sample (&out, 0, BOUNDARY - 1, y), 0);
     for (gint x = 0; x < REGION_W; x++)
@@ -712,7 +649,7 @@ GST_START_TEST (test_full_range_black)
 GST_END_TEST;
 
 static guint8
-paint_camera_like (gint comp, gint x, gint y, gpointer data)
+paint_camera_like (guint comp, gint x, gint y, gpointer data)
 {
   /* Smooth shapes with noise, like a camera picture. */
   const gint s = comp == 0 ? 1 : 2;
@@ -730,8 +667,9 @@ GST_START_TEST (test_speed_640x480)
 {
   const gint w = 640, hh = 480, frames = 60;
   static const guint passes[] = { 0, 3, 10 };
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, w, hh);
-  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420, w, hh, 0,
+  GstHarness *h = rtfx_video_harness ("rtfxcartoon", GST_VIDEO_FORMAT_I420, w,
+      hh);
+  GstBuffer *in = rtfx_video_frame_new (GST_VIDEO_FORMAT_I420, w, hh, 0,
       paint_camera_like, NULL);
   GstVideoInfo info;
   GstVideoFrame src_frame;
@@ -798,6 +736,7 @@ rtfxcartoon_suite (void)
   tcase_add_test (tc, test_edge_strength);
   tcase_add_test (tc, test_changes_while_playing);
   tcase_add_test (tc, test_control_binding);
+  tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_outlines_match_reference);
   tcase_add_test (tc, test_formats_and_strides_agree);
   tcase_add_test (tc, test_no_passes_keeps_chroma);

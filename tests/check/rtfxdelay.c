@@ -1,6 +1,7 @@
 /* Unit tests for rtfxdelay: each buffer is held at least delay-ms and comes out untouched; a held
  * buffer is let go at once on flush, on a state change to NULL and when the delay is lowered; the
- * latency query adds the delay; and behind rtfxlatest a 5 fps "model" fed 30 fps keeps its output
+ * latency query adds the delay; a control binding sets the delay per buffer, and a BYTES segment
+ * leaves it alone; and behind rtfxlatest a 5 fps "model" fed 30 fps keeps its output
  * fresh, while on its own it falls further and further behind.
  *
  * Only lower bounds are asserted on the time a delay takes. The upper bounds are on how long
@@ -8,6 +9,8 @@
  * the point of that element; both have a wide margin. Every wait is bounded. */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+
+#include "videoharness.h"
 
 #define CAPS "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1"
 #define FRAME_SIZE (16 * 16)
@@ -421,6 +424,51 @@ GST_START_TEST (test_without_latest_latency_grows)
 
 GST_END_TEST;
 
+/* Passes the frame of the given index through and returns the delay-ms it was held for. */
+static guint
+delay_of_frame (GstHarness * h, guint64 index)
+{
+  guint delay;
+
+  fail_unless_equals_int (gst_harness_push (h, new_frame (index)),
+      GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  g_object_get (h->element, "delay-ms", &delay, NULL);
+  return delay;
+}
+
+/* A control binding drives the delay: each buffer is held for the value of its own stream time. */
+GST_START_TEST (test_control_binding)
+{
+  GstHarness *h = harness_with_delay (0);
+  gint64 pushed, held;
+
+  rtfx_control_steps (h->element, "delay-ms", 0, GST_SECOND, 150);
+  pushed = g_get_monotonic_time ();
+  fail_unless_equals_int (delay_of_frame (h, 45), 150);
+  held = g_get_monotonic_time () - pushed;
+  fail_unless (held >= 150 * 1000, "the frame at 1.5 s came out after %"
+      G_GINT64_FORMAT " us, not 150 ms", held);
+  fail_unless_equals_int (delay_of_frame (h, 3), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Any caps, so any segment: one in BYTES format gives no stream time, and no CRITICAL (GstCheck
+ * makes them fatal); buffers are held for delay-ms as set, the binding left alone. */
+GST_START_TEST (test_bytes_segment)
+{
+  GstHarness *h = harness_with_delay (0);
+
+  rtfx_control_steps (h->element, "delay-ms", 150, GST_SECOND, 150);
+  rtfx_harness_push_bytes_segment (h);
+  fail_unless_equals_int (delay_of_frame (h, 45), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_properties)
 {
   GstElement *e = gst_element_factory_make ("rtfxdelay", NULL);
@@ -457,6 +505,8 @@ rtfxdelay_suite (void)
   tcase_add_test (tc, test_latency_query_adds_delay);
   tcase_add_test (tc, test_latest_keeps_latency_bounded);
   tcase_add_test (tc, test_without_latest_latency_grows);
+  tcase_add_test (tc, test_control_binding);
+  tcase_add_test (tc, test_bytes_segment);
   return s;
 }
 

@@ -1,6 +1,7 @@
-/* Unit tests for rtfxedges: edges where a picture's geometry puts them, live threshold changes, every
- * format, odd sizes and padded strides. The edge kernel's equality with OpenCV is tested separately
- * (tests/canny_vs_opencv.py); here the reference for plumbing checks is that kernel on packed luma. */
+/* Unit tests for rtfxedges: edges where a picture's geometry puts them, live threshold changes (by
+ * hand and by a control binding), a BYTES segment, every format, odd sizes and padded strides. The
+ * edge kernel's equality with OpenCV is tested separately (tests/canny_vs_opencv.py); here the
+ * reference for plumbing checks is that kernel on packed luma. */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -16,59 +17,11 @@ static const gchar *formats[] = { "I420", "YV12", "NV12", "NV21", "Y42B", "Y444"
   "Y41B", "GRAY8"
 };
 
-typedef guint8 (*PaintFunc) (gint x, gint y, gpointer data);
-
-/* A frame of the given format whose luma is paint(x, y), whose chroma samples are all different
- * (so a misplaced chroma write shows), and whose rows are `pad` bytes wider than needed. */
-static GstBuffer *
-make_frame (GstVideoFormat format, gint width, gint height, gint pad,
-    PaintFunc paint, gpointer data)
+/* Chroma samples all different, so that a misplaced chroma write shows. */
+static guint8
+chroma_ramp (guint comp, gint x, gint y)
 {
-  GstVideoInfo info;
-  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 }, size = 0;
-  gint stride[GST_VIDEO_MAX_PLANES] = { 0 };
-  GstBuffer *buf;
-  GstVideoFrame frame;
-
-  fail_unless (gst_video_info_set_format (&info, format, width, height));
-  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES (&info); p++) {
-    gint comp[GST_VIDEO_MAX_COMPONENTS];
-    gint rows;
-
-    gst_video_format_info_component (info.finfo, p, comp);
-    rows = GST_VIDEO_INFO_COMP_HEIGHT (&info, comp[0]);
-    stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (&info, p) + pad;
-    offset[p] = size;
-    size += (gsize) stride[p] * rows;
-  }
-  buf = gst_buffer_new_allocate (NULL, size, NULL);
-  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE, format,
-      width, height, GST_VIDEO_INFO_N_PLANES (&info), offset, stride);
-  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
-  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&frame); c++) {
-    guint8 *d = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
-    gint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c);
-    gint st = GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
-
-    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
-      for (gint x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH (&frame, c); x++)
-        d[y * st + x * ps] = c == 0 ? paint (x, y, data) :
-            (guint8) (60 + 7 * c + 3 * x + 5 * y);
-  }
-  gst_video_frame_unmap (&frame);
-  return buf;
-}
-
-static GstHarness *
-harness_for (GstVideoFormat format, gint width, gint height)
-{
-  return rtfx_video_harness ("rtfxedges", format, width, height);
-}
-
-static void
-unmap (GstVideoFrame * frame)
-{
-  gst_video_frame_unmap (frame);
+  return (guint8) (60 + 7 * comp + 3 * x + 5 * y);
 }
 
 static guint8
@@ -96,9 +49,12 @@ typedef struct
 } Rect;
 
 static guint8
-paint_rect (gint x, gint y, gpointer data)
+paint_rect (guint comp, gint x, gint y, gpointer data)
 {
   const Rect *r = data;
+
+  if (comp > 0)
+    return chroma_ramp (comp, x, y);
   return x >= r->x0 && x < r->x1 && y >= r->y0 && y < r->y1 ?
       FOREGROUND : BACKGROUND;
 }
@@ -106,11 +62,12 @@ paint_rect (gint x, gint y, gpointer data)
 GST_START_TEST (test_square_edges_where_expected)
 {
   const Rect r = { 16, 12, 40, 36 };
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, 64, 48);
+  GstHarness *h = rtfx_video_harness ("rtfxedges", GST_VIDEO_FORMAT_I420, 64,
+      48);
   GstVideoFrame out;
 
-  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, 64, 48, 0, paint_rect,
-          (gpointer) & r), &out);
+  rtfx_video_harness_process (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_I420,
+          64, 48, 0, paint_rect, (gpointer) & r), &out);
 
   for (gint y = 0; y < 48; y++) {
     for (gint x = 0; x < 64; x++) {
@@ -135,27 +92,31 @@ GST_START_TEST (test_square_edges_where_expected)
   }
   /* The four sides and nothing much more: at most the corners' few extra pixels. */
   fail_unless (count_edges (&out) >= 4 * 21 && count_edges (&out) <= 4 * 26);
-  unmap (&out);
+  gst_video_frame_unmap (&out);
   gst_harness_teardown (h);
 }
 
 GST_END_TEST;
 
 static guint8
-paint_disc (gint x, gint y, gpointer data)
+paint_disc (guint comp, gint x, gint y, gpointer data)
 {
   const gdouble dx = x - 40.0, dy = y - 30.0;
+
+  if (comp > 0)
+    return chroma_ramp (comp, x, y);
   return dx * dx + dy * dy <= 15.0 * 15.0 ? FOREGROUND : BACKGROUND;
 }
 
 GST_START_TEST (test_circle_edges_where_expected)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_GRAY8, 80, 60);
+  GstHarness *h = rtfx_video_harness ("rtfxedges", GST_VIDEO_FORMAT_GRAY8, 80,
+      60);
   GstVideoFrame out;
   guint n;
 
-  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_GRAY8, 80, 60, 0, paint_disc, NULL),
-      &out);
+  rtfx_video_harness_process (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_GRAY8,
+          80, 60, 0, paint_disc, NULL), &out);
   /* Every edge pixel lies on the circle's outline... */
   for (gint y = 0; y < 60; y++)
     for (gint x = 0; x < 80; x++)
@@ -178,7 +139,7 @@ GST_START_TEST (test_circle_edges_where_expected)
   n = count_edges (&out);
   fail_unless (n >= 80 && n <= 130, "%u edge pixels for a circumference of 94",
       n);
-  unmap (&out);
+  gst_video_frame_unmap (&out);
   gst_harness_teardown (h);
 }
 
@@ -186,39 +147,79 @@ GST_END_TEST;
 
 /* Two steps: a weak one (20 -> 50: gradient 120) and a strong one (50 -> 200: gradient 600). */
 static guint8
-paint_two_steps (gint x, gint y, gpointer data)
+paint_two_steps (guint comp, gint x, gint y, gpointer data)
 {
+  if (comp > 0)
+    return chroma_ramp (comp, x, y);
   return x < 20 ? 20 : (x < 40 ? 50 : 200);
 }
 
+/* Edge pixels in the output of the two steps picture, stamped with pts. */
 static guint
-edges_of_two_steps (GstHarness * h)
+edges_of_two_steps (GstHarness * h, GstClockTime pts)
 {
+  GstBuffer *in = rtfx_video_frame_new (GST_VIDEO_FORMAT_I420, 64, 32, 0,
+      paint_two_steps, NULL);
   GstVideoFrame out;
   guint n;
 
-  rtfx_video_harness_process (h, make_frame (GST_VIDEO_FORMAT_I420, 64, 32, 0, paint_two_steps,
-          NULL), &out);
+  GST_BUFFER_PTS (in) = pts;
+  rtfx_video_harness_process (h, in, &out);
   n = count_edges (&out);
-  unmap (&out);
+  gst_video_frame_unmap (&out);
   return n;
 }
 
 GST_START_TEST (test_threshold_change_while_playing)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, 64, 32);
+  GstHarness *h = rtfx_video_harness ("rtfxedges", GST_VIDEO_FORMAT_I420, 64,
+      32);
 
   /* Defaults 100/200: only the strong step is an edge, one column of 32 pixels. */
-  fail_unless_equals_int (edges_of_two_steps (h), 32);
+  fail_unless_equals_int (edges_of_two_steps (h, GST_CLOCK_TIME_NONE), 32);
   g_object_set (h->element, "high-threshold", 110.0, NULL);
-  fail_unless_equals_int (edges_of_two_steps (h), 64);
+  fail_unless_equals_int (edges_of_two_steps (h, GST_CLOCK_TIME_NONE), 64);
   g_object_set (h->element, "low-threshold", 700.0, "high-threshold", 800.0,
       NULL);
-  fail_unless_equals_int (edges_of_two_steps (h), 0);
+  fail_unless_equals_int (edges_of_two_steps (h, GST_CLOCK_TIME_NONE), 0);
   /* low above high: swapped, as OpenCV does. */
   g_object_set (h->element, "low-threshold", 115.0, "high-threshold", 50.0,
       NULL);
-  fail_unless_equals_int (edges_of_two_steps (h), 64);
+  fail_unless_equals_int (edges_of_two_steps (h, GST_CLOCK_TIME_NONE), 64);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A control binding drives the threshold: each frame is processed with the value of its own stream
+ * time. */
+GST_START_TEST (test_control_binding)
+{
+  GstHarness *h = rtfx_video_harness ("rtfxedges", GST_VIDEO_FORMAT_I420, 64,
+      32);
+  gdouble high;
+
+  rtfx_control_steps (h->element, "high-threshold", 200.0, GST_SECOND, 110.0);
+  fail_unless_equals_int (edges_of_two_steps (h, 0), 32);
+  fail_unless_equals_int (edges_of_two_steps (h, 2 * GST_SECOND), 64);
+  g_object_get (h->element, "high-threshold", &high, NULL);
+  fail_unless_equals_float (high, 110.0);
+  fail_unless_equals_int (edges_of_two_steps (h, GST_SECOND / 2), 32);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A segment in BYTES format gives no stream time: no CRITICAL (GstCheck makes them fatal), and
+ * the frames are processed with the properties as they were set, the binding left alone. */
+GST_START_TEST (test_bytes_segment)
+{
+  GstHarness *h = rtfx_video_harness ("rtfxedges", GST_VIDEO_FORMAT_I420, 64,
+      32);
+
+  rtfx_control_steps (h->element, "high-threshold", 110.0, GST_SECOND, 110.0);
+  rtfx_harness_push_bytes_segment (h);
+  fail_unless_equals_int (edges_of_two_steps (h, 2 * GST_SECOND), 32);
   gst_harness_teardown (h);
 }
 
@@ -237,7 +238,8 @@ toggle_thresholds (gpointer data)
 
 GST_START_TEST (test_threshold_change_from_another_thread)
 {
-  GstHarness *h = harness_for (GST_VIDEO_FORMAT_I420, 64, 32);
+  GstHarness *h = rtfx_video_harness ("rtfxedges", GST_VIDEO_FORMAT_I420, 64,
+      32);
   gint stop = 0;
   gpointer data[2] = { h->element, &stop };
   GThread *thread = g_thread_new ("toggler", toggle_thresholds, data);
@@ -245,7 +247,7 @@ GST_START_TEST (test_threshold_change_from_another_thread)
 
   /* Every frame is processed with one setting or the other, never a torn mix. */
   for (gint i = 0; i < 200; i++) {
-    guint n = edges_of_two_steps (h);
+    guint n = edges_of_two_steps (h, GST_CLOCK_TIME_NONE);
     fail_unless (n == 32 || n == 64, "frame %d has %u edge pixels", i, n);
     seen[n == 64]++;
   }
@@ -259,10 +261,13 @@ GST_START_TEST (test_threshold_change_from_another_thread)
 GST_END_TEST;
 
 static guint8
-paint_texture (gint x, gint y, gpointer data)
+paint_texture (guint comp, gint x, gint y, gpointer data)
 {
   /* Something with edges in every direction: a disc, a bar and a ramp. */
   const gint dx = x - 11, dy = y - 9;
+
+  if (comp > 0)
+    return chroma_ramp (comp, x, y);
   if (dx * dx + dy * dy < 36)
     return 230;
   if (x > 3 && x < 7)
@@ -275,8 +280,9 @@ paint_texture (gint x, gint y, gpointer data)
 static void
 check_format (GstVideoFormat format, gint width, gint height, gint pad)
 {
-  GstHarness *h = harness_for (format, width, height);
-  GstBuffer *in = make_frame (format, width, height, pad, paint_texture, NULL);
+  GstHarness *h = rtfx_video_harness ("rtfxedges", format, width, height);
+  GstBuffer *in = rtfx_video_frame_new (format, width, height, pad,
+      paint_texture, NULL);
   guint8 *luma = g_malloc ((gsize) width * height);
   guint8 *want = g_malloc ((gsize) width * height);
   g_autoptr (RtfxCanny) canny = rtfx_canny_new (width, height);
@@ -284,7 +290,7 @@ check_format (GstVideoFormat format, gint width, gint height, gint pad)
 
   for (gint y = 0; y < height; y++)
     for (gint x = 0; x < width; x++)
-      luma[y * width + x] = paint_texture (x, y, NULL);
+      luma[y * width + x] = paint_texture (0, x, y, NULL);
   rtfx_canny_process (canny, luma, width, want, width, 100, 200);
 
   rtfx_video_harness_process (h, in, &out);
@@ -303,7 +309,7 @@ check_format (GstVideoFormat format, gint width, gint height, gint pad)
         fail_unless_equals_int (d[y * GST_VIDEO_FRAME_COMP_STRIDE (&out, c) +
                 x * GST_VIDEO_FRAME_COMP_PSTRIDE (&out, c)], 128);
   }
-  unmap (&out);
+  gst_video_frame_unmap (&out);
   g_free (luma);
   g_free (want);
   gst_harness_teardown (h);
@@ -348,10 +354,11 @@ GST_START_TEST (test_overlay)
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
     const GstVideoFormat format = gst_video_format_from_string (formats[i]);
     const Rect r = { 8, 6, 25, 19 };
-    GstHarness *h = harness_for (format, 33, 25);
-    GstBuffer *in = make_frame (format, 33, 25, 5, paint_rect, (gpointer) & r);
+    GstHarness *h = rtfx_video_harness ("rtfxedges", format, 33, 25);
+    GstBuffer *in = rtfx_video_frame_new (format, 33, 25, 5, paint_rect,
+        (gpointer) & r);
     GstVideoFrame out, edges, src;
-    GstHarness *he = harness_for (format, 33, 25);
+    GstHarness *he = rtfx_video_harness ("rtfxedges", format, 33, 25);
 
     g_object_set (h->element, "mode", 1, NULL);
     rtfx_video_harness_process (he, gst_buffer_ref (in), &edges);
@@ -360,7 +367,8 @@ GST_START_TEST (test_overlay)
     for (gint y = 0; y < 25; y++)
       for (gint x = 0; x < 33; x++)
         fail_unless_equals_int (luma_at (&out, x, y),
-            luma_at (&edges, x, y) ? 255 : paint_rect (x, y, (gpointer) & r));
+            luma_at (&edges, x, y) ? 255 : paint_rect (0, x, y,
+                (gpointer) & r));
     for (guint c = 1; c < GST_VIDEO_FRAME_N_COMPONENTS (&out); c++) {
       const gint ws = GST_VIDEO_FORMAT_INFO_W_SUB (out.info.finfo, c);
       const gint hs = GST_VIDEO_FORMAT_INFO_H_SUB (out.info.finfo, c);
@@ -379,8 +387,8 @@ GST_START_TEST (test_overlay)
         }
     }
     gst_video_frame_unmap (&src);
-    unmap (&out);
-    unmap (&edges);
+    gst_video_frame_unmap (&out);
+    gst_video_frame_unmap (&edges);
     gst_harness_teardown (h);
     gst_harness_teardown (he);
   }
@@ -425,6 +433,8 @@ rtfxedges_suite (void)
   tcase_add_test (tc, test_circle_edges_where_expected);
   tcase_add_test (tc, test_threshold_change_while_playing);
   tcase_add_test (tc, test_threshold_change_from_another_thread);
+  tcase_add_test (tc, test_control_binding);
+  tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_every_format);
   tcase_add_test (tc, test_odd_sizes);
   tcase_add_test (tc, test_wide_strides);

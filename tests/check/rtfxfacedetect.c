@@ -1,9 +1,10 @@
 /* Unit tests for rtfxfacedetect and its two kernels: the cascade loader (every cascade of opencv-data
  * loads; broken files are errors that say what is wrong), the integral images (against their
  * definitions), and the element (the face OpenCV finds in a photograph, nothing on a blank frame,
- * the rtfx/faces message and the ROI metas as documented, drawing, live parameters, every format,
- * a clean failure to start without a usable cascade). That the detections equal OpenCV's on many
- * pictures and cascades is tested separately (tests/facedetect_vs_opencv.py). */
+ * the rtfx/faces message and the ROI metas as documented, drawing, live parameters (by hand and by
+ * a control binding), a BYTES segment, every format, a clean failure to start without a usable
+ * cascade). That the detections equal OpenCV's on many pictures and cascades is tested separately
+ * (tests/facedetect_vs_opencv.py). */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -13,6 +14,7 @@
 
 #include "rtfxcascade.h"
 #include "rtfxhaar.h"
+#include "videoharness.h"
 
 #define CASCADE_DIR "/usr/share/opencv4/haarcascades"
 #define DEFAULT_CASCADE CASCADE_DIR "/haarcascade_frontalface_default.xml"
@@ -755,12 +757,17 @@ GST_START_TEST (test_draw_every_format)
 
 GST_END_TEST;
 
+/* The faces found in a copy of pic stamped with pts. */
 static guint
-faces_with (GstHarness * h, GstBuffer * pic)
+faces_with (GstHarness * h, GstBuffer * pic, GstClockTime pts)
 {
-  GstBuffer *out = process (h, gst_buffer_copy_deep (pic));
+  GstBuffer *in = gst_buffer_copy_deep (pic), *out;
   Box boxes[64];
-  guint n = roi_boxes (out, boxes, G_N_ELEMENTS (boxes));
+  guint n;
+
+  GST_BUFFER_PTS (in) = pts;
+  out = process (h, in);
+  n = roi_boxes (out, boxes, G_N_ELEMENTS (boxes));
 
   gst_buffer_unref (out);
   return n;
@@ -774,18 +781,18 @@ GST_START_TEST (test_live_parameters)
   GstHarness *h = harness_new (pic.caps, &bus);
   guint all, raw, big_only, small_only;
 
-  all = faces_with (h, pic.buffer);
+  all = faces_with (h, pic.buffer, GST_CLOCK_TIME_NONE);
   fail_unless (all >= 1);
   /* every raw window hit: OpenCV finds 25 on this picture */
   g_object_set (h->element, "min-neighbors", 0, NULL);
-  raw = faces_with (h, pic.buffer);
+  raw = faces_with (h, pic.buffer, GST_CLOCK_TIME_NONE);
   fail_unless (raw > all + 10, "%u raw hits, %u faces", raw, all);
   g_object_set (h->element, "min-neighbors", 3, "min-size", 60, NULL);
-  big_only = faces_with (h, pic.buffer);
+  big_only = faces_with (h, pic.buffer, GST_CLOCK_TIME_NONE);
   fail_unless (big_only < all, "%u with min-size 60, %u without", big_only,
       all);
   g_object_set (h->element, "min-size", 30, "max-size", 45, NULL);
-  small_only = faces_with (h, pic.buffer);
+  small_only = faces_with (h, pic.buffer, GST_CLOCK_TIME_NONE);
   fail_unless_equals_int (small_only, 1);
   /* windows of 24, 96 and 384 pixels: 24 is below min-size, 96 too large for the face */
   g_object_set (h->element, "max-size", 0, "scale-factor", 4.0, NULL);
@@ -798,7 +805,64 @@ GST_START_TEST (test_live_parameters)
     gst_buffer_unref (out);
   }
   g_object_set (h->element, "scale-factor", 1.1, NULL);
-  fail_unless_equals_int (faces_with (h, pic.buffer), all);
+  fail_unless_equals_int (faces_with (h, pic.buffer, GST_CLOCK_TIME_NONE), all);
+
+  harness_free (h, bus);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* A control binding drives min-neighbors: each frame is searched with the value of its own stream
+ * time. */
+GST_START_TEST (test_control_binding)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new (pic.caps, &bus);
+  guint all, raw;
+  gint neighbors;
+
+  rtfx_control_steps (h->element, "min-neighbors", 3, GST_SECOND, 0);
+  all = faces_with (h, pic.buffer, 0);
+  raw = faces_with (h, pic.buffer, 2 * GST_SECOND);
+  fail_unless (all >= 1 && raw > all + 10, "%u raw hits at 2 s, %u faces at 0",
+      raw, all);
+  g_object_get (h->element, "min-neighbors", &neighbors, NULL);
+  fail_unless_equals_int (neighbors, 0);
+  fail_unless_equals_int (faces_with (h, pic.buffer, GST_SECOND / 2), all);
+
+  harness_free (h, bus);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* A segment in BYTES format, as an appsrc left at its default format sends, has no running or
+ * stream time: no CRITICAL (GstCheck makes them fatal), the face is found with the properties as
+ * they were set (the binding left alone), and the message still comes, with the PTS and both times
+ * GST_CLOCK_TIME_NONE. */
+GST_START_TEST (test_bytes_segment)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new (pic.caps, &bus);
+  guint64 timestamp, stream_time, running_time;
+  GstMessage *msg;
+
+  /* were it synced, a min-size of 200 would leave no face */
+  rtfx_control_steps (h->element, "min-size", 200, GST_SECOND, 200);
+  rtfx_harness_push_bytes_segment (h);
+  fail_unless (faces_with (h, pic.buffer, 2 * GST_SECOND) >= 1);
+  msg = pop_faces (bus);
+  fail_unless (gst_structure_get (gst_message_get_structure (msg),
+          "timestamp", G_TYPE_UINT64, &timestamp,
+          "stream-time", G_TYPE_UINT64, &stream_time,
+          "running-time", G_TYPE_UINT64, &running_time, NULL));
+  fail_unless_equals_uint64 (timestamp, 2 * GST_SECOND);
+  fail_unless_equals_uint64 (stream_time, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (running_time, GST_CLOCK_TIME_NONE);
+  gst_message_unref (msg);
 
   harness_free (h, bus);
   picture_clear (&pic);
@@ -880,6 +944,8 @@ rtfxfacedetect_suite (void)
   tcase_add_test (tc, test_blank_frame);
   tcase_add_test (tc, test_draw_every_format);
   tcase_add_test (tc, test_live_parameters);
+  tcase_add_test (tc, test_control_binding);
+  tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_unusable_cascade_fails_to_start);
   return s;
 }

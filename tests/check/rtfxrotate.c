@@ -1,6 +1,7 @@
 /* Unit tests for rtfxrotate: where a marked sample lands at quarter turns (positive angles turn
  * counter-clockwise on screen), half turns undone, identity at 0, black corners, the angle
- * following the running time with a speed, live changes, and every format, odd size and padded
+ * following the running time with a speed, live changes (by hand and by a control binding), a
+ * BYTES segment, and every format, odd size and padded
  * stride against a floating-point reference of the same geometry (bilinear, black outside). */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -15,45 +16,6 @@
 static const gchar *formats[] = { "I420", "YV12", "NV12", "NV21", "Y42B", "Y444",
   "Y41B", "GRAY8"
 };
-
-typedef guint8 (*PaintFunc) (guint comp, gint x, gint y, gpointer data);
-
-/* A frame painted sample by sample, whose rows are `pad` bytes wider than needed. */
-static GstBuffer *
-make_frame (const GstVideoInfo * info, gint pad, PaintFunc paint,
-    gpointer data)
-{
-  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 }, size = 0;
-  gint stride[GST_VIDEO_MAX_PLANES] = { 0 };
-  GstBuffer *buf;
-  GstVideoFrame frame;
-
-  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++) {
-    gint comp[GST_VIDEO_MAX_COMPONENTS];
-
-    gst_video_format_info_component (info->finfo, p, comp);
-    stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (info, p) + pad;
-    offset[p] = size;
-    size += (gsize) stride[p] * GST_VIDEO_INFO_COMP_HEIGHT (info, comp[0]);
-  }
-  buf = gst_buffer_new_allocate (NULL, size, NULL);
-  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
-      GST_VIDEO_INFO_FORMAT (info), GST_VIDEO_INFO_WIDTH (info),
-      GST_VIDEO_INFO_HEIGHT (info), GST_VIDEO_INFO_N_PLANES (info), offset,
-      stride);
-  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE));
-  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&frame); c++) {
-    guint8 *d = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
-    const gint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c);
-    const gint st = GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
-
-    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
-      for (gint x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH (&frame, c); x++)
-        d[y * st + x * ps] = paint (c, x, y, data);
-  }
-  gst_video_frame_unmap (&frame);
-  return buf;
-}
 
 static void
 info_for (GstVideoInfo * info, const gchar * format, gint width, gint height)
@@ -187,7 +149,8 @@ check_marked_pixel (const gchar * format, gint size, gdouble angle)
   info_for (&info, format, size, size);
   h = harness_for_info (&info);
   g_object_set (h->element, "angle", angle, NULL);
-  process (h, make_frame (&info, 0, paint_marks, (gpointer) & marks), &out);
+  process (h, rtfx_video_frame_new (GST_VIDEO_INFO_FORMAT (&info), size, size,
+          0, paint_marks, (gpointer) & marks), &out);
   check_quarter_turn (&out, angle, 0, marks.x, marks.y);
   for (guint c = 1; c < GST_VIDEO_FRAME_N_COMPONENTS (&out); c++)
     check_quarter_turn (&out, angle, c, marks.cx, marks.cy);
@@ -294,7 +257,8 @@ GST_START_TEST (test_half_turn_twice_is_identity)
       info_for (&info, formats[f], sizes[s][0], sizes[s][1]);
       h = harness_for_info (&info);
       g_object_set (h->element, "angle", 180.0, NULL);
-      in = make_frame (&info, sizes[s][2], paint_texture, NULL);
+      in = rtfx_video_frame_new (GST_VIDEO_INFO_FORMAT (&info), sizes[s][0],
+          sizes[s][1], sizes[s][2], paint_texture, NULL);
       fail_unless (gst_video_frame_map (&src, &info, in, GST_MAP_READ));
       process (h, gst_buffer_ref (in), &once);
       process (h, frame_buffer (&once), &twice);
@@ -328,7 +292,8 @@ GST_START_TEST (test_zero_is_identity)
       info_for (&info, formats[f], 33, 17);
       h = harness_for_info (&info);
       g_object_set (h->element, "angle", angles[a], NULL);
-      in = make_frame (&info, 5, paint_texture, NULL);
+      in = rtfx_video_frame_new (GST_VIDEO_INFO_FORMAT (&info), 33, 17, 5,
+          paint_texture, NULL);
       fail_unless (gst_video_frame_map (&src, &info, in, GST_MAP_READ));
       process (h, gst_buffer_ref (in), &out);
       check_frames_equal (&src, &out, 0, 0, "no rotation");
@@ -360,7 +325,8 @@ check_corners_black (const gchar * format, GstVideoColorRange range,
   info.colorimetry.range = range;
   h = harness_for_info (&info);
   g_object_set (h->element, "angle", 45.0, NULL);
-  process (h, make_frame (&info, 3, paint_flat, NULL), &out);
+  process (h, rtfx_video_frame_new (GST_VIDEO_INFO_FORMAT (&info), 64, 48, 3,
+          paint_flat, NULL), &out);
   for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&out); c++) {
     const gint w = GST_VIDEO_FRAME_COMP_WIDTH (&out, c);
     const gint hh = GST_VIDEO_FRAME_COMP_HEIGHT (&out, c);
@@ -458,7 +424,9 @@ static void
 check_format (const GstVideoInfo * info, gint pad, gdouble degrees)
 {
   GstHarness *h = harness_for_info (info);
-  GstBuffer *in = make_frame (info, pad, paint_texture, NULL);
+  GstBuffer *in = rtfx_video_frame_new (GST_VIDEO_INFO_FORMAT (info),
+      GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), pad,
+      paint_texture, NULL);
   GstVideoFrame src, out;
 
   fail_unless (gst_video_frame_map (&src, info, in, GST_MAP_READ));
@@ -522,13 +490,11 @@ static void
 check_marks_turned (GstHarness * h, GstClockTime pts, gdouble angle)
 {
   const Marks marks = { 25, 3, 0, 0 };
-  GstVideoInfo info;
   GstVideoFrame out;
   gint mx = -1, my = -1;
 
-  info_for (&info, "GRAY8", 31, 31);
-  process_at (h, make_frame (&info, 0, paint_marks, (gpointer) & marks), pts,
-      &out);
+  process_at (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_GRAY8, 31, 31, 0,
+          paint_marks, (gpointer) & marks), pts, &out);
   find_mark (&out, 0, &mx, &my);
   if (angle == 0.0) {
     fail_unless (mx == marks.x && my == marks.y, "mark moved to (%d, %d)", mx,
@@ -589,7 +555,8 @@ GST_START_TEST (test_speed_at_fractional_time)
     info_for (&info, some[f], 33, 17);
     info.colorimetry.range = GST_VIDEO_COLOR_RANGE_16_235;
     h = harness_for_info (&info);
-    in = make_frame (&info, 0, paint_texture, NULL);
+    in = rtfx_video_frame_new (GST_VIDEO_INFO_FORMAT (&info), 33, 17, 0,
+        paint_texture, NULL);
     fail_unless (gst_video_frame_map (&src, &info, in, GST_MAP_READ));
     g_object_set (h->element, "speed", 90.0, NULL);
     process_at (h, gst_buffer_ref (in), GST_SECOND / 2, &out);
@@ -623,6 +590,41 @@ GST_START_TEST (test_angle_change_while_playing)
 
 GST_END_TEST;
 
+/* A control binding drives the angle: each frame is turned by the value of its own stream time,
+ * passthrough included. */
+GST_START_TEST (test_control_binding)
+{
+  GstHarness *h = harness_for ("GRAY8", 31, 31);
+  gdouble angle;
+
+  rtfx_control_steps (h->element, "angle", 0.0, GST_SECOND, 90.0);
+  check_marks_turned (h, 0, 0.0);
+  check_marks_turned (h, 2 * GST_SECOND, 90.0);
+  g_object_get (h->element, "angle", &angle, NULL);
+  fail_unless_equals_float (angle, 90.0);
+  check_marks_turned (h, GST_SECOND / 2, 0.0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A segment in BYTES format gives no running or stream time: no CRITICAL (GstCheck makes them
+ * fatal); frames are turned as frames without a timestamp are, by the angle as set, the speed and
+ * the binding left aside. */
+GST_START_TEST (test_bytes_segment)
+{
+  GstHarness *h = harness_for ("GRAY8", 31, 31);
+
+  rtfx_control_steps (h->element, "angle", 180.0, GST_SECOND, 180.0);
+  g_object_set (h->element, "angle", 90.0, "speed", 90.0, NULL);
+  rtfx_harness_push_bytes_segment (h);
+  check_marks_turned (h, GST_SECOND, 90.0);
+  check_marks_turned (h, 2 * GST_SECOND, 90.0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static gpointer
 toggle_angle (gpointer data)
 {
@@ -641,17 +643,15 @@ GST_START_TEST (test_angle_change_from_another_thread)
   gint stop = 0;
   gpointer data[2] = { h->element, &stop };
   GThread *thread = g_thread_new ("toggler", toggle_angle, data);
-  GstVideoInfo info;
   guint seen[2] = { 0, 0 };
 
   /* Every frame is turned by one angle or the other, never a mix, while passthrough switches. */
-  info_for (&info, "GRAY8", 31, 31);
   for (gint i = 0; i < 300; i++) {
     GstVideoFrame out;
     gint mx = -1, my = -1;
 
-    process_at (h, make_frame (&info, 0, paint_marks, (gpointer) & marks),
-        i * GST_SECOND / 30, &out);
+    process_at (h, rtfx_video_frame_new (GST_VIDEO_FORMAT_GRAY8, 31, 31, 0,
+            paint_marks, (gpointer) & marks), i * GST_SECOND / 30, &out);
     find_mark (&out, 0, &mx, &my);
     fail_unless ((mx == marks.x && my == marks.y) || (mx == marks.y
             && my == 30 - marks.x), "frame %d: mark at (%d, %d)", i, mx, my);
@@ -710,6 +710,8 @@ rtfxrotate_suite (void)
   tcase_add_test (tc, test_speed_at_fractional_time);
   tcase_add_test (tc, test_angle_change_while_playing);
   tcase_add_test (tc, test_angle_change_from_another_thread);
+  tcase_add_test (tc, test_control_binding);
+  tcase_add_test (tc, test_bytes_segment);
   return s;
 }
 
