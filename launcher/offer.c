@@ -10,8 +10,6 @@
 #define PT_MAX 127
 #define EXTMAP_ID_MAX 255
 
-G_DEFINE_QUARK (rtfx-offer-error-quark, rtfx_offer_error)
-
 /* A decimal number from min to max and nothing else, or -1. */
 static gint
 parse_number (const gchar * text, gint min, gint max)
@@ -103,9 +101,9 @@ codec_preferences (const GstSDPMedia * media, gint pt)
 }
 
 static gboolean
-fail (RtfxOffer * offer, GError ** error, const gchar * message)
+fail (RtfxOffer * offer, GError ** error, RtfxCode code, const gchar * message)
 {
-  g_set_error_literal (error, rtfx_offer_error_quark (), 0, message);
+  g_set_error_literal (error, RTFX_PROTOCOL_ERROR, code, message);
   rtfx_offer_clear (offer);
   return FALSE;
 }
@@ -122,7 +120,8 @@ rtfx_offer_read (const gchar * text,
   if (text[0] == '\0' ||
       gst_sdp_message_new_from_text (text, &offer->sdp) != GST_SDP_OK ||
       offer->sdp == NULL || gst_sdp_message_medias_len (offer->sdp) == 0)
-    return fail (offer, error, "the offer's SDP cannot be parsed");
+    return fail (offer, error, RTFX_CODE_BAD_OFFER,
+        "the offer's SDP cannot be parsed");
   for (guint i = 0; i < gst_sdp_message_medias_len (offer->sdp); i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media (offer->sdp, i);
     if (g_strcmp0 (gst_sdp_media_get_media (m), "video") == 0) {
@@ -131,19 +130,20 @@ rtfx_offer_read (const gchar * text,
     }
   }
   if (offer->video == NULL)
-    return fail (offer, error, "the offer has no video");
+    return fail (offer, error, RTFX_CODE_BAD_OFFER, "the offer has no video");
   /* webrtcbin would take any number as a payload type, and answer with a disabled section. */
   if ((bad = bad_payload_type (offer->video)) != NULL) {
     g_autofree gchar *quoted = rtfx_quote (bad);
     g_autofree gchar *message = g_strdup_printf ("the offer's video has '%s' "
         "where a payload type from 0 to %d belongs", quoted, PT_MAX);
-    return fail (offer, error, message);
+    return fail (offer, error, RTFX_CODE_BAD_OFFER, message);
   }
   for (const RtfxCodec * const *c = rtfx_codecs; *c && offer->pt < 0; c++)
     if (usable (*c) && (offer->pt = find_format (offer->video, *c)) >= 0)
       offer->codec = *c;
   if (offer->pt < 0)
-    return fail (offer, error, "the offer's video has neither VP8 nor "
+    return fail (offer, error, RTFX_CODE_NO_CODEC,
+        "the offer's video has neither VP8 nor "
         "constrained-baseline H.264 in packetization mode 1");
   offer->preferences = codec_preferences (offer->video, offer->pt);
   return TRUE;

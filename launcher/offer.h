@@ -20,7 +20,8 @@ typedef struct
 } RtfxOffer;
 
 /* Parses text and chooses the first codec of rtfx_codecs that usable accepts and the offer has in
- * a format that fits. On failure sets error with a sentence for the page and leaves offer empty. */
+ * a format that fits. On failure sets error (RTFX_PROTOCOL_ERROR, bad-offer or no-codec) with a
+ * sentence for the page and leaves offer empty. */
 gboolean rtfx_offer_read (const gchar * text,
     gboolean (*usable) (const RtfxCodec * codec), RtfxOffer * offer,
     GError ** error);

@@ -94,7 +94,8 @@ typedef struct
 {
   RtfxPipeline *p;
   EventKind kind;
-  guint mline_index;
+  guint mline_index;            /* of a candidate */
+  RtfxCode code;                /* of a failure */
   gchar *text;
 } Event;
 
@@ -114,7 +115,7 @@ deliver_event (gpointer data)
       p->events.ice_candidate (e->mline_index, e->text, p->events_data);
       break;
     case EVENT_FAILED:
-      p->events.failed (e->text, p->events_data);
+      p->events.failed (e->code, e->text, p->events_data);
       break;
   }
   return G_SOURCE_REMOVE;
@@ -131,24 +132,24 @@ free_event (gpointer data)
 }
 
 /* From any thread: the event for the session, in the main context, in the order of the calls.
- * text is taken. */
+ * Takes e, whose kind, text and (for its kind) mline_index or code are set. */
 static void
-post_event (RtfxPipeline * p, EventKind kind, guint mline_index, gchar * text)
+post_event (RtfxPipeline * p, Event * e)
 {
-  Event *e = g_new0 (Event, 1);
-
   e->p = pipeline_ref (p);
-  e->kind = kind;
-  e->mline_index = mline_index;
-  e->text = text;
   g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver_event, e,
       free_event);
 }
 
 static void
-post_failure (RtfxPipeline * p, const gchar * reason)
+post_failure (RtfxPipeline * p, RtfxCode code, const gchar * reason)
 {
-  post_event (p, EVENT_FAILED, 0, g_strdup (reason));
+  Event *e = g_new0 (Event, 1);
+
+  e->kind = EVENT_FAILED;
+  e->code = code;
+  e->text = g_strdup (reason);
+  post_event (p, e);
 }
 
 /* --- the offer and the answer ------------------------------------------------------------ */
@@ -185,17 +186,22 @@ on_answer_created (GstPromise * promise, gpointer user_data)
   RtfxPipeline *p = user_data;
   const GstStructure *reply = gst_promise_get_reply (promise);
   GstWebRTCSessionDescription *answer = NULL;
+  Event *e;
 
   if (reply != NULL)
     gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
         &answer, NULL);
   if (answer == NULL) {
-    post_failure (p, "the server could not answer the offer");
+    post_failure (p, RTFX_CODE_OFFER_FAILED,
+        "the server could not answer the offer");
     return;
   }
   /* The answer goes out before set-local-description starts gathering: a candidate the browser
    * gets before the answer is rejected. Events keep their order. */
-  post_event (p, EVENT_ANSWER, 0, gst_sdp_message_as_text (answer->sdp));
+  e = g_new0 (Event, 1);
+  e->kind = EVENT_ANSWER;
+  e->text = gst_sdp_message_as_text (answer->sdp);
+  post_event (p, e);
   negotiate (p, "set-local-description", answer, NULL);
   gst_webrtc_session_description_free (answer);
 }
@@ -208,7 +214,8 @@ on_remote_description_set (GstPromise * promise, gpointer user_data)
 
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED ||
       (reply != NULL && gst_structure_has_field (reply, "error"))) {
-    post_failure (p, "the server could not apply the offer");
+    post_failure (p, RTFX_CODE_OFFER_FAILED,
+        "the server could not apply the offer");
     return;
   }
   negotiate (p, "create-answer", NULL, on_answer_created);
@@ -228,8 +235,12 @@ static void
 on_ice_candidate (GstElement * webrtc, guint mline_index, gchar * candidate,
     gpointer user_data)
 {
-  post_event (user_data, EVENT_ICE_CANDIDATE, mline_index,
-      g_strdup (candidate));
+  Event *e = g_new0 (Event, 1);
+
+  e->kind = EVENT_ICE_CANDIDATE;
+  e->mline_index = mline_index;
+  e->text = g_strdup (candidate);
+  post_event (user_data, e);
 }
 
 static void
@@ -240,7 +251,7 @@ on_ice_connection_state (GstElement * webrtc, GParamSpec * pspec,
 
   g_object_get (webrtc, "ice-connection-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-    post_failure (user_data, "ICE connection failed");
+    post_failure (user_data, RTFX_CODE_ICE_FAILED, "ICE connection failed");
 }
 
 static void
@@ -332,7 +343,8 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       gst_message_parse_error (msg, &err, &debug);
       g_message ("session %s: pipeline error from %s: %s (%s)", p->peer,
           GST_OBJECT_NAME (msg->src), err->message, debug ? debug : "");
-      p->events.failed (err->message, p->events_data);
+      p->events.failed (RTFX_CODE_PIPELINE_ERROR, err->message,
+          p->events_data);
       break;
     case GST_MESSAGE_WARNING:
       gst_message_parse_warning (msg, &err, &debug);

@@ -7,6 +7,7 @@
 
 #include "launch-config.h"
 #include "offer.h"
+#include "protocol.h"
 #include "teardowns.h"
 
 G_BEGIN_DECLS
@@ -21,7 +22,7 @@ typedef struct
   void (*ice_candidate) (guint mline_index, const gchar * candidate,
       gpointer data);
   /* The session cannot go on; reason is for the page. */
-  void (*failed) (const gchar * reason, gpointer data);
+  void (*failed) (RtfxCode code, const gchar * reason, gpointer data);
 } RtfxPipelineEvents;
 
 /* Builds the graph around chain (a bin from rtfx_chain_build, described by chain_description),

@@ -6,18 +6,45 @@
 #include <string.h>
 
 G_DEFINE_QUARK (rtfx-protocol-error-quark, rtfx_protocol_error)
-#define RTFX_PROTOCOL_ERROR rtfx_protocol_error_quark ()
+
+static const gchar *code_names[] = {
+  [RTFX_CODE_BAD_MESSAGE] = "bad-message",
+  [RTFX_CODE_UNKNOWN_TYPE] = "unknown-type",
+  [RTFX_CODE_OUT_OF_ORDER] = "out-of-order",
+  [RTFX_CODE_BAD_OFFER] = "bad-offer",
+  [RTFX_CODE_NO_CODEC] = "no-codec",
+  [RTFX_CODE_BAD_CONTROL] = "bad-control",
+  [RTFX_CODE_NO_PRESET] = "no-preset",
+  [RTFX_CODE_PAGE_BYE] = "page-bye",
+  [RTFX_CODE_BUSY] = "busy",
+  [RTFX_CODE_FORBIDDEN_ORIGIN] = "forbidden-origin",
+  [RTFX_CODE_TOKEN_REQUIRED] = "token-required",
+  [RTFX_CODE_NO_OFFER] = "no-offer",
+  [RTFX_CODE_NO_VIDEO] = "no-video",
+  [RTFX_CODE_TOO_MANY_MESSAGES] = "too-many-messages",
+  [RTFX_CODE_OFFER_FAILED] = "offer-failed",
+  [RTFX_CODE_ICE_FAILED] = "ice-failed",
+  [RTFX_CODE_PIPELINE_ERROR] = "pipeline-error",
+  [RTFX_CODE_SHUTDOWN] = "shutdown",
+};
+
+const gchar *
+rtfx_code_name (RtfxCode code)
+{
+  return code_names[code];
+}
 
 static gboolean
-fail (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+fail (GError ** error, RtfxCode code, const gchar * format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 static gboolean
-fail (GError ** error, const gchar * format, ...)
+fail (GError ** error, RtfxCode code, const gchar * format, ...)
 {
   va_list args;
 
   va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (RTFX_PROTOCOL_ERROR, 0,
+  g_propagate_error (error, g_error_new_valist (RTFX_PROTOCOL_ERROR, code,
           format, args));
   va_end (args);
   return FALSE;
@@ -31,7 +58,8 @@ get_string_member (JsonObject * obj, const gchar * type, const gchar * name,
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
       json_node_get_value_type (node) != G_TYPE_STRING) {
-    fail (error, "'%s' message needs a string member '%s'", type, name);
+    fail (error, RTFX_CODE_BAD_MESSAGE,
+        "'%s' message needs a string member '%s'", type, name);
     return NULL;
   }
   return json_node_get_string (node);
@@ -48,11 +76,13 @@ parse_ice (JsonObject * obj, RtfxMessage * msg, GError ** error)
     return FALSE;
   if (index == NULL || !JSON_NODE_HOLDS_VALUE (index) ||
       json_node_get_value_type (index) != G_TYPE_INT64)
-    return fail (error, "'ice' message needs an integer member 'sdpMLineIndex'");
+    return fail (error, RTFX_CODE_BAD_MESSAGE,
+        "'ice' message needs an integer member 'sdpMLineIndex'");
   value = json_node_get_int (index);
   /* (json-glib saturates numbers beyond 64 bits, so the value itself is not worth quoting) */
   if (value < 0 || value > G_MAXINT)
-    return fail (error, "'sdpMLineIndex' must be an integer from 0 to %d",
+    return fail (error, RTFX_CODE_BAD_MESSAGE,
+        "'sdpMLineIndex' must be an integer from 0 to %d",
         G_MAXINT);
   msg->candidate = g_strdup (candidate);
   msg->mline_index = (guint) value;
@@ -69,7 +99,8 @@ parse_set (JsonObject * obj, RtfxMessage * msg, GError ** error)
   if (property == NULL)
     return FALSE;
   if (!json_object_has_member (obj, "value"))
-    return fail (error, "'set' message needs a member 'value'");
+    return fail (error, RTFX_CODE_BAD_MESSAGE,
+        "'set' message needs a member 'value'");
   msg->element = g_strdup (element);
   msg->property = g_strdup (property);
   msg->value = json_node_copy (json_object_get_member (obj, "value"));
@@ -88,20 +119,23 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
 
   memset (msg, 0, sizeof (*msg));
   if (size > RTFX_MESSAGE_MAX_SIZE)
-    return fail (error, "message of %" G_GSIZE_FORMAT " bytes is too large "
+    return fail (error, RTFX_CODE_BAD_MESSAGE,
+        "message of %" G_GSIZE_FORMAT " bytes is too large "
         "(the limit is %d)", size, RTFX_MESSAGE_MAX_SIZE);
   if (!g_utf8_validate (data, size, NULL))
-    return fail (error, "message is not valid UTF-8");
+    return fail (error, RTFX_CODE_BAD_MESSAGE, "message is not valid UTF-8");
   if (!json_parser_load_from_data (parser, data, size, &json_error))
-    return fail (error, "message is not valid JSON: %s", json_error->message);
+    return fail (error, RTFX_CODE_BAD_MESSAGE,
+        "message is not valid JSON: %s", json_error->message);
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return fail (error, "message is not a JSON object");
+    return fail (error, RTFX_CODE_BAD_MESSAGE, "message is not a JSON object");
   obj = json_node_get_object (root);
   if (!json_object_has_member (obj, "type") ||
       json_node_get_value_type (json_object_get_member (obj, "type")) !=
       G_TYPE_STRING)
-    return fail (error, "message has no string member 'type'");
+    return fail (error, RTFX_CODE_BAD_MESSAGE,
+        "message has no string member 'type'");
   type = json_object_get_string_member (obj, "type");
 
   if (g_str_equal (type, "offer")) {
@@ -134,7 +168,8 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
   }
   {
     g_autofree gchar *quoted = rtfx_quote (type);
-    return fail (error, "unknown message type '%s'", quoted);
+    return fail (error, RTFX_CODE_UNKNOWN_TYPE, "unknown message type '%s'",
+        quoted);
   }
 }
 
@@ -250,19 +285,21 @@ rtfx_message_ice (const gchar * candidate, guint mline_index)
 }
 
 gchar *
-rtfx_message_error (const gchar * message)
+rtfx_message_error (RtfxCode code, const gchar * message)
 {
   JsonBuilder *builder = begin_message ("error");
 
+  add_string (builder, "code", rtfx_code_name (code));
   add_string (builder, "message", message);
   return finish_message (builder);
 }
 
 gchar *
-rtfx_message_bye (const gchar * reason)
+rtfx_message_bye (RtfxCode code, const gchar * reason)
 {
   JsonBuilder *builder = begin_message ("bye");
 
+  add_string (builder, "code", rtfx_code_name (code));
   add_string (builder, "reason", reason);
   return finish_message (builder);
 }
@@ -275,6 +312,7 @@ rtfx_message_set_error (const gchar * message, const gchar * element,
   g_autofree gchar *quoted_element = rtfx_quote (element);
   g_autofree gchar *quoted_property = rtfx_quote (property);
 
+  add_string (builder, "code", rtfx_code_name (RTFX_CODE_BAD_CONTROL));
   add_string (builder, "message", message);
   add_string (builder, "element", quoted_element);
   add_string (builder, "property", quoted_property);

@@ -6,6 +6,39 @@
 
 G_BEGIN_DECLS
 
+/* What went wrong, for the page's code (the `code` of `error` and `bye`, docs/protocol.md): the page
+ * acts on these, people read the sentence beside them. */
+typedef enum
+{
+  /* error: the message is refused, the session goes on */
+  RTFX_CODE_BAD_MESSAGE,        /* not text, JSON, an object; a member missing or of a wrong type */
+  RTFX_CODE_UNKNOWN_TYPE,
+  RTFX_CODE_OUT_OF_ORDER,       /* ice before offer, a second offer */
+  RTFX_CODE_BAD_OFFER,          /* the SDP cannot be parsed, has no video, a bad payload type */
+  RTFX_CODE_NO_CODEC,           /* no video format the server can answer with */
+  RTFX_CODE_BAD_CONTROL,        /* a set that was refused */
+  RTFX_CODE_NO_PRESET,
+  /* bye: the session ends */
+  RTFX_CODE_PAGE_BYE,           /* the page said bye */
+  RTFX_CODE_BUSY,
+  RTFX_CODE_FORBIDDEN_ORIGIN,
+  RTFX_CODE_TOKEN_REQUIRED,
+  RTFX_CODE_NO_OFFER,
+  RTFX_CODE_NO_VIDEO,
+  RTFX_CODE_TOO_MANY_MESSAGES,
+  RTFX_CODE_OFFER_FAILED,       /* the server could not apply or answer a valid offer */
+  RTFX_CODE_ICE_FAILED,
+  RTFX_CODE_PIPELINE_ERROR,     /* an element of the session's pipeline failed */
+  RTFX_CODE_SHUTDOWN,
+} RtfxCode;
+
+/* The code as the page sees it: "bad-message", "token-required", … */
+const gchar *rtfx_code_name (RtfxCode code);
+
+/* Errors of rtfx_message_parse (and of the offer, offer.c) carry an RtfxCode as their code. */
+#define RTFX_PROTOCOL_ERROR rtfx_protocol_error_quark ()
+GQuark rtfx_protocol_error_quark (void);
+
 /* Messages longer than this get an error reply rather than a parse. */
 #define RTFX_MESSAGE_MAX_SIZE 65536
 
@@ -50,9 +83,9 @@ gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
 
 gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);
-gchar *rtfx_message_error (const gchar * message);
-gchar *rtfx_message_bye (const gchar * reason);
-/* An error about a `set`, naming the control so the page can show it there. */
+gchar *rtfx_message_error (RtfxCode code, const gchar * message);
+gchar *rtfx_message_bye (RtfxCode code, const gchar * reason);
+/* An error about a `set` (code bad-control), naming the control so the page can show it there. */
 gchar *rtfx_message_set_error (const gchar * message, const gchar * element,
     const gchar * property);
 gchar *rtfx_message_value (const gchar * element, const gchar * property,

@@ -175,9 +175,10 @@ describe_peer (SoupServerMessage * msg)
 
 /* Tells the page why it is refused (a bye, which the page shows), logs it, and closes. */
 static void
-refuse (SoupWebsocketConnection * ws, const gchar * peer, const gchar * reason)
+refuse (SoupWebsocketConnection * ws, const gchar * peer, RtfxCode code,
+    const gchar * reason)
 {
-  g_autofree gchar *bye = rtfx_message_bye (reason);
+  g_autofree gchar *bye = rtfx_message_bye (code, reason);
 
   g_message ("refused %s: %s", peer, reason);
   rtfx_ws_close_with_bye (ws, bye);
@@ -288,19 +289,19 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
   g_object_set (ws, "max-incoming-payload-size", (guint64)
       WEBSOCKET_MAX_PAYLOAD, NULL);
   if (!origin_allowed (server, msg)) {
-    refuse (ws, peer, "this server does not take pages from other sites "
-        "(see --allowed-origin)");
+    refuse (ws, peer, RTFX_CODE_FORBIDDEN_ORIGIN, "this server does not take "
+        "pages from other sites (see --allowed-origin)");
     return;
   }
   if (!token_valid (config, msg)) {
-    refuse (ws, peer, "this server needs an access token: open the page with "
-        "?token=… added to its address");
+    refuse (ws, peer, RTFX_CODE_TOKEN_REQUIRED, "this server needs an access "
+        "token: open the page with ?token=… added to its address");
     return;
   }
   if (g_hash_table_size (server->sessions) >= config->max_sessions) {
     g_autofree gchar *reason = g_strdup_printf ("server busy: it serves at "
         "most %u sessions at once, try again later", config->max_sessions);
-    refuse (ws, peer, reason);
+    refuse (ws, peer, RTFX_CODE_BUSY, reason);
     return;
   }
   session = rtfx_session_new (ws, soup_server_message_get_socket (msg), peer,
@@ -358,7 +359,8 @@ rtfx_server_shutdown (RtfxServer * server)
   g_hash_table_iter_init (&iter, server->sessions);
   while (g_hash_table_iter_next (&iter, &session, NULL)) {
     g_hash_table_iter_steal (&iter);
-    rtfx_session_end (session, "the server is shutting down");
+    rtfx_session_end (session, RTFX_CODE_SHUTDOWN,
+        "the server is shutting down");
     rtfx_session_unref (session);
   }
 }

@@ -43,8 +43,8 @@ struct _RtfxSession
   gint64 video_time;            /* when frames_in last grew (or the offer came) */
 };
 
-static void end_session (RtfxSession * session, const gchar * reason,
-    gboolean page_reads);
+static void end_session (RtfxSession * session, RtfxCode code,
+    const gchar * reason, gboolean page_reads);
 
 RtfxSession *
 rtfx_session_ref (RtfxSession * session)
@@ -78,17 +78,17 @@ send_now (RtfxSession * session, gchar * json)
     if (rtfx_ws_guard_may_send (session->guard, strlen (json)))
       soup_websocket_connection_send_text (session->ws, json);
     else
-      end_session (session, "the page does not read what the server sends",
-          FALSE);
+      end_session (session, 0, "the page does not read what the server "
+          "sends", FALSE);
   }
   g_free (json);
 }
 
 static void
-reply_error (RtfxSession * session, const gchar * message)
+reply_error (RtfxSession * session, RtfxCode code, const gchar * message)
 {
   g_message ("session %s: error: %s", session->peer, message);
-  send_now (session, rtfx_message_error (message));
+  send_now (session, rtfx_message_error (code, message));
 }
 
 /* --- presets, controls and stats -------------------------------------------------------- */
@@ -122,7 +122,7 @@ tick (gpointer data)
   if (rtfx_ws_guard_is_silent (session->guard)) {
     session->tick_timer = 0;
     reason = g_strdup_printf ("the page stopped answering for %u s", timeout);
-    end_session (session, reason, FALSE);
+    end_session (session, 0, reason, FALSE);
     return G_SOURCE_REMOVE;
   }
   if (session->pipeline == NULL)
@@ -134,7 +134,7 @@ tick (gpointer data)
     session->tick_timer = 0;
     reason = g_strdup_printf ("no video from the page for %u s (its network "
         "path may be lost)", timeout);
-    rtfx_session_end (session, reason);
+    rtfx_session_end (session, RTFX_CODE_NO_VIDEO, reason);
     return G_SOURCE_REMOVE;
   }
   send_stats (session, in, out, dropped, now);
@@ -149,7 +149,7 @@ offer_timed_out (gpointer data)
       "connecting", session->config->offer_timeout_s);
 
   session->offer_timer = 0;
-  rtfx_session_end (session, reason);
+  rtfx_session_end (session, RTFX_CODE_NO_OFFER, reason);
   return G_SOURCE_REMOVE;
 }
 
@@ -190,7 +190,7 @@ apply_preset (gpointer data)
   session->preset_idle = 0;
   chain = rtfx_chain_build (config->preset_chains[preset], &error);
   if (chain == NULL) {
-    reply_error (session, error->message);
+    reply_error (session, RTFX_CODE_NO_PRESET, error->message);
     return G_SOURCE_REMOVE;
   }
   g_message ("session %s: preset %s", session->peer,
@@ -212,7 +212,7 @@ handle_preset (RtfxSession * session, const gchar * name)
     g_autofree gchar *quoted = rtfx_quote (name);
     g_autofree gchar *message = g_strdup_printf ("there is no preset '%s'",
         quoted);
-    reply_error (session, message);
+    reply_error (session, RTFX_CODE_NO_PRESET, message);
     return;
   }
   session->wanted_preset = (guint) preset;
@@ -257,9 +257,9 @@ on_ice_candidate (guint mline_index, const gchar * candidate, gpointer data)
 }
 
 static void
-on_pipeline_failed (const gchar * reason, gpointer data)
+on_pipeline_failed (RtfxCode code, const gchar * reason, gpointer data)
 {
-  rtfx_session_end (data, reason);
+  rtfx_session_end (data, code, reason);
 }
 
 static const RtfxPipelineEvents pipeline_events = {
@@ -275,7 +275,7 @@ handle_offer (RtfxSession * session, const gchar * text)
   RtfxOffer offer;
 
   if (!rtfx_offer_read (text, rtfx_codec_usable, &offer, &error)) {
-    reply_error (session, error->message);
+    reply_error (session, error->code, error->message);
     return;
   }
   session->got_offer = TRUE;
@@ -287,7 +287,7 @@ handle_offer (RtfxSession * session, const gchar * text)
       session->peer, &pipeline_events, session, session->teardowns, &error);
   rtfx_offer_clear (&offer);
   if (session->pipeline == NULL) {
-    rtfx_session_end (session, error->message);
+    rtfx_session_end (session, RTFX_CODE_OFFER_FAILED, error->message);
     return;
   }
   session->stats_time = session->video_time = g_get_monotonic_time ();
@@ -297,7 +297,7 @@ static void
 handle_ice (RtfxSession * session, const gchar * candidate, guint mline_index)
 {
   if (!session->got_offer) {
-    reply_error (session, "'ice' before 'offer'");
+    reply_error (session, RTFX_CODE_OUT_OF_ORDER, "'ice' before 'offer'");
     return;
   }
   if (candidate[0] == '\0')
@@ -320,21 +320,23 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   if (!rtfx_ws_guard_take_message (session->guard)) {
     g_autofree gchar *reason = g_strdup_printf ("the page sent more than %u "
         "messages a second", session->config->max_message_rate);
-    rtfx_session_end (session, reason);
+    rtfx_session_end (session, RTFX_CODE_TOO_MANY_MESSAGES, reason);
     return;
   }
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    reply_error (session, "binary messages are not part of the protocol");
+    reply_error (session, RTFX_CODE_BAD_MESSAGE,
+        "binary messages are not part of the protocol");
     return;
   }
   if (!rtfx_message_parse (data, size, &msg, &error)) {
-    reply_error (session, error->message);
+    reply_error (session, error->code, error->message);
     return;
   }
   switch (msg.type) {
     case RTFX_MESSAGE_OFFER:
       if (session->got_offer)
-        reply_error (session, "a second 'offer': one session takes one offer");
+        reply_error (session, RTFX_CODE_OUT_OF_ORDER,
+            "a second 'offer': one session takes one offer");
       else
         handle_offer (session, msg.sdp);
       break;
@@ -342,7 +344,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
       handle_ice (session, msg.candidate, msg.mline_index);
       break;
     case RTFX_MESSAGE_BYE:
-      rtfx_session_end (session, "the page said bye");
+      rtfx_session_end (session, RTFX_CODE_PAGE_BYE, "the page said bye");
       break;
     case RTFX_MESSAGE_SET:
       handle_set (session, &msg);
@@ -357,7 +359,9 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
 static void
 on_ws_closed (SoupWebsocketConnection * ws, gpointer user_data)
 {
-  rtfx_session_end (user_data, "the page closed the connection");
+  /* Nothing goes out on a closed websocket: the code is never sent. */
+  end_session (user_data, RTFX_CODE_PAGE_BYE, "the page closed the connection",
+      FALSE);
 }
 
 /* --- life and death ---------------------------------------------------------------------- */
@@ -391,17 +395,18 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
   return session;
 }
 
-/* Ends the session; a page that reads nothing (page_reads FALSE) gets no bye and no close handshake
- * but a cut connection. */
+/* Ends the session; a page that reads nothing (page_reads FALSE) gets no bye (code is not used) and
+ * no close handshake but a cut connection. */
 static void
-end_session (RtfxSession * session, const gchar * reason, gboolean page_reads)
+end_session (RtfxSession * session, RtfxCode code, const gchar * reason,
+    gboolean page_reads)
 {
   if (session->ended)
     return;
   g_message ("session %s: ended: %s", session->peer, reason);
   if (soup_websocket_connection_get_state (session->ws) ==
       SOUP_WEBSOCKET_STATE_OPEN) {
-    g_autofree gchar *bye = rtfx_message_bye (reason);
+    g_autofree gchar *bye = rtfx_message_bye (code, reason);
 
     if (page_reads && rtfx_ws_guard_may_send (session->guard, strlen (bye)))
       rtfx_ws_close_with_bye (session->ws, bye);
@@ -420,7 +425,7 @@ end_session (RtfxSession * session, const gchar * reason, gboolean page_reads)
 }
 
 void
-rtfx_session_end (RtfxSession * session, const gchar * reason)
+rtfx_session_end (RtfxSession * session, RtfxCode code, const gchar * reason)
 {
-  end_session (session, reason, TRUE);
+  end_session (session, code, reason, TRUE);
 }

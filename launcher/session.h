@@ -5,6 +5,7 @@
 
 #include "launch-config.h"
 #include "pipeline.h"
+#include "protocol.h"
 
 G_BEGIN_DECLS
 
@@ -21,8 +22,10 @@ RtfxSession *rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
 RtfxSession *rtfx_session_ref (RtfxSession * session);
 void rtfx_session_unref (RtfxSession * session);
 
-/* Ends the session: tells the page why with a bye, closes the websocket, stops the pipeline. */
-void rtfx_session_end (RtfxSession * session, const gchar * reason);
+/* Ends the session: tells the page why with a bye (code for the page, reason for people), closes the
+ * websocket, stops the pipeline. */
+void rtfx_session_end (RtfxSession * session, RtfxCode code,
+    const gchar * reason);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtfxSession, rtfx_session_unref)
 

@@ -26,8 +26,8 @@
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
-// Access: #token-form (a <form> with input #token) appears when the server refuses the page for want of
-// an access token; submitting it reloads the page with ?token=, which signaling.js passes to /ws.
+// Access: #token-form (a <form> with input #token) appears when the server refuses the page with code
+// token-required; submitting it reloads the page with ?token=, which signaling.js passes to /ws.
 // What the chain finds (rtfx/ messages on the session's data channel, docs/protocol.md):
 //   #detections          a list with one <li data-type="rtfx/…" data-count="N"> per message type, the newest.
 //   window.rtfx.detections getter: the newest such message, parsed, or null.
@@ -154,7 +154,7 @@ function serverHandlers(r) {
     },
     bye(msg) {
       const reason = typeof msg.reason === 'string' && msg.reason ? msg.reason : 'The server ended the session.';
-      fail(r, reason, false);
+      fail(r, reason, false, msg.code);
     },
   };
 }
@@ -203,11 +203,12 @@ function lost(r, ev) {
   fail(r, `The connection to the server was lost${why}.`);
 }
 
-function fail(r, reason, sayBye = true) {
+/** Ends the run with reason shown; code is the server's machine-readable one (docs/protocol.md), if any. */
+function fail(r, reason, sayBye = true, code = undefined) {
   if (run !== r) return;
   end('failed', `Failed: ${reason}`, sayBye);
   // The server wants a token (rtfx-launch --token): ask for it, then reload with ?token=.
-  if (/access token/.test(reason)) {
+  if (code === 'token-required') {
     tokenForm.hidden = false;
     tokenForm.elements.token.focus();
   }

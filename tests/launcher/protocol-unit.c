@@ -375,7 +375,7 @@ test_write_control_characters (void)
 
   for (guint c = 1; c < 0x20; c++) {
     g_autofree gchar *value = g_strdup_printf ("<%c>", c);
-    g_autofree gchar *json = rtfx_message_error (value);
+    g_autofree gchar *json = rtfx_message_error (RTFX_CODE_BAD_MESSAGE, value);
     g_autoptr (JsonParser) parser = json_parser_new ();
 
     if (strchr (json, c) != NULL)
@@ -496,10 +496,12 @@ static void
 test_write_error (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (tricky); i++) {
-    g_autofree gchar *json = rtfx_message_error (tricky[i]);
-    g_autoptr (JsonObject) obj = read_back (json, "error", 2);
+    g_autofree gchar *json = rtfx_message_error (RTFX_CODE_BAD_OFFER,
+        tricky[i]);
+    g_autoptr (JsonObject) obj = read_back (json, "error", 3);
 
     assert_string_member (obj, "message", tricky[i]);
+    assert_string_member (obj, "code", "bad-offer");
   }
 }
 
@@ -507,12 +509,14 @@ static void
 test_write_bye (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (tricky); i++) {
-    g_autofree gchar *json = rtfx_message_bye (tricky[i]);
-    g_autoptr (JsonObject) obj = read_back (json, "bye", 2);
+    g_autofree gchar *json = rtfx_message_bye (RTFX_CODE_TOKEN_REQUIRED,
+        tricky[i]);
+    g_autoptr (JsonObject) obj = read_back (json, "bye", 3);
     g_autoptr (GError) error = NULL;
     RtfxMessage msg;
 
     assert_string_member (obj, "reason", tricky[i]);
+    assert_string_member (obj, "code", "token-required");
     g_assert_true (rtfx_message_parse (json, strlen (json), &msg, &error));
     g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_BYE);
     rtfx_message_clear (&msg);
