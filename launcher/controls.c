@@ -205,60 +205,6 @@ double_range (GParamSpec * pspec, gdouble * min, gdouble * max)
   }
 }
 
-static JsonNode *
-flag_nicks (GType type, guint flags)
-{
-  g_autoptr (GFlagsClass) klass = g_type_class_ref (type);
-  JsonArray *nicks = json_array_new ();
-
-  for (guint i = 0; i < klass->n_values; i++) {
-    const GFlagsValue *v = &klass->values[i];
-    /* Only flags wholly set; a zero "none" value is the empty array. */
-    if (v->value != 0 && (flags & v->value) == v->value)
-      json_array_add_string_element (nicks, v->value_nick);
-  }
-  return json_node_init_array (json_node_alloc (), nicks);
-}
-
-/* value (of the control's type) in its JSON form, a new node. */
-static JsonNode *
-value_to_json (Kind kind, const GValue * value)
-{
-  JsonNode *node = json_node_alloc ();
-  GValue as = G_VALUE_INIT;
-
-  switch (kind) {
-    case KIND_INT:
-      g_value_init (&as, G_TYPE_INT64);
-      if (G_VALUE_HOLDS_UINT64 (value))
-        g_value_set_int64 (&as, MIN (g_value_get_uint64 (value),
-                (guint64) G_MAXINT64));
-      else
-        g_value_transform (value, &as);
-      return json_node_init_int (node, g_value_get_int64 (&as));
-    case KIND_DOUBLE:
-      g_value_init (&as, G_TYPE_DOUBLE);
-      g_value_transform (value, &as);
-      return json_node_init_double (node, g_value_get_double (&as));
-    case KIND_BOOLEAN:
-      return json_node_init_boolean (node, g_value_get_boolean (value));
-    case KIND_ENUM:{
-      g_autoptr (GEnumClass) klass = g_type_class_ref (G_VALUE_TYPE (value));
-      GEnumValue *v = g_enum_get_value (klass, g_value_get_enum (value));
-      return json_node_init_string (node, v ? v->value_nick : "");
-    }
-    case KIND_FLAGS:
-      json_node_unref (node);
-      return flag_nicks (G_VALUE_TYPE (value), g_value_get_flags (value));
-    case KIND_STRING:
-      return json_node_init_string (node, g_value_get_string (value) ?
-          g_value_get_string (value) : "");
-    case KIND_UNSUPPORTED:
-      break;
-  }
-  g_assert_not_reached ();
-}
-
 static void
 add_choices (JsonBuilder * b, Control * c)
 {
@@ -318,7 +264,7 @@ current_value (Control * c)
 
   g_value_init (&value, c->pspec->value_type);
   g_object_get_property (G_OBJECT (c->element), c->pspec->name, &value);
-  node = value_to_json (c->kind, &value);
+  node = rtfx_json_from_value (&value);
   g_value_unset (&value);
   return node;
 }
@@ -348,8 +294,8 @@ rtfx_controls_describe (RtfxControls * controls)
     if (c->kind == KIND_ENUM || c->kind == KIND_FLAGS)
       add_choices (b, c);
     json_builder_set_member_name (b, "default");
-    json_builder_add_value (b, value_to_json (c->kind,
-            g_param_spec_get_default_value (c->pspec)));
+    json_builder_add_value (b, rtfx_json_from_value
+        (g_param_spec_get_default_value (c->pspec)));
     json_builder_set_member_name (b, "value");
     json_builder_add_value (b, current_value (c));
     json_builder_end_object (b);

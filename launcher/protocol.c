@@ -66,6 +66,17 @@ get_string_member (JsonObject * obj, const gchar * type, const gchar * name,
 }
 
 static gboolean
+parse_offer (JsonObject * obj, RtfxMessage * msg, GError ** error)
+{
+  const gchar *sdp = get_string_member (obj, "offer", "sdp", error);
+
+  if (sdp == NULL)
+    return FALSE;
+  msg->offer.sdp = g_strdup (sdp);
+  return TRUE;
+}
+
+static gboolean
 parse_ice (JsonObject * obj, RtfxMessage * msg, GError ** error)
 {
   const gchar *candidate = get_string_member (obj, "ice", "candidate", error);
@@ -82,10 +93,15 @@ parse_ice (JsonObject * obj, RtfxMessage * msg, GError ** error)
   /* (json-glib saturates numbers beyond 64 bits, so the value itself is not worth quoting) */
   if (value < 0 || value > G_MAXINT)
     return fail (error, RTFX_CODE_BAD_MESSAGE,
-        "'sdpMLineIndex' must be an integer from 0 to %d",
-        G_MAXINT);
-  msg->candidate = g_strdup (candidate);
-  msg->mline_index = (guint) value;
+        "'sdpMLineIndex' must be an integer from 0 to %d", G_MAXINT);
+  msg->ice.candidate = g_strdup (candidate);
+  msg->ice.mline_index = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+parse_bye (JsonObject * obj, RtfxMessage * msg, GError ** error)
+{
   return TRUE;
 }
 
@@ -101,11 +117,36 @@ parse_set (JsonObject * obj, RtfxMessage * msg, GError ** error)
   if (!json_object_has_member (obj, "value"))
     return fail (error, RTFX_CODE_BAD_MESSAGE,
         "'set' message needs a member 'value'");
-  msg->element = g_strdup (element);
-  msg->property = g_strdup (property);
-  msg->value = json_node_copy (json_object_get_member (obj, "value"));
+  msg->set.element = g_strdup (element);
+  msg->set.property = g_strdup (property);
+  msg->set.value = json_node_copy (json_object_get_member (obj, "value"));
   return TRUE;
 }
+
+static gboolean
+parse_preset (JsonObject * obj, RtfxMessage * msg, GError ** error)
+{
+  const gchar *name = get_string_member (obj, "preset", "name", error);
+
+  if (name == NULL)
+    return FALSE;
+  msg->preset.name = g_strdup (name);
+  return TRUE;
+}
+
+/* Each message type the page may send, and what reads its members. */
+static const struct
+{
+  const gchar *name;
+  RtfxMessageType type;
+  gboolean (*parse) (JsonObject * obj, RtfxMessage * msg, GError ** error);
+} message_types[] = {
+  {"offer", RTFX_MESSAGE_OFFER, parse_offer},
+  {"ice", RTFX_MESSAGE_ICE, parse_ice},
+  {"bye", RTFX_MESSAGE_BYE, parse_bye},
+  {"set", RTFX_MESSAGE_SET, parse_set},
+  {"preset", RTFX_MESSAGE_PRESET, parse_preset},
+};
 
 gboolean
 rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
@@ -113,6 +154,7 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) json_error = NULL;
+  g_autofree gchar *quoted = NULL;
   JsonNode *root;
   JsonObject *obj;
   const gchar *type;
@@ -137,40 +179,15 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
     return fail (error, RTFX_CODE_BAD_MESSAGE,
         "message has no string member 'type'");
   type = json_object_get_string_member (obj, "type");
-
-  if (g_str_equal (type, "offer")) {
-    const gchar *sdp = get_string_member (obj, type, "sdp", error);
-    if (sdp == NULL)
-      return FALSE;
-    msg->type = RTFX_MESSAGE_OFFER;
-    msg->sdp = g_strdup (sdp);
-    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (message_types); i++) {
+    if (g_str_equal (type, message_types[i].name)) {
+      msg->type = message_types[i].type;
+      return message_types[i].parse (obj, msg, error);
+    }
   }
-  if (g_str_equal (type, "ice")) {
-    msg->type = RTFX_MESSAGE_ICE;
-    return parse_ice (obj, msg, error);
-  }
-  if (g_str_equal (type, "bye")) {
-    msg->type = RTFX_MESSAGE_BYE;
-    return TRUE;
-  }
-  if (g_str_equal (type, "set")) {
-    msg->type = RTFX_MESSAGE_SET;
-    return parse_set (obj, msg, error);
-  }
-  if (g_str_equal (type, "preset")) {
-    const gchar *name = get_string_member (obj, type, "name", error);
-    if (name == NULL)
-      return FALSE;
-    msg->type = RTFX_MESSAGE_PRESET;
-    msg->name = g_strdup (name);
-    return TRUE;
-  }
-  {
-    g_autofree gchar *quoted = rtfx_quote (type);
-    return fail (error, RTFX_CODE_UNKNOWN_TYPE, "unknown message type '%s'",
-        quoted);
-  }
+  quoted = rtfx_quote (type);
+  return fail (error, RTFX_CODE_UNKNOWN_TYPE, "unknown message type '%s'",
+      quoted);
 }
 
 gchar *
@@ -190,12 +207,25 @@ rtfx_quote (const gchar * text)
 void
 rtfx_message_clear (RtfxMessage * msg)
 {
-  g_clear_pointer (&msg->sdp, g_free);
-  g_clear_pointer (&msg->candidate, g_free);
-  g_clear_pointer (&msg->element, g_free);
-  g_clear_pointer (&msg->property, g_free);
-  g_clear_pointer (&msg->value, json_node_unref);
-  g_clear_pointer (&msg->name, g_free);
+  switch (msg->type) {
+    case RTFX_MESSAGE_OFFER:
+      g_free (msg->offer.sdp);
+      break;
+    case RTFX_MESSAGE_ICE:
+      g_free (msg->ice.candidate);
+      break;
+    case RTFX_MESSAGE_BYE:
+      break;
+    case RTFX_MESSAGE_SET:
+      g_free (msg->set.element);
+      g_free (msg->set.property);
+      g_clear_pointer (&msg->set.value, json_node_unref);
+      break;
+    case RTFX_MESSAGE_PRESET:
+      g_free (msg->preset.name);
+      break;
+  }
+  memset (msg, 0, sizeof (*msg));
 }
 
 /* Outgoing messages: begin_message, then members, then finish_message. */
@@ -364,57 +394,88 @@ rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped)
   return finish_message (builder);
 }
 
-static JsonNode *gvalue_to_json (const GValue * value);
-
 static void
 add_fields (JsonObject * obj, const GstStructure * s)
 {
   for (gint i = 0; i < gst_structure_n_fields (s); i++) {
     const gchar *name = gst_structure_nth_field_name (s, i);
-    JsonNode *node = gvalue_to_json (gst_structure_get_value (s, name));
+    JsonNode *node = rtfx_json_from_value (gst_structure_get_value (s, name));
 
     if (node != NULL)
       json_object_set_member (obj, name, node);
   }
 }
 
-/* The JSON form of a field's value, or NULL for a type a page cannot use. */
 static JsonNode *
-gvalue_to_json (const GValue * value)
+flag_nicks (GType type, guint flags)
+{
+  g_autoptr (GFlagsClass) klass = g_type_class_ref (type);
+  JsonArray *nicks = json_array_new ();
+
+  for (guint i = 0; i < klass->n_values; i++) {
+    const GFlagsValue *v = &klass->values[i];
+    /* Only flags wholly set; a zero "none" value is the empty array. */
+    if (v->value != 0 && (flags & v->value) == v->value)
+      json_array_add_string_element (nicks, v->value_nick);
+  }
+  return json_node_init_array (json_node_alloc (), nicks);
+}
+
+static JsonNode *
+enum_nick (const GValue * value)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (G_VALUE_TYPE (value));
+  GEnumValue *v = g_enum_get_value (klass, g_value_get_enum (value));
+
+  return json_node_init_string (json_node_alloc (), v ? v->value_nick : "");
+}
+
+static JsonNode *
+list_to_json (const GValue * value)
+{
+  const gboolean list = GST_VALUE_HOLDS_LIST (value);
+  const guint n = list ? gst_value_list_get_size (value) :
+      gst_value_array_get_size (value);
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; i < n; i++) {
+    JsonNode *child = rtfx_json_from_value (list ?
+        gst_value_list_get_value (value, i) :
+        gst_value_array_get_value (value, i));
+    if (child != NULL)
+      json_array_add_element (array, child);
+  }
+  return json_node_init_array (json_node_alloc (), array);
+}
+
+JsonNode *
+rtfx_json_from_value (const GValue * value)
 {
   GValue as = G_VALUE_INIT;
   JsonNode *node = NULL;
 
-  if (GST_VALUE_HOLDS_LIST (value) || GST_VALUE_HOLDS_ARRAY (value)) {
-    const gboolean list = GST_VALUE_HOLDS_LIST (value);
-    const guint n = list ? gst_value_list_get_size (value) :
-        gst_value_array_get_size (value);
-    JsonArray *array = json_array_new ();
-
-    for (guint i = 0; i < n; i++) {
-      JsonNode *child = gvalue_to_json (list ?
-          gst_value_list_get_value (value, i) :
-          gst_value_array_get_value (value, i));
-      if (child != NULL)
-        json_array_add_element (array, child);
-    }
-    node = json_node_new (JSON_NODE_ARRAY);
-    json_node_take_array (node, array);
-    return node;
-  }
+  if (GST_VALUE_HOLDS_LIST (value) || GST_VALUE_HOLDS_ARRAY (value))
+    return list_to_json (value);
   if (GST_VALUE_HOLDS_STRUCTURE (value)) {
     JsonObject *obj = json_object_new ();
 
     add_fields (obj, gst_value_get_structure (value));
-    node = json_node_new (JSON_NODE_OBJECT);
-    json_node_take_object (node, obj);
-    return node;
+    return json_node_init_object (json_node_alloc (), obj);
   }
   if (G_VALUE_HOLDS_STRING (value))
-    return json_node_init_string (json_node_alloc (), g_value_get_string (value));
+    return json_node_init_string (json_node_alloc (),
+        g_value_get_string (value) ? g_value_get_string (value) : "");
   if (G_VALUE_HOLDS_BOOLEAN (value))
     return json_node_init_boolean (json_node_alloc (),
         g_value_get_boolean (value));
+  if (G_VALUE_HOLDS_ENUM (value))
+    return enum_nick (value);
+  if (G_VALUE_HOLDS_FLAGS (value))
+    return flag_nicks (G_VALUE_TYPE (value), g_value_get_flags (value));
+  /* JSON integers are 64-bit and signed: larger ones keep the largest. */
+  if (G_VALUE_HOLDS_UINT64 (value))
+    return json_node_init_int (json_node_alloc (),
+        (gint64) MIN (g_value_get_uint64 (value), (guint64) G_MAXINT64));
   if (G_VALUE_HOLDS_DOUBLE (value) || G_VALUE_HOLDS_FLOAT (value)) {
     g_value_init (&as, G_TYPE_DOUBLE);
     g_value_transform (value, &as);

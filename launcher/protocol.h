@@ -51,16 +51,32 @@ typedef enum
   RTFX_MESSAGE_PRESET,
 } RtfxMessageType;
 
+/* One message from the page: its type, and the members of that type. */
 typedef struct
 {
   RtfxMessageType type;
-  gchar *sdp;                   /* offer */
-  gchar *candidate;             /* ice */
-  guint mline_index;            /* ice */
-  gchar *element;               /* set */
-  gchar *property;              /* set */
-  JsonNode *value;              /* set; checked against the control, not here */
-  gchar *name;                  /* preset */
+  union
+  {
+    struct
+    {
+      gchar *sdp;
+    } offer;
+    struct
+    {
+      gchar *candidate;
+      guint mline_index;
+    } ice;
+    struct
+    {
+      gchar *element;
+      gchar *property;
+      JsonNode *value;          /* checked against the control, not here */
+    } set;
+    struct
+    {
+      gchar *name;
+    } preset;
+  };
 } RtfxMessage;
 
 /* Fills msg from one websocket text frame. On failure sets error with a sentence for the page. */
@@ -93,6 +109,11 @@ gchar *rtfx_message_value (const gchar * element, const gchar * property,
 gchar *rtfx_message_controls (const gchar * preset,
     const gchar * const *presets, const gchar * chain, JsonNode * controls);
 gchar *rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped);
+
+/* The JSON form of a GValue, as the page sees values: numbers, strings (NULL as ""), booleans, enums
+ * by nick, flags as an array of nicks, lists and arrays as arrays, structures as objects; NULL for
+ * a type a page cannot use. A new node. */
+JsonNode *rtfx_json_from_value (const GValue * value);
 
 /* An element message (a structure named rtfx/…) for the page's data channel: {"type": its name,
  * then its fields}, lists and arrays as JSON arrays, nested structures as objects; fields of

@@ -227,15 +227,16 @@ handle_set (RtfxSession * session, const RtfxMessage * msg)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) applied = rtfx_controls_set (session->controls,
-      msg->element, msg->property, msg->value, &error);
+      msg->set.element, msg->set.property, msg->set.value, &error);
 
   if (applied == NULL) {
     g_message ("session %s: set refused: %s", session->peer, error->message);
-    send_now (session, rtfx_message_set_error (error->message, msg->element,
-            msg->property));
+    send_now (session, rtfx_message_set_error (error->message,
+            msg->set.element, msg->set.property));
     return;
   }
-  send_now (session, rtfx_message_value (msg->element, msg->property, applied));
+  send_now (session, rtfx_message_value (msg->set.element, msg->set.property,
+          applied));
 }
 
 /* --- the page's messages ----------------------------------------------------------------- */
@@ -338,10 +339,10 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
         reply_error (session, RTFX_CODE_OUT_OF_ORDER,
             "a second 'offer': one session takes one offer");
       else
-        handle_offer (session, msg.sdp);
+        handle_offer (session, msg.offer.sdp);
       break;
     case RTFX_MESSAGE_ICE:
-      handle_ice (session, msg.candidate, msg.mline_index);
+      handle_ice (session, msg.ice.candidate, msg.ice.mline_index);
       break;
     case RTFX_MESSAGE_BYE:
       rtfx_session_end (session, RTFX_CODE_PAGE_BYE, "the page said bye");
@@ -350,7 +351,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
       handle_set (session, &msg);
       break;
     case RTFX_MESSAGE_PRESET:
-      handle_preset (session, msg.name);
+      handle_preset (session, msg.preset.name);
       break;
   }
   rtfx_message_clear (&msg);

@@ -23,6 +23,16 @@ parse_ok (const gchar * text, RtfxMessage * msg)
   g_assert_no_error (error);
 }
 
+/* A message that holds nothing to free: refused, cleared, or of a type without members. */
+static void
+assert_nothing_held (const RtfxMessage * msg)
+{
+  /* The set members are the union's largest: they cover every other type's. */
+  g_assert_null (msg->set.element);
+  g_assert_null (msg->set.property);
+  g_assert_null (msg->set.value);
+}
+
 static void
 test_offer (void)
 {
@@ -32,22 +42,21 @@ test_offer (void)
       ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\n"
       "s=-\\r\\nt=0 0\\r\\n\"}", &msg);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_OFFER);
-  g_assert_cmpstr (msg.sdp, ==, TEXT_OFFER_SDP);
-  g_assert_null (msg.candidate);
+  g_assert_cmpstr (msg.offer.sdp, ==, TEXT_OFFER_SDP);
   rtfx_message_clear (&msg);
-  g_assert_null (msg.sdp);
+  assert_nothing_held (&msg);
 
   /* Members may come in any order, with whitespace, and JSON escapes are decoded. */
   parse_ok
       (" {\n \"sdp\" : \"a\\u00e9\\ud83c\\udfa5\\\"\\\\\\/\" ,\t\"type\" : \"offer\" } ",
       &msg);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_OFFER);
-  g_assert_cmpstr (msg.sdp, ==, "a\xc3\xa9\xf0\x9f\x8e\xa5\"\\/");
+  g_assert_cmpstr (msg.offer.sdp, ==, "a\xc3\xa9\xf0\x9f\x8e\xa5\"\\/");
   rtfx_message_clear (&msg);
 
   /* An empty SDP is a string: the parser lets it through, the session refuses it. */
   parse_ok ("{\"type\":\"offer\",\"sdp\":\"\"}", &msg);
-  g_assert_cmpstr (msg.sdp, ==, "");
+  g_assert_cmpstr (msg.offer.sdp, ==, "");
   rtfx_message_clear (&msg);
 }
 
@@ -59,22 +68,21 @@ test_ice (void)
   parse_ok ("{\"type\":\"ice\",\"candidate\":\"" A_CANDIDATE "\","
       "\"sdpMLineIndex\":0}", &msg);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_ICE);
-  g_assert_cmpstr (msg.candidate, ==, A_CANDIDATE);
-  g_assert_cmpuint (msg.mline_index, ==, 0);
-  g_assert_null (msg.sdp);
+  g_assert_cmpstr (msg.ice.candidate, ==, A_CANDIDATE);
+  g_assert_cmpuint (msg.ice.mline_index, ==, 0);
   rtfx_message_clear (&msg);
 
   parse_ok ("{\"sdpMLineIndex\":3,\"candidate\":\"" A_CANDIDATE "\","
       "\"type\":\"ice\",\"sdpMid\":\"0\"}", &msg);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_ICE);
-  g_assert_cmpuint (msg.mline_index, ==, 3);
+  g_assert_cmpuint (msg.ice.mline_index, ==, 3);
   rtfx_message_clear (&msg);
 
   /* The largest index the parser takes. */
   parse_ok
       ("{\"type\":\"ice\",\"candidate\":\"x\",\"sdpMLineIndex\":2147483647}",
       &msg);
-  g_assert_cmpuint (msg.mline_index, ==, G_MAXINT);
+  g_assert_cmpuint (msg.ice.mline_index, ==, G_MAXINT);
   rtfx_message_clear (&msg);
 }
 
@@ -85,8 +93,8 @@ test_ice_end_of_candidates (void)
 
   parse_ok ("{\"type\":\"ice\",\"candidate\":\"\",\"sdpMLineIndex\":0}", &msg);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_ICE);
-  g_assert_cmpstr (msg.candidate, ==, "");
-  g_assert_cmpuint (msg.mline_index, ==, 0);
+  g_assert_cmpstr (msg.ice.candidate, ==, "");
+  g_assert_cmpuint (msg.ice.mline_index, ==, 0);
   rtfx_message_clear (&msg);
 }
 
@@ -97,8 +105,7 @@ test_bye (void)
 
   parse_ok ("{\"type\":\"bye\"}", &msg);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_BYE);
-  g_assert_null (msg.sdp);
-  g_assert_null (msg.candidate);
+  assert_nothing_held (&msg);
   rtfx_message_clear (&msg);
 
   /* The page may say why; the server does not need to know. */
@@ -239,8 +246,7 @@ test_bad_message (gconstpointer data)
     g_error ("the error for %s is \"%s\", which does not name %s", bad->what,
         error->message, bad->names);
   /* A refused message leaves nothing to free, and clearing it is still safe. */
-  g_assert_null (msg.sdp);
-  g_assert_null (msg.candidate);
+  assert_nothing_held (&msg);
   rtfx_message_clear (&msg);
 }
 
@@ -291,7 +297,7 @@ test_size_limit (void)
   g_assert_true (rtfx_message_parse (at_limit, 65536, &msg, &error));
   g_assert_no_error (error);
   g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_OFFER);
-  g_assert_cmpuint (strlen (msg.sdp), ==, 65536 - strlen ("{\"type\":\"offer\","
+  g_assert_cmpuint (strlen (msg.offer.sdp), ==, 65536 - strlen ("{\"type\":\"offer\","
           "\"sdp\":\"\"}"));
   rtfx_message_clear (&msg);
 
@@ -299,13 +305,13 @@ test_size_limit (void)
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "65537"));
   g_assert_nonnull (strstr (error->message, "too large"));
-  g_assert_null (msg.sdp);
+  assert_nothing_held (&msg);
   g_clear_error (&error);
 
   g_assert_false (rtfx_message_parse (far_over, 70000, &msg, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "too large"));
-  g_assert_null (msg.sdp);
+  assert_nothing_held (&msg);
   g_clear_error (&error);
 
   /* The size is checked first: bytes that are not even UTF-8 are "too large" at that length. */
@@ -486,8 +492,8 @@ test_ice_round_trip (void)
     g_assert_true (rtfx_message_parse (json, strlen (json), &msg, &error));
     g_assert_no_error (error);
     g_assert_cmpint (msg.type, ==, RTFX_MESSAGE_ICE);
-    g_assert_cmpstr (msg.candidate, ==, tricky[i]);
-    g_assert_cmpuint (msg.mline_index, ==, 2);
+    g_assert_cmpstr (msg.ice.candidate, ==, tricky[i]);
+    g_assert_cmpuint (msg.ice.mline_index, ==, 2);
     rtfx_message_clear (&msg);
   }
 }
