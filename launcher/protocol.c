@@ -166,9 +166,12 @@ rtfx_message_parse (const gchar * data, gsize size, RtfxMessage * msg,
         "(the limit is %d)", size, RTFX_MESSAGE_MAX_SIZE);
   if (!g_utf8_validate (data, size, NULL))
     return fail (error, RTFX_CODE_BAD_MESSAGE, "message is not valid UTF-8");
-  if (!json_parser_load_from_data (parser, data, size, &json_error))
-    return fail (error, RTFX_CODE_BAD_MESSAGE,
-        "message is not valid JSON: %s", json_error->message);
+  /* json-glib's message quotes the bad token, which may be invalid UTF-8 or cut in a character. */
+  if (!json_parser_load_from_data (parser, data, size, &json_error)) {
+    quoted = rtfx_quote (json_error->message);
+    return fail (error, RTFX_CODE_BAD_MESSAGE, "message is not valid JSON: %s",
+        quoted);
+  }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (error, RTFX_CODE_BAD_MESSAGE, "message is not a JSON object");
