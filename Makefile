@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, start rtfx-launch on http://127.0.0.1:8080
 #   make test   install what is missing, build, run every test
 #   make bench  speed comparisons against the OpenCV elements (not part of make test)
+#   make fuzz   a million inputs into each fuzz target of tests/fuzz (make test runs each briefly)
 
 BUILD ?= build
 
@@ -11,7 +12,9 @@ APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
 	libsoup-3.0-dev libjson-glib-dev libgnutls28-dev glib-networking
 APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
-APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data
+# clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests.
+APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data clang libclang-rt-14-dev \
+	python3-aiortc python3-websockets nftables
 APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
@@ -53,7 +56,23 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
 	meson compile -C $(BUILD)
 
-test: build e2e-deps
+# The fuzz targets need clang (libFuzzer), so they have a build directory of their own: the one
+# the main build's fuzz tests look in (meson option fuzz_build).
+FUZZ_BUILD := build-fuzz
+FUZZ_TARGETS := fuzz-message fuzz-controls fuzz-offer
+
+.PHONY: fuzz-build fuzz
+fuzz-build: deps
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=enabled -Dtests=disabled
+	meson compile -C $(FUZZ_BUILD)
+
+# Stops at the first crash, naming its reproducer (tests/fuzz/README.md says what to do with it).
+fuzz: fuzz-build
+	@for target in $(FUZZ_TARGETS); do \
+		tests/fuzz/run.sh $(FUZZ_BUILD)/tests/fuzz/$$target $(FUZZ_BUILD)/fuzz-work -runs=1000000 || exit 1; \
+	done
+
+test: build fuzz-build e2e-deps
 	meson test -C $(BUILD) --print-errorlogs
 
 bench: build
@@ -65,8 +84,13 @@ bench: build
 run: build
 	GST_PLUGIN_PATH_1_0=$(BUILD)/gst $(BUILD)/launcher/rtfx-launch $(ARGS)
 
+# 200 session cycles against the ASan server (tests/soak/soak.py): the soak-short test, made longer.
+.PHONY: soak
+soak: build
+	meson test -C $(BUILD) soak-short --test-args=--cycles=200 --timeout-multiplier=0 --verbose
+
 install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
