@@ -10,6 +10,41 @@
 #define PT_MAX 127
 #define EXTMAP_ID_MAX 255
 
+/* GStreamer turns the names an offer uses (attributes, fmtp parameters, rtcp-fb types, ssrc
+ * attributes) into GQuarks when it makes caps of them, here and in webrtcbin, and a GQuark is never
+ * freed: a page sending new names offer after offer would grow the server for good. So the offer
+ * keeps only the names browsers use, and a few ssrc lines; the rest is dropped, not refused. */
+static const gchar *const known_attributes[] = {
+  "group", "msid-semantic", "extmap-allow-mixed", "ice-ufrag", "ice-pwd",
+  "ice-options", "ice-lite", "fingerprint", "setup", "mid", "extmap",
+  "sendrecv", "sendonly", "recvonly", "inactive", "msid", "rtcp", "rtcp-mux",
+  "rtcp-mux-only", "rtcp-rsize", "rtpmap", "rtcp-fb", "fmtp", "ssrc",
+  "ssrc-group", "sctp-port", "max-message-size", "sctpmap", "candidate",
+  "end-of-candidates", "simulcast", "rid", "bundle-only", "framerate", "ptime",
+  "maxptime", "tls-id", NULL
+};
+
+static const gchar *const known_fmtp_parameters[] = {
+  "apt", "profile-level-id", "packetization-mode", "level-asymmetry-allowed",
+  "profile-id", "level-idx", "profile", "tier", "max-fs", "max-fr",
+  "max-mbps", "max-br", "max-dpb", "max-smbps", "sprop-parameter-sets",
+  "useinbandfec", "usedtx", "minptime", "stereo", "sprop-stereo",
+  "maxplaybackrate", "sprop-maxcapturerate", "maxaveragebitrate", "cbr",
+  "repair-window", "rtx-time", "x-google-min-bitrate", "x-google-max-bitrate",
+  "x-google-start-bitrate", NULL
+};
+
+static const gchar *const known_rtcp_feedback[] = {
+  "nack", "nack pli", "ccm fir", "goog-remb", "transport-cc", NULL
+};
+
+static const gchar *const known_ssrc_attributes[] = {
+  "cname", "msid", "mslabel", "label", NULL
+};
+
+/* Browsers send two to four ssrc lines a video. */
+#define SSRC_LINES_MAX 8
+
 /* A decimal number from min to max and nothing else, or -1. */
 static gint
 parse_number (const gchar * text, gint min, gint max)
@@ -20,6 +55,118 @@ parse_number (const gchar * text, gint min, gint max)
       !g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
     return -1;
   return (gint) value;
+}
+
+/* The fmtp value "PT name=value;…" with only the known parameters, or NULL if none is left. */
+static gchar *
+known_fmtp (const gchar * value)
+{
+  const gchar *params = strchr (value, ' ');
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) pairs = NULL;
+  g_autofree gchar *joined = NULL;
+
+  if (params == NULL)
+    return NULL;
+  pairs = g_strsplit (params + 1, ";", -1);
+  for (gchar ** p = pairs; *p; p++) {
+    g_autofree gchar *name = g_strndup (*p, strcspn (*p, "="));
+
+    if (g_strv_contains (known_fmtp_parameters, g_strstrip (name)))
+      g_ptr_array_add (kept, g_strdup (g_strstrip (*p)));
+  }
+  if (kept->len == 0)
+    return NULL;
+  g_ptr_array_add (kept, NULL);
+  joined = g_strjoinv (";", (gchar **) kept->pdata);
+  return g_strdup_printf ("%.*s %s", (int) (params - value), value, joined);
+}
+
+/* Whether "PT type[ subtype]" is feedback browsers use. */
+static gboolean
+known_feedback (const gchar * value)
+{
+  const gchar *type = strchr (value, ' ');
+
+  return type != NULL && g_strv_contains (known_rtcp_feedback, type + 1);
+}
+
+/* Whether "SSRC name[:value]" names a known ssrc attribute; counts them in *n. */
+static gboolean
+known_ssrc (const gchar * value, guint * n)
+{
+  const gchar *name = strchr (value, ' ');
+  g_autofree gchar *attribute = name ?
+      g_strndup (name + 1, strcspn (name + 1, ":")) : NULL;
+
+  return attribute != NULL && g_strv_contains (known_ssrc_attributes,
+      attribute) && ++*n <= SSRC_LINES_MAX;
+}
+
+/* Whether "ID[/DIRECTION] URI" has an extension id GStreamer can name a field after. */
+static gboolean
+known_extmap (const gchar * value)
+{
+  g_autofree gchar *id = g_strndup (value, strcspn (value, "/ "));
+
+  return parse_number (id, 1, EXTMAP_ID_MAX) > 0 && strchr (value, ' ');
+}
+
+/* The attribute as it may stay in the offer (a new value in *value, or the same), or FALSE. */
+static gboolean
+keep_attribute (const GstSDPAttribute * a, gchar ** value, guint * ssrc_lines)
+{
+  const gchar *v = a->value ? a->value : "";
+
+  *value = NULL;
+  if (!g_strv_contains (known_attributes, a->key))
+    return FALSE;
+  if (g_str_equal (a->key, "fmtp"))
+    return (*value = known_fmtp (v)) != NULL;
+  if (g_str_equal (a->key, "rtcp-fb"))
+    return known_feedback (v);
+  if (g_str_equal (a->key, "ssrc"))
+    return known_ssrc (v, ssrc_lines);
+  if (g_str_equal (a->key, "extmap"))
+    return known_extmap (v);
+  return TRUE;
+}
+
+static void
+keep_known_media_attributes (GstSDPMedia * media)
+{
+  guint ssrc_lines = 0;
+
+  for (gint i = gst_sdp_media_attributes_len (media) - 1; i >= 0; i--) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    g_autofree gchar *value = NULL;
+    GstSDPAttribute replaced;
+
+    if (!keep_attribute (a, &value, &ssrc_lines)) {
+      gst_sdp_media_remove_attribute (media, i);
+    } else if (value != NULL) {
+      gst_sdp_attribute_set (&replaced, a->key, value);
+      gst_sdp_media_replace_attribute (media, i, &replaced);
+    }
+  }
+}
+
+static void
+keep_known (GstSDPMessage * sdp)
+{
+  guint ssrc_lines = 0;
+
+  for (gint i = gst_sdp_message_attributes_len (sdp) - 1; i >= 0; i--) {
+    const GstSDPAttribute *a = gst_sdp_message_get_attribute (sdp, i);
+    g_autofree gchar *value = NULL;
+
+    if (!keep_attribute (a, &value, &ssrc_lines) || value != NULL)
+      gst_sdp_message_remove_attribute (sdp, i);
+  }
+  /* The message gives its media read-only; they are its own, and changed in place. */
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    keep_known_media_attributes ((GstSDPMedia *)
+        gst_sdp_message_get_media (sdp, i));
 }
 
 /* The first format of the video section that is codec's and fits it, or -1. */
@@ -122,6 +269,7 @@ rtfx_offer_read (const gchar * text,
       offer->sdp == NULL || gst_sdp_message_medias_len (offer->sdp) == 0)
     return fail (offer, error, RTFX_CODE_BAD_OFFER,
         "the offer's SDP cannot be parsed");
+  keep_known (offer->sdp);
   for (guint i = 0; i < gst_sdp_message_medias_len (offer->sdp); i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media (offer->sdp, i);
     if (g_strcmp0 (gst_sdp_media_get_media (m), "video") == 0) {

@@ -23,10 +23,7 @@
 
 #include "chain.h"
 #include "protocol.h"
-#include "webrtc.h"
-
-/* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
-#define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
+#include "ice.h"
 
 struct _RtfxPipeline
 {
@@ -51,6 +48,7 @@ struct _RtfxPipeline
   GstElement *chain;            /* the chain in the pipeline */
   GstElement *next_chain;       /* the newest one asked for, until the next frame */
   GstWebRTCDataChannel *channel;        /* the page's, for the chain's rtfx/ messages */
+  GPtrArray *promises;          /* of the negotiation steps asked of webrtcbin, until stopping */
   guint64 dropped_before;       /* by chains switched out */
 };
 
@@ -70,6 +68,7 @@ pipeline_free (RtfxPipeline * p)
   gst_clear_object (&p->chain);
   gst_clear_object (&p->next_chain);
   g_clear_object (&p->channel);
+  g_ptr_array_unref (p->promises);
   g_mutex_clear (&p->lock);
   rtfx_teardowns_unref (p->teardowns);
   g_free (p->peer);
@@ -156,9 +155,10 @@ post_failure (RtfxPipeline * p, RtfxCode code, const gchar * reason)
 
 /* Emits one of webrtcbin's negotiation signals (set-remote-description, create-answer,
  * set-local-description) with description (or none) and a promise calling on_reply, unless the
- * pipeline is stopping. The promise is webrtcbin's alone: if it drops the step unanswered (the
- * session ended meanwhile), freeing the promise releases the pipeline, and nothing leaks. Under the
- * lock, so that once stopping is set no step can start after it. */
+ * pipeline is stopping. Under the lock, so that once stopping is set no step can start after it.
+ * Stopping interrupts the promises (interrupt_negotiation): webrtcbin drops the steps still
+ * waiting when it goes to NULL, and a promise freed unanswered is a GStreamer warning (and, held
+ * by the caller, was a leak of the whole session). */
 static void
 negotiate (RtfxPipeline * p, const gchar * signal,
     GstWebRTCSessionDescription * description, GstPromiseChangeFunc on_reply)
@@ -172,6 +172,7 @@ negotiate (RtfxPipeline * p, const gchar * signal,
   }
   promise = on_reply ? gst_promise_new_with_change_func (on_reply,
       pipeline_ref (p), (GDestroyNotify) pipeline_unref) : gst_promise_new ();
+  g_ptr_array_add (p->promises, gst_promise_ref (promise));
   if (description != NULL)
     g_signal_emit_by_name (p->webrtc, signal, description, promise);
   else
@@ -180,15 +181,26 @@ negotiate (RtfxPipeline * p, const gchar * signal,
   gst_promise_unref (promise);
 }
 
+/* Whether webrtcbin answered the promise (rather than it being interrupted) without an error; its
+ * reply, which may be NULL, in *reply. */
+static gboolean
+succeeded (GstPromise * promise, const GstStructure ** reply)
+{
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
+    return FALSE;
+  *reply = gst_promise_get_reply (promise);
+  return *reply == NULL || !gst_structure_has_field (*reply, "error");
+}
+
 static void
 on_answer_created (GstPromise * promise, gpointer user_data)
 {
   RtfxPipeline *p = user_data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
+  const GstStructure *reply = NULL;
   GstWebRTCSessionDescription *answer = NULL;
   Event *e;
 
-  if (reply != NULL)
+  if (succeeded (promise, &reply) && reply != NULL)
     gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
         &answer, NULL);
   if (answer == NULL) {
@@ -210,10 +222,9 @@ static void
 on_remote_description_set (GstPromise * promise, gpointer user_data)
 {
   RtfxPipeline *p = user_data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
+  const GstStructure *reply = NULL;
 
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED ||
-      (reply != NULL && gst_structure_has_field (reply, "error"))) {
+  if (!succeeded (promise, &reply)) {
     post_failure (p, RTFX_CODE_OFFER_FAILED,
         "the server could not apply the offer");
     return;
@@ -546,7 +557,7 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
       "max-bundle");
   g_object_set (p->webrtc, "latency", config->latency_ms, NULL);
   gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
-  rtfx_webrtc_configure_ice (p->webrtc, config, p->peer);
+  rtfx_ice_configure (p->webrtc, config, p->peer);
 
   if (!build_send_branch (p, offer, chain_description, error))
     return FALSE;
@@ -586,6 +597,8 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->events = *events;
   p->events_data = data;
   p->teardowns = rtfx_teardowns_ref (teardowns);
+  p->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_promise_unref);
   p->chain = gst_object_ref (chain);
   if (!build_and_play (p, config, offer, chain_description, error)) {
     rtfx_pipeline_stop (p);
@@ -602,11 +615,22 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
 
 /* --- stopping ---------------------------------------------------------------------------- */
 
+/* Answered or not, the negotiation is over: an answer still to come is ignored, and a step webrtcbin
+ * drops frees an interrupted promise, not a pending one. The promises' references to the pipeline
+ * go with them. */
+static void
+interrupt_negotiation (GPtrArray * promises)
+{
+  for (guint i = 0; i < promises->len; i++)
+    gst_promise_interrupt (g_ptr_array_index (promises, i));
+}
+
 static gpointer
 teardown_thread (gpointer data)
 {
   RtfxPipeline *p = data;
   RtfxTeardowns *teardowns = rtfx_teardowns_ref (p->teardowns);
+  g_autoptr (GPtrArray) promises = NULL;
 
   /* The receive half feeds the send half of the same webrtcbin; with that loop linked, going to
    * NULL can hang. Break it first, under the lock pad-added takes. */
@@ -614,9 +638,10 @@ teardown_thread (gpointer data)
   p->stopping = TRUE;
   if (p->decoder_src != NULL)
     gst_pad_unlink (p->decoder_src, GST_PAD_PEER (p->decoder_src));
+  promises = g_steal_pointer (&p->promises);
+  p->promises = g_ptr_array_new ();
   g_mutex_unlock (&p->lock);
-  if (p->webrtc != NULL)
-    rtfx_webrtc_finish_steps (p->webrtc, NEGOTIATION_LIMIT_US);
+  interrupt_negotiation (promises);
   /* A frame may still be on its way through the chain (it runs on the receiving thread when the
    * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
    * stops first; flushing the send path lets it return, so the state change does not wait. */

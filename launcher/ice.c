@@ -1,0 +1,35 @@
+/* The ICE agent of a session's webrtcbin: see ice.h. */
+#include "ice.h"
+
+/* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
+ * --ice-address), any port (or --ice-ports). */
+void
+rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
+    const gchar * peer)
+{
+  g_autoptr (GObject) agent = NULL;
+  g_autoptr (GObject) nice_agent = NULL;
+
+  g_object_get (webrtc, "ice-agent", &agent, NULL);
+  /* libnice maps ports on the LAN's router by UPnP unless told not to: a thread and SSDP multicast
+   * per session that nobody asked for. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
+    g_object_get (agent, "agent", &nice_agent, NULL);
+  if (nice_agent != NULL)
+    g_object_set (nice_agent, "upnp", FALSE, NULL);
+  if (config->stun != NULL)
+    g_object_set (webrtc, "stun-server", config->stun, NULL);
+  for (gchar ** t = config->turns; t && *t; t++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (webrtc, "add-turn-server", *t, &added);
+  }
+  if (config->ice_max_port != 0)
+    g_object_set (agent, "min-rtp-port", config->ice_min_port,
+        "max-rtp-port", config->ice_max_port, NULL);
+  for (gchar ** a = config->ice_addresses; a && *a; a++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (agent, "add-local-ip-address", *a, &added);
+    if (!added)
+      g_message ("session %s: ICE cannot use the local address %s", peer, *a);
+  }
+}
