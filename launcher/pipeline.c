@@ -25,6 +25,9 @@
 #include "protocol.h"
 #include "ice.h"
 
+/* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
+#define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
+
 struct _RtfxPipeline
 {
   gchar *peer;                  /* for the log */
@@ -615,9 +618,67 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
 
 /* --- stopping ---------------------------------------------------------------------------- */
 
-/* Answered or not, the negotiation is over: an answer still to come is ignored, and a step webrtcbin
- * drops frees an interrupted promise, not a pending one. The promises' references to the pipeline
- * go with them. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Barrier;
+
+static void
+barrier_clear (Barrier * barrier)
+{
+  g_mutex_clear (&barrier->lock);
+  g_cond_clear (&barrier->cond);
+}
+
+static void
+barrier_unref (Barrier * barrier)
+{
+  g_atomic_rc_box_release_full (barrier, (GDestroyNotify) barrier_clear);
+}
+
+static void
+barrier_reached (GstPromise * promise, gpointer data)
+{
+  Barrier *barrier = data;
+
+  g_mutex_lock (&barrier->lock);
+  barrier->done = TRUE;
+  g_cond_signal (&barrier->cond);
+  g_mutex_unlock (&barrier->lock);
+}
+
+/* Waits, at most timeout_us, until webrtcbin has run every negotiation step already asked of it:
+ * it runs them in order on a thread of its own, so one asked now runs after all of them. A step
+ * still running (set-local-description starts ICE gathering) while the pipeline goes to NULL left
+ * the ICE agent alive, with its sockets and thread. The step asked is create-answer, which changes
+ * nothing, with no per-session names: get-stats names its structures after SSRCs and ports, which
+ * become GQuarks for good. */
+static void
+finish_negotiation (GstElement * webrtc, gint64 timeout_us)
+{
+  const gint64 deadline = g_get_monotonic_time () + timeout_us;
+  Barrier *barrier = g_atomic_rc_box_new0 (Barrier);
+  GstPromise *promise = gst_promise_new_with_change_func (barrier_reached,
+      g_atomic_rc_box_acquire (barrier), (GDestroyNotify) barrier_unref);
+
+  g_mutex_init (&barrier->lock);
+  g_cond_init (&barrier->cond);
+  g_signal_emit_by_name (webrtc, "create-answer", NULL, promise);
+  g_mutex_lock (&barrier->lock);
+  while (!barrier->done && g_cond_wait_until (&barrier->cond, &barrier->lock,
+          deadline));
+  g_mutex_unlock (&barrier->lock);
+  /* Out of time: the step may still be dropped, and must not free a pending promise then. */
+  gst_promise_interrupt (promise);
+  gst_promise_unref (promise);
+  barrier_unref (barrier);
+}
+
+/* Answered or not, the negotiation is over: a step that outlived finish_negotiation's bound has its
+ * answer ignored, or, dropped by webrtcbin, frees an interrupted promise rather than a pending one
+ * (a GStreamer warning). The promises' references to the pipeline go with them. */
 static void
 interrupt_negotiation (GPtrArray * promises)
 {
@@ -641,6 +702,8 @@ teardown_thread (gpointer data)
   promises = g_steal_pointer (&p->promises);
   p->promises = g_ptr_array_new ();
   g_mutex_unlock (&p->lock);
+  if (p->webrtc != NULL)
+    finish_negotiation (p->webrtc, NEGOTIATION_LIMIT_US);
   interrupt_negotiation (promises);
   /* A frame may still be on its way through the chain (it runs on the receiving thread when the
    * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
