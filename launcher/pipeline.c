@@ -9,7 +9,7 @@
  * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
  * lost. CHAIN is switched between head and convert_out while the video flows, inside a blocking
  * probe on head's source pad. What webrtcbin's threads have to tell the session is handed to the
- * main context (post_event). Stopping happens on a thread of its own. */
+ * main context (handoff.c). Stopping happens on a thread of its own. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -22,6 +22,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "chain.h"
+#include "handoff.h"
 #include "protocol.h"
 #include "ice.h"
 
@@ -34,7 +35,7 @@ struct _RtfxPipeline
   RtfxPipelineEvents events;
   gpointer events_data;
   RtfxTeardowns *teardowns;
-  gboolean stopped;             /* main context: no more events */
+  RtfxHandoff *handoff;         /* of the events, closed when the pipeline stops */
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -74,6 +75,7 @@ pipeline_free (RtfxPipeline * p)
   g_ptr_array_unref (p->promises);
   g_mutex_clear (&p->lock);
   rtfx_teardowns_unref (p->teardowns);
+  rtfx_handoff_unref (p->handoff);
   g_free (p->peer);
 }
 
@@ -87,71 +89,33 @@ pipeline_unref (RtfxPipeline * p)
 
 typedef enum
 {
-  EVENT_ANSWER,
-  EVENT_ICE_CANDIDATE,
-  EVENT_FAILED,
+  EVENT_ANSWER,                 /* text: the SDP */
+  EVENT_ICE_CANDIDATE,          /* number: the m-line, text: the candidate */
+  EVENT_FAILED,                 /* number: an RtfxCode, text: the reason */
 } EventKind;
 
-typedef struct
+static void
+deliver_event (gint kind, guint number, const gchar * text, gpointer data)
 {
-  RtfxPipeline *p;
-  EventKind kind;
-  guint mline_index;            /* of a candidate */
-  RtfxCode code;                /* of a failure */
-  gchar *text;
-} Event;
+  RtfxPipeline *p = data;
 
-static gboolean
-deliver_event (gpointer data)
-{
-  Event *e = data;
-  RtfxPipeline *p = e->p;
-
-  if (p->stopped)
-    return G_SOURCE_REMOVE;
-  switch (e->kind) {
+  switch ((EventKind) kind) {
     case EVENT_ANSWER:
-      p->events.answer (e->text, p->events_data);
+      p->events.answer (text, p->events_data);
       break;
     case EVENT_ICE_CANDIDATE:
-      p->events.ice_candidate (e->mline_index, e->text, p->events_data);
+      p->events.ice_candidate (number, text, p->events_data);
       break;
     case EVENT_FAILED:
-      p->events.failed (e->code, e->text, p->events_data);
+      p->events.failed ((RtfxCode) number, text, p->events_data);
       break;
   }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-free_event (gpointer data)
-{
-  Event *e = data;
-
-  pipeline_unref (e->p);
-  g_free (e->text);
-  g_free (e);
-}
-
-/* From any thread: the event for the session, in the main context, in the order of the calls.
- * Takes e, whose kind, text and (for its kind) mline_index or code are set. */
-static void
-post_event (RtfxPipeline * p, Event * e)
-{
-  e->p = pipeline_ref (p);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver_event, e,
-      free_event);
 }
 
 static void
 post_failure (RtfxPipeline * p, RtfxCode code, const gchar * reason)
 {
-  Event *e = g_new0 (Event, 1);
-
-  e->kind = EVENT_FAILED;
-  e->code = code;
-  e->text = g_strdup (reason);
-  post_event (p, e);
+  rtfx_handoff_post (p->handoff, EVENT_FAILED, code, g_strdup (reason));
 }
 
 /* --- the offer and the answer ------------------------------------------------------------ */
@@ -201,7 +165,6 @@ on_answer_created (GstPromise * promise, gpointer user_data)
   RtfxPipeline *p = user_data;
   const GstStructure *reply = NULL;
   GstWebRTCSessionDescription *answer = NULL;
-  Event *e;
 
   if (succeeded (promise, &reply) && reply != NULL)
     gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
@@ -213,10 +176,8 @@ on_answer_created (GstPromise * promise, gpointer user_data)
   }
   /* The answer goes out before set-local-description starts gathering: a candidate the browser
    * gets before the answer is rejected. Events keep their order. */
-  e = g_new0 (Event, 1);
-  e->kind = EVENT_ANSWER;
-  e->text = gst_sdp_message_as_text (answer->sdp);
-  post_event (p, e);
+  rtfx_handoff_post (p->handoff, EVENT_ANSWER, 0,
+      gst_sdp_message_as_text (answer->sdp));
   negotiate (p, "set-local-description", answer, NULL);
   gst_webrtc_session_description_free (answer);
 }
@@ -249,12 +210,10 @@ static void
 on_ice_candidate (GstElement * webrtc, guint mline_index, gchar * candidate,
     gpointer user_data)
 {
-  Event *e = g_new0 (Event, 1);
+  RtfxPipeline *p = user_data;
 
-  e->kind = EVENT_ICE_CANDIDATE;
-  e->mline_index = mline_index;
-  e->text = g_strdup (candidate);
-  post_event (user_data, e);
+  rtfx_handoff_post (p->handoff, EVENT_ICE_CANDIDATE, mline_index,
+      g_strdup (candidate));
 }
 
 static void
@@ -600,6 +559,7 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->events = *events;
   p->events_data = data;
   p->teardowns = rtfx_teardowns_ref (teardowns);
+  p->handoff = rtfx_handoff_new (deliver_event, p);
   p->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_promise_unref);
   p->chain = gst_object_ref (chain);
@@ -727,7 +687,7 @@ teardown_thread (gpointer data)
 void
 rtfx_pipeline_stop (RtfxPipeline * p)
 {
-  p->stopped = TRUE;
+  rtfx_handoff_close (p->handoff);
   if (p->pipeline == NULL) {
     pipeline_unref (p);
     return;

@@ -7,6 +7,8 @@
  * main context, in order, so the offer always leaves before the first candidate. */
 #include "peer-media.h"
 
+#include "handoff.h"
+
 #define GST_USE_UNSTABLE_API
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
@@ -29,7 +31,7 @@ struct _PeerMedia
 {
   PeerMediaCallbacks callbacks;
   gpointer user_data;
-  gboolean stopped;             /* main context: no callback after peer_media_stop() */
+  RtfxHandoff *handoff;         /* closed by peer_media_stop(): no callback after it */
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -57,6 +59,7 @@ media_free (PeerMedia * media)
   g_clear_object (&media->channel);
   g_mutex_clear (&media->lock);
   g_cond_clear (&media->stopped_cond);
+  rtfx_handoff_unref (media->handoff);
 }
 
 static void
@@ -69,63 +72,34 @@ media_unref (PeerMedia * media)
 
 typedef enum
 {
-  EVENT_OFFER,
-  EVENT_ICE,
-  EVENT_FAILED,
+  EVENT_OFFER,                  /* text: the SDP */
+  EVENT_ICE,                    /* number: the m-line, text: the candidate */
+  EVENT_FAILED,                 /* text: what failed */
 } EventKind;
 
-typedef struct
+static void
+deliver_event (gint kind, guint number, const gchar * text, gpointer data)
 {
-  PeerMedia *media;
-  EventKind kind;
-  guint mline_index;
-  gchar *text;
-} Event;
+  PeerMedia *media = data;
 
-static gboolean
-run_event (gpointer data)
-{
-  Event *e = data;
-  PeerMedia *media = e->media;
-
-  if (media->stopped)
-    return G_SOURCE_REMOVE;
-  switch (e->kind) {
+  switch ((EventKind) kind) {
     case EVENT_OFFER:
-      media->callbacks.offer (e->text, media->user_data);
+      media->callbacks.offer (text, media->user_data);
       break;
     case EVENT_ICE:
-      media->callbacks.ice (e->mline_index, e->text, media->user_data);
+      media->callbacks.ice (number, text, media->user_data);
       break;
     case EVENT_FAILED:
-      media->callbacks.failed (e->text, media->user_data);
+      media->callbacks.failed (text, media->user_data);
       break;
   }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-free_event (gpointer data)
-{
-  Event *e = data;
-
-  media_unref (e->media);
-  g_free (e->text);
-  g_free (e);
 }
 
 /* From any thread; text is taken. */
 static void
-post_event (PeerMedia * media, EventKind kind, guint mline_index, gchar * text)
+post_event (PeerMedia * media, EventKind kind, guint number, gchar * text)
 {
-  Event *e = g_new0 (Event, 1);
-
-  e->media = media_ref (media);
-  e->kind = kind;
-  e->mline_index = mline_index;
-  e->text = text;
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, run_event, e,
-      free_event);
+  rtfx_handoff_post (media->handoff, kind, number, text);
 }
 
 /* --- offer and answer ------------------------------------------------------------------------- */
@@ -278,8 +252,7 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       gst_message_parse_error (msg, &error, &debug);
       text = g_strdup_printf ("pipeline error from %s: %s",
           GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), error->message);
-      if (!media->stopped)
-        media->callbacks.failed (text, media->user_data);
+      media->callbacks.failed (text, media->user_data);
       break;
     }
     case GST_MESSAGE_LATENCY:
@@ -323,6 +296,7 @@ peer_media_new (const PeerMediaCallbacks * callbacks, gpointer user_data,
   g_cond_init (&media->stopped_cond);
   media->callbacks = *callbacks;
   media->user_data = user_data;
+  media->handoff = rtfx_handoff_new (deliver_event, media);
   media->pipeline = gst_parse_launch (SEND_PIPELINE, error);
   if (media->pipeline == NULL) {
     media_unref (media);
@@ -421,7 +395,7 @@ peer_media_stop (PeerMedia * media, gint64 timeout_us)
       (media->pipeline));
   gboolean stopped;
 
-  media->stopped = TRUE;
+  rtfx_handoff_close (media->handoff);
   gst_bus_remove_watch (bus);
   g_thread_unref (g_thread_new ("peer-stop", stop_thread, media_ref (media)));
   g_mutex_lock (&media->lock);
