@@ -84,10 +84,12 @@ bench: build
 run: build
 	GST_PLUGIN_PATH_1_0=$(BUILD)/gst $(BUILD)/launcher/rtfx-launch $(ARGS)
 
-# 200 session cycles against the ASan server (tests/soak/soak.py): the soak-short test, made longer.
+# 200 session cycles against the ASan server, then the release one (tests/soak/soak.py): the
+# soak-short tests, made longer.
 .PHONY: soak
 soak: build
-	meson test -C $(BUILD) soak-short --test-args=--cycles=200 --timeout-multiplier=0 --verbose
+	meson test -C $(BUILD) soak-short soak-short-rss --test-args=--cycles=200 \
+		--timeout-multiplier=0 --verbose
 
 install: build
 	meson install -C $(BUILD)

@@ -92,8 +92,9 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* Every session runs a dozen threads; glibc gives threads up to 8 malloc arenas a core, and
    * memory freed into them stays there in pieces: the server grew by 0.5-2.6 MB a session without
-   * leaking. One arena a core (and a trim when a pipeline is freed, pipeline.c) keeps it level. */
-  mallopt (M_ARENA_MAX, MAX (2, (gint) g_get_num_processors ()));
+   * leaking, and still wandered by 30 % with two arenas. One arena (and a trim when a pipeline is
+   * freed, pipeline.c) keeps it level; the streaming threads allocate little per frame. */
+  mallopt (M_ARENA_MAX, 1);
   g_set_prgname ("rtfx-launch");
   if (!rtfx_config_parse (&config, &argc, &argv, &error)) {
     g_printerr ("rtfx-launch: %s\n", error->message);
