@@ -7,9 +7,10 @@
  *
  * The sending half is built before the offer is applied, so that webrtcbin answers sendrecv; the
  * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
- * lost. CHAIN is switched between head and convert_out while the video flows, inside a blocking
- * probe on head's source pad. What webrtcbin's threads have to tell the session is handed to the
- * main context (handoff.c). Stopping happens on a thread of its own. */
+ * lost. The offer and the answer are negotiation.c's. CHAIN is switched between head and
+ * convert_out while the video flows, inside a blocking probe on head's source pad. What webrtcbin's
+ * threads have to tell the session is handed to the main context (handoff.c). Stopping happens on
+ * a thread of its own. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -23,8 +24,9 @@
 
 #include "chain.h"
 #include "handoff.h"
-#include "protocol.h"
 #include "ice.h"
+#include "negotiation.h"
+#include "protocol.h"
 
 /* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
@@ -52,7 +54,7 @@ struct _RtfxPipeline
   GstElement *chain;            /* the chain in the pipeline */
   GstElement *next_chain;       /* the newest one asked for, until the next frame */
   GstWebRTCDataChannel *channel;        /* the page's, for the chain's rtfx/ messages */
-  GPtrArray *promises;          /* of the negotiation steps asked of webrtcbin, until stopping */
+  RtfxNegotiation *negotiation; /* from the start until stopping */
   guint64 dropped_before;       /* by chains switched out */
 };
 
@@ -72,7 +74,6 @@ pipeline_free (RtfxPipeline * p)
   gst_clear_object (&p->chain);
   gst_clear_object (&p->next_chain);
   g_clear_object (&p->channel);
-  g_ptr_array_unref (p->promises);
   g_mutex_clear (&p->lock);
   rtfx_teardowns_unref (p->teardowns);
   rtfx_handoff_unref (p->handoff);
@@ -118,83 +119,26 @@ post_failure (RtfxPipeline * p, RtfxCode code, const gchar * reason)
   rtfx_handoff_post (p->handoff, EVENT_FAILED, code, g_strdup (reason));
 }
 
-/* --- the offer and the answer ------------------------------------------------------------ */
+/* --- the offer and the answer (negotiation.c), and the page's candidates ------------------ */
 
-/* Emits one of webrtcbin's negotiation signals (set-remote-description, create-answer,
- * set-local-description) with description (or none) and a promise calling on_reply, unless the
- * pipeline is stopping. Under the lock, so that once stopping is set no step can start after it.
- * Stopping interrupts the promises (interrupt_negotiation): webrtcbin drops the steps still
- * waiting when it goes to NULL, and a promise freed unanswered is a GStreamer warning (and, held
- * by the caller, was a leak of the whole session). */
 static void
-negotiate (RtfxPipeline * p, const gchar * signal,
-    GstWebRTCSessionDescription * description, GstPromiseChangeFunc on_reply)
+on_answer (gchar * sdp, gpointer data)
 {
-  GstPromise *promise;
+  RtfxPipeline *p = data;
 
-  g_mutex_lock (&p->lock);
-  if (p->stopping) {
-    g_mutex_unlock (&p->lock);
-    return;
-  }
-  promise = on_reply ? gst_promise_new_with_change_func (on_reply,
-      pipeline_ref (p), (GDestroyNotify) pipeline_unref) : gst_promise_new ();
-  g_ptr_array_add (p->promises, gst_promise_ref (promise));
-  if (description != NULL)
-    g_signal_emit_by_name (p->webrtc, signal, description, promise);
-  else
-    g_signal_emit_by_name (p->webrtc, signal, NULL, promise);
-  g_mutex_unlock (&p->lock);
-  gst_promise_unref (promise);
-}
-
-/* Whether webrtcbin answered the promise (rather than it being interrupted) without an error; its
- * reply, which may be NULL, in *reply. */
-static gboolean
-succeeded (GstPromise * promise, const GstStructure ** reply)
-{
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    return FALSE;
-  *reply = gst_promise_get_reply (promise);
-  return *reply == NULL || !gst_structure_has_field (*reply, "error");
+  rtfx_handoff_post (p->handoff, EVENT_ANSWER, 0, sdp);
 }
 
 static void
-on_answer_created (GstPromise * promise, gpointer user_data)
+on_negotiation_failed (RtfxCode code, const gchar * reason, gpointer data)
 {
-  RtfxPipeline *p = user_data;
-  const GstStructure *reply = NULL;
-  GstWebRTCSessionDescription *answer = NULL;
-
-  if (succeeded (promise, &reply) && reply != NULL)
-    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-        &answer, NULL);
-  if (answer == NULL) {
-    post_failure (p, RTFX_CODE_OFFER_FAILED,
-        "the server could not answer the offer");
-    return;
-  }
-  /* The answer goes out before set-local-description starts gathering: a candidate the browser
-   * gets before the answer is rejected. Events keep their order. */
-  rtfx_handoff_post (p->handoff, EVENT_ANSWER, 0,
-      gst_sdp_message_as_text (answer->sdp));
-  negotiate (p, "set-local-description", answer, NULL);
-  gst_webrtc_session_description_free (answer);
+  post_failure (data, code, reason);
 }
 
-static void
-on_remote_description_set (GstPromise * promise, gpointer user_data)
-{
-  RtfxPipeline *p = user_data;
-  const GstStructure *reply = NULL;
-
-  if (!succeeded (promise, &reply)) {
-    post_failure (p, RTFX_CODE_OFFER_FAILED,
-        "the server could not apply the offer");
-    return;
-  }
-  negotiate (p, "create-answer", NULL, on_answer_created);
-}
+static const RtfxNegotiationEvents negotiation_events = {
+  .answer = on_answer,
+  .failed = on_negotiation_failed,
+};
 
 void
 rtfx_pipeline_add_ice_candidate (RtfxPipeline * p, guint mline_index,
@@ -551,8 +495,6 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
     RtfxTeardowns * teardowns, GError ** error)
 {
   RtfxPipeline *p = g_atomic_rc_box_new0 (RtfxPipeline);
-  GstWebRTCSessionDescription *description;
-  GstSDPMessage *sdp;
 
   g_mutex_init (&p->lock);
   p->peer = g_strdup (peer);
@@ -560,98 +502,23 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->events_data = data;
   p->teardowns = rtfx_teardowns_ref (teardowns);
   p->handoff = rtfx_handoff_new (deliver_event, p);
-  p->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_promise_unref);
   p->chain = gst_object_ref (chain);
   if (!build_and_play (p, config, offer, chain_description, error)) {
     rtfx_pipeline_stop (p);
     return NULL;
   }
-  gst_sdp_message_copy (offer->sdp, &sdp);
-  description = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
-      sdp);
-  negotiate (p, "set-remote-description", description,
-      on_remote_description_set);
-  gst_webrtc_session_description_free (description);
+  p->negotiation = rtfx_negotiation_start (p->webrtc, offer->sdp,
+      &negotiation_events, p);
   return p;
 }
 
 /* --- stopping ---------------------------------------------------------------------------- */
-
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-} Barrier;
-
-static void
-barrier_clear (Barrier * barrier)
-{
-  g_mutex_clear (&barrier->lock);
-  g_cond_clear (&barrier->cond);
-}
-
-static void
-barrier_unref (Barrier * barrier)
-{
-  g_atomic_rc_box_release_full (barrier, (GDestroyNotify) barrier_clear);
-}
-
-static void
-barrier_reached (GstPromise * promise, gpointer data)
-{
-  Barrier *barrier = data;
-
-  g_mutex_lock (&barrier->lock);
-  barrier->done = TRUE;
-  g_cond_signal (&barrier->cond);
-  g_mutex_unlock (&barrier->lock);
-}
-
-/* Waits, at most timeout_us, until webrtcbin has run every negotiation step already asked of it:
- * it runs them in order on a thread of its own, so one asked now runs after all of them. A step
- * still running (set-local-description starts ICE gathering) while the pipeline goes to NULL left
- * the ICE agent alive, with its sockets and thread. The step asked is create-answer, which changes
- * nothing, with no per-session names: get-stats names its structures after SSRCs and ports, which
- * become GQuarks for good. */
-static void
-finish_negotiation (GstElement * webrtc, gint64 timeout_us)
-{
-  const gint64 deadline = g_get_monotonic_time () + timeout_us;
-  Barrier *barrier = g_atomic_rc_box_new0 (Barrier);
-  GstPromise *promise = gst_promise_new_with_change_func (barrier_reached,
-      g_atomic_rc_box_acquire (barrier), (GDestroyNotify) barrier_unref);
-
-  g_mutex_init (&barrier->lock);
-  g_cond_init (&barrier->cond);
-  g_signal_emit_by_name (webrtc, "create-answer", NULL, promise);
-  g_mutex_lock (&barrier->lock);
-  while (!barrier->done && g_cond_wait_until (&barrier->cond, &barrier->lock,
-          deadline));
-  g_mutex_unlock (&barrier->lock);
-  /* Out of time: the step may still be dropped, and must not free a pending promise then. */
-  gst_promise_interrupt (promise);
-  gst_promise_unref (promise);
-  barrier_unref (barrier);
-}
-
-/* Answered or not, the negotiation is over: a step that outlived finish_negotiation's bound has its
- * answer ignored, or, dropped by webrtcbin, frees an interrupted promise rather than a pending one
- * (a GStreamer warning). The promises' references to the pipeline go with them. */
-static void
-interrupt_negotiation (GPtrArray * promises)
-{
-  for (guint i = 0; i < promises->len; i++)
-    gst_promise_interrupt (g_ptr_array_index (promises, i));
-}
 
 static gpointer
 teardown_thread (gpointer data)
 {
   RtfxPipeline *p = data;
   RtfxTeardowns *teardowns = rtfx_teardowns_ref (p->teardowns);
-  g_autoptr (GPtrArray) promises = NULL;
 
   /* The receive half feeds the send half of the same webrtcbin; with that loop linked, going to
    * NULL can hang. Break it first, under the lock pad-added takes. */
@@ -659,12 +526,10 @@ teardown_thread (gpointer data)
   p->stopping = TRUE;
   if (p->decoder_src != NULL)
     gst_pad_unlink (p->decoder_src, GST_PAD_PEER (p->decoder_src));
-  promises = g_steal_pointer (&p->promises);
-  p->promises = g_ptr_array_new ();
   g_mutex_unlock (&p->lock);
-  if (p->webrtc != NULL)
-    finish_negotiation (p->webrtc, NEGOTIATION_LIMIT_US);
-  interrupt_negotiation (promises);
+  if (p->negotiation != NULL)
+    rtfx_negotiation_stop (g_steal_pointer (&p->negotiation),
+        NEGOTIATION_LIMIT_US);
   /* A frame may still be on its way through the chain (it runs on the receiving thread when the
    * chain has no rtfxlatest) and be stuck in webrtcbin's full send queue once the network side
    * stops first; flushing the send path lets it return, so the state change does not wait. */
