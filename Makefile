@@ -3,6 +3,7 @@
 #   make test   install what is missing, build, run every test
 #   make bench  speed comparisons against the OpenCV elements (not part of make test)
 #   make fuzz   a million inputs into each fuzz target of tests/fuzz (make test runs each briefly)
+#   make soak   200 session cycles against the ASan and the release server (make test runs 25)
 
 BUILD ?= build
 
