@@ -35,15 +35,22 @@ static const RtfxElementNeed h264_needs[] = {
 
 /* Encoders tuned for a call, not a file: no look-ahead, real-time deadline, constant bitrate, and
  * keyframes whenever the browser asks (they honour force-key-unit events, which webrtcbin makes
- * from PLI and FIR). */
+ * from PLI and FIR). The bitrate follows the path (twcc.c), so the rate control must follow it
+ * within a second: a one-second buffer instead of vp8enc's six, little overshoot, and keyframes
+ * capped at 4.5 frames' worth of bits, so that one does not flood a narrow path (libvpx's
+ * real-time settings, as browsers use them). */
 static const RtfxCodec vp8 = {
   .encoding_name = "VP8",
   .display_name = "VP8",
   .needs = vp8_needs,
   .decoder = "rtpvp8depay ! vp8dec",
-  .encoder = "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
-      "error-resilient=default target-bitrate=2000000 keyframe-max-dist=300 "
-      "threads=2 ! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
+  .encoder = "vp8enc name=encoder deadline=1 cpu-used=8 lag-in-frames=0 "
+      "end-usage=cbr error-resilient=default keyframe-max-dist=300 threads=2 "
+      "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 "
+      "undershoot=100 overshoot=15 max-intra-bitrate=450 "
+      "! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
+  .bitrate_property = "target-bitrate",
+  .bitrate_unit = 1,
   .fits = vp8_fits,
 };
 
@@ -52,9 +59,12 @@ static const RtfxCodec h264 = {
   .display_name = "H.264",
   .needs = h264_needs,
   .decoder = "rtph264depay ! avdec_h264",
-  .encoder = "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 "
-      "key-int-max=300 ! video/x-h264,profile=constrained-baseline "
+  .encoder = "x264enc name=encoder tune=zerolatency speed-preset=ultrafast "
+      "key-int-max=300 "
+      "! video/x-h264,profile=constrained-baseline "
       "! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=%d",
+  .bitrate_property = "bitrate",
+  .bitrate_unit = 1000,
   .fits = h264_fits,
 };
 
@@ -97,11 +107,29 @@ rtfx_codec_usable (const RtfxCodec * codec)
 }
 
 GstElement *
-rtfx_codec_make_encoder (const RtfxCodec * codec, gint pt, GError ** error)
+rtfx_codec_make_encoder (const RtfxCodec * codec, gint pt, guint bps,
+    GError ** error)
 {
   g_autofree gchar *desc = g_strdup_printf (codec->encoder, pt);
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
 
-  return gst_parse_bin_from_description (desc, TRUE, error);
+  if (bin != NULL)
+    rtfx_codec_set_bitrate (codec, bin, bps);
+  return bin;
+}
+
+void
+rtfx_codec_set_bitrate (const RtfxCodec * codec, GstElement * bin, guint bps)
+{
+  g_autoptr (GstElement) encoder = gst_bin_get_by_name (GST_BIN (bin),
+      "encoder");
+  GValue value = G_VALUE_INIT;
+
+  /* vp8enc's is a gint, x264enc's a guint: GObject converts. */
+  g_value_init (&value, G_TYPE_UINT);
+  g_value_set_uint (&value, bps / codec->bitrate_unit);
+  g_object_set_property (G_OBJECT (encoder), codec->bitrate_property, &value);
+  g_value_unset (&value);
 }
 
 GstElement *

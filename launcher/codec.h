@@ -20,7 +20,10 @@ typedef struct
   const gchar *display_name;    /* for people: "H.264" */
   const RtfxElementNeed *needs; /* ends with an entry whose factory is NULL */
   const gchar *decoder;         /* gst-launch: depayloader ! decoder */
-  const gchar *encoder;         /* gst-launch: encoder ! payloader, with %d for the payload type */
+  /* gst-launch: encoder ! payloader, with %d for the payload type; the encoder is named "encoder" */
+  const gchar *encoder;
+  const gchar *bitrate_property;        /* the encoder's, set while it runs */
+  guint bitrate_unit;           /* in bit/s: 1 for bit/s, 1000 for kbit/s */
   /* Whether an offered format (its RTP caps structure) is one our encoder makes and browsers decode. */
   gboolean (*fits) (const GstStructure * rtp);
 } RtfxCodec;
@@ -42,9 +45,14 @@ gboolean rtfx_codec_check (const RtfxCodec * codec, GError ** error);
 /* rtfx_codec_check without the error: the codec may be offered to pages. */
 gboolean rtfx_codec_usable (const RtfxCodec * codec);
 
-/* A bin with the codec's encoder and payloader for payload type pt, or NULL and an error. */
+/* A bin with the codec's encoder and payloader for payload type pt, encoding at bps bit/s, or NULL
+ * and an error. */
 GstElement *rtfx_codec_make_encoder (const RtfxCodec * codec, gint pt,
-    GError ** error);
+    guint bps, GError ** error);
+
+/* Sets the bitrate of the encoder in a bin of rtfx_codec_make_encoder; any thread. */
+void rtfx_codec_set_bitrate (const RtfxCodec * codec, GstElement * encoder,
+    guint bps);
 
 /* A bin with the codec's depayloader and decoder; NULL for no codec (NULL) or on failure. */
 GstElement *rtfx_codec_make_decoder (const RtfxCodec * codec);

@@ -34,6 +34,13 @@ static const gchar *default_presets[][2] = {
 #define DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 32
 #define DEFAULT_MAX_MESSAGE_RATE 50
 #define DEFAULT_MAX_SEND_QUEUE_KIB 1024
+/* kbit/s. A start well below what a camera picture can use, which the feedback of the first
+ * seconds raises (or lowers) to what the path carries; a ceiling past which 640x480 gains little. */
+#define DEFAULT_MIN_BITRATE 150
+#define DEFAULT_START_BITRATE 600
+#define DEFAULT_MAX_BITRATE 2500
+#define BITRATE_MIN 30
+#define BITRATE_MAX 100000
 
 G_DEFINE_QUARK (rtfx-config-error-quark, rtfx_config_error)
 
@@ -182,6 +189,9 @@ typedef enum
   LIMIT_CONNECTIONS_PER_ADDRESS,
   LIMIT_MESSAGE_RATE,
   LIMIT_SEND_QUEUE,
+  LIMIT_MIN_BITRATE,
+  LIMIT_START_BITRATE,
+  LIMIT_MAX_BITRATE,
 } LimitIndex;
 
 /* An integer option and the range it must be in. */
@@ -279,6 +289,17 @@ check_addresses (RtfxConfig * config, GError ** error)
   return TRUE;
 }
 
+/* A start outside the floor and ceiling moves to the nearer of the two. */
+static gboolean
+check_bitrates (RtfxConfig * config, GError ** error)
+{
+  if (config->min_bitrate_kbps > config->max_bitrate_kbps)
+    return fail (error, "--min-bitrate must not be above --max-bitrate");
+  config->start_bitrate_kbps = CLAMP (config->start_bitrate_kbps,
+      config->min_bitrate_kbps, config->max_bitrate_kbps);
+  return TRUE;
+}
+
 static gboolean
 check_web_dir (const RtfxConfig * config, GError ** error)
 {
@@ -315,6 +336,12 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         &config->max_message_rate},
     {"--max-send-queue", DEFAULT_MAX_SEND_QUEUE_KIB, 16, 1024 * 1024,
         &config->max_send_queue_kib},
+    {"--min-bitrate", DEFAULT_MIN_BITRATE, BITRATE_MIN, BITRATE_MAX,
+        &config->min_bitrate_kbps},
+    {"--start-bitrate", DEFAULT_START_BITRATE, BITRATE_MIN, BITRATE_MAX,
+        &config->start_bitrate_kbps},
+    {"--max-bitrate", DEFAULT_MAX_BITRATE, BITRATE_MIN, BITRATE_MAX,
+        &config->max_bitrate_kbps},
   };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -375,6 +402,15 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"max-send-queue", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_SEND_QUEUE].value,
         "Disconnect a page that leaves more than this unread (default 1024)",
         "KIB"},
+    {"min-bitrate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_MIN_BITRATE].value,
+        "Never send video below this rate, however bad the path (default 150)",
+        "KBIT/S"},
+    {"start-bitrate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_START_BITRATE].value,
+        "Send video at this rate until the browser's feedback tells what the "
+          "path carries (default 600)", "KBIT/S"},
+    {"max-bitrate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_MAX_BITRATE].value,
+        "Never send video above this rate, however good the path (default 2500)",
+        "KBIT/S"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &config->show_version,
         "Print the version and exit", NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -405,6 +441,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   if (config->token != NULL && config->token[0] == '\0')
     return fail (error, "--token needs a non-empty secret");
   if (!set_limits (limits, G_N_ELEMENTS (limits), error) ||
+      !check_bitrates (config, error) ||
       !check_addresses (config, error) || !check_web_dir (config, error) ||
       !load_certificate (config, tls_cert, tls_key, tls_self_signed, error) ||
       (ice_ports != NULL && !parse_port_range (ice_ports,

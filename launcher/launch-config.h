@@ -36,6 +36,10 @@ typedef struct
   guint max_connections_per_address;
   guint max_message_rate;       /* messages a second from one page */
   guint max_send_queue_kib;     /* unread output to one page */
+  /* The video's bitrate, which follows the browser's feedback (twcc.c), in kbit/s. */
+  guint min_bitrate_kbps;
+  guint start_bitrate_kbps;
+  guint max_bitrate_kbps;
   gboolean show_version;        /* --version: print it, do nothing else */
 } RtfxConfig;
 

@@ -27,6 +27,7 @@
 #include "ice.h"
 #include "negotiation.h"
 #include "protocol.h"
+#include "twcc.h"
 
 /* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
@@ -44,6 +45,7 @@ struct _RtfxPipeline
   GstElement *head;             /* where the decoded video enters the processing */
   GstElement *convert_out;      /* where it leaves */
   GstElement *encoder;          /* encoder and payloader, feeding webrtcbin */
+  RtfxTwcc *twcc;               /* the encoder's bitrate, from the browser's feedback */
 
   gint frames_in;               /* atomic: frames into and out of the chain */
   gint frames_out;
@@ -74,6 +76,7 @@ pipeline_free (RtfxPipeline * p)
   gst_clear_object (&p->chain);
   gst_clear_object (&p->next_chain);
   g_clear_object (&p->channel);
+  g_clear_pointer (&p->twcc, rtfx_twcc_unref);
   g_mutex_clear (&p->lock);
   rtfx_teardowns_unref (p->teardowns);
   rtfx_handoff_unref (p->handoff);
@@ -339,6 +342,16 @@ rtfx_pipeline_counts (RtfxPipeline * p, guint * frames_in, guint * frames_out,
   g_mutex_unlock (&p->lock);
 }
 
+void
+rtfx_pipeline_send_rate (RtfxPipeline * p, RtfxRateState * state)
+{
+  if (p->twcc != NULL)
+    rtfx_twcc_state (p->twcc, state);
+  else
+    *state = (RtfxRateState) {
+    0};
+}
+
 static void
 stop_chain (GstElement * chain, gpointer unused)
 {
@@ -404,18 +417,25 @@ rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
 
 /* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
 static gboolean
-build_send_branch (RtfxPipeline * p, const RtfxOffer * offer,
-    const gchar * chain_description, GError ** error)
+build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
+    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
 {
+  const RtfxRateLimits limits = {
+    .min_bps = config->min_bitrate_kbps * 1000,
+    .start_bps = config->start_bitrate_kbps * 1000,
+    .max_bps = config->max_bitrate_kbps * 1000,
+  };
   g_autoptr (GstPad) webrtc_sink = NULL;
   g_autoptr (GstPad) pay_src = NULL;
   g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
   GstWebRTCRTPTransceiver *transceiver = NULL;
   GstElement *filter;
 
-  p->encoder = rtfx_codec_make_encoder (offer->codec, offer->pt, error);
+  p->encoder = rtfx_codec_make_encoder (offer->codec, offer->pt,
+      limits.start_bps, error);
   if (p->encoder == NULL)
     return FALSE;
+  p->twcc = rtfx_twcc_follow (p->encoder, offer->codec, &limits, p->peer);
   p->head = gst_element_factory_make ("videoconvert", NULL);
   p->convert_out = gst_element_factory_make ("videoconvert", NULL);
   filter = gst_element_factory_make ("capsfilter", NULL);
@@ -465,7 +485,7 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
   gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
   rtfx_ice_configure (p->webrtc, config, p->peer);
 
-  if (!build_send_branch (p, offer, chain_description, error))
+  if (!build_send_branch (p, config, offer, chain_description, error))
     return FALSE;
 
   g_signal_connect (p->webrtc, "on-ice-candidate",

@@ -8,6 +8,7 @@
 #include "launch-config.h"
 #include "offer.h"
 #include "protocol.h"
+#include "ratecontrol.h"
 #include "teardowns.h"
 
 G_BEGIN_DECLS
@@ -46,6 +47,9 @@ void rtfx_pipeline_switch_chain (RtfxPipeline * pipeline, GstElement * chain);
  * read-only guint64 property "dropped" of any of their elements, docs/elements.md). */
 void rtfx_pipeline_counts (RtfxPipeline * pipeline, guint * frames_in,
     guint * frames_out, guint64 * dropped);
+
+/* The video's bitrate and what the browser's feedback says of the path. */
+void rtfx_pipeline_send_rate (RtfxPipeline * pipeline, RtfxRateState * state);
 
 /* Stops the pipeline and takes the caller's reference: it is freed in the background, and counted
  * in its teardowns until then. No event comes after this. */

@@ -384,16 +384,24 @@ rtfx_message_controls (const gchar * preset, const gchar * const *presets,
 }
 
 gchar *
-rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped)
+rtfx_message_stats (const RtfxStats * stats)
 {
   JsonBuilder *builder = begin_message ("stats");
 
   json_builder_set_member_name (builder, "fps_in");
-  json_builder_add_double_value (builder, fps_in);
+  json_builder_add_double_value (builder, stats->fps_in);
   json_builder_set_member_name (builder, "fps_out");
-  json_builder_add_double_value (builder, fps_out);
+  json_builder_add_double_value (builder, stats->fps_out);
   json_builder_set_member_name (builder, "dropped");
-  json_builder_add_int_value (builder, (gint64) dropped);
+  json_builder_add_int_value (builder, (gint64) stats->dropped);
+  json_builder_set_member_name (builder, "bitrate_kbps");
+  json_builder_add_int_value (builder, stats->bitrate_kbps);
+  json_builder_set_member_name (builder, "received_kbps");
+  json_builder_add_int_value (builder, stats->received_kbps);
+  json_builder_set_member_name (builder, "queue_ms");
+  json_builder_add_int_value (builder, stats->queue_ms);
+  json_builder_set_member_name (builder, "loss");
+  json_builder_add_double_value (builder, stats->loss);
   return finish_message (builder);
 }
 

@@ -108,7 +108,17 @@ gchar *rtfx_message_value (const gchar * element, const gchar * property,
     JsonNode * value);
 gchar *rtfx_message_controls (const gchar * preset,
     const gchar * const *presets, const gchar * chain, JsonNode * controls);
-gchar *rtfx_message_stats (gdouble fps_in, gdouble fps_out, guint64 dropped);
+/* The session's numbers of the last second (docs/protocol.md, `stats`). */
+typedef struct
+{
+  gdouble fps_in, fps_out;      /* frames into and out of the chain */
+  guint64 dropped;              /* by the chain's rtfxlatest, since the start */
+  guint bitrate_kbps;           /* the video's bitrate now */
+  guint received_kbps;          /* what reached the browser, from its feedback */
+  guint queue_ms;               /* how long the path queues packets now */
+  gdouble loss;                 /* the fraction of packets lost */
+} RtfxStats;
+gchar *rtfx_message_stats (const RtfxStats * stats);
 
 /* The JSON form of a GValue, as the page sees values: numbers, strings (NULL as ""), booleans, enums
  * by nick, flags as an array of nicks, lists and arrays as arrays, structures as objects; NULL for

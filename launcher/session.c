@@ -98,10 +98,19 @@ send_stats (RtfxSession * session, guint in, guint out, guint64 dropped,
     gint64 now)
 {
   const gdouble seconds = (now - session->stats_time) / (gdouble) G_USEC_PER_SEC;
+  RtfxRateState rate;
 
-  if (in > 0)                   /* from the first frame on */
-    send_now (session, rtfx_message_stats ((in - session->stats_in) / seconds,
-            (out - session->stats_out) / seconds, dropped));
+  if (in > 0) {                 /* from the first frame on */
+    rtfx_pipeline_send_rate (session->pipeline, &rate);
+    send_now (session, rtfx_message_stats (&(RtfxStats) {
+              .fps_in = (in - session->stats_in) / seconds,
+              .fps_out = (out - session->stats_out) / seconds,
+              .dropped = dropped,
+              .bitrate_kbps = rate.target_bps / 1000,
+              .received_kbps = rate.acked_bps / 1000,
+              .queue_ms = rate.queue_delay_ms,
+              .loss = rate.loss}));
+  }
   session->stats_time = now;
   session->stats_in = in;
   session->stats_out = out;
