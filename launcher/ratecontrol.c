@@ -206,7 +206,10 @@ decrease (RtfxRateControl * rc, gint64 now_us)
       DECREASE_INTERVAL_US)
     return;
   factor = MIN (factor, 1.0 - rc->loss / 2);
-  rc->target = MIN (rc->target, factor * from);
+  /* No more than half at once: an encoder starved of frames (a busy machine, a still picture)
+   * makes little, and one late report would otherwise cut the target to that little. A path that
+   * really narrowed that much takes a few cuts, a third of a second apart. */
+  rc->target = MIN (rc->target, MAX (factor * from, rc->target / 2));
   rc->last_decrease_us = now_us;
 }
 

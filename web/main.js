@@ -22,7 +22,8 @@
 //                        checkbox, the <select> of an enum, the text input, and for flags their <fieldset> of
 //                        checkboxes. After a `value` or `error` reply it shows the value in force.
 //   #stats               data-fps-in, data-fps-out (server receives / sends, frames per second), data-dropped
-//                        (frames dropped by rtfxlatest), data-rtt-ms (round-trip time the page measures), numbers
+//                        (frames dropped by rtfxlatest), data-bitrate (kbit/s the server's video is sent at),
+//                        data-rtt-ms (round-trip time the page measures), numbers
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.

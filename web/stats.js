@@ -31,7 +31,7 @@ const formatMs = (v) => (v < 1 ? '< 1 ms' : `${v < 10 ? v.toFixed(1) : Math.roun
 
 export class StatsView {
   /**
-   * @param {HTMLElement} root  #stats: holds elements with data-stat="fps-in|fps-out|dropped|rtt-ms" whose text
+   * @param {HTMLElement} root  #stats: holds elements with data-stat="fps-in|fps-out|dropped|bitrate|rtt-ms" whose text
    *   this fills; gets the same numbers as data-* attributes
    * @param {function} getPc  the current RTCPeerConnection, or null
    */
@@ -56,6 +56,7 @@ export class StatsView {
     if (typeof msg.fps_in === 'number') this.#put('fps-in', round1(msg.fps_in), (v) => `${v.toFixed(1)} fps`);
     if (typeof msg.fps_out === 'number') this.#put('fps-out', round1(msg.fps_out), (v) => `${v.toFixed(1)} fps`);
     if (Number.isInteger(msg.dropped)) this.#put('dropped', msg.dropped, (v) => v.toLocaleString('en'));
+    if (Number.isInteger(msg.bitrate_kbps)) this.#put('bitrate', msg.bitrate_kbps, (v) => `${v.toLocaleString('en')} kbit/s`);
   }
 
   /** Stops measuring and empties the numbers (the session is over). */

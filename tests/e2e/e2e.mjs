@@ -11,6 +11,7 @@ import {
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
   withTimeout,
 } from './lib.mjs';
+import { bitrate } from './bitrate.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -878,6 +879,7 @@ const scenarios = {
   'controls-slider': controlsSlider,
   'preset-switch': presetSwitch,
   'isolated-sessions': isolatedSessions,
+  bitrate,
 };
 
 async function main() {
