@@ -106,7 +106,7 @@ export async function bitrate(binary) {
       const dt = (p.t - prev.t) / 1000;
       rows.push({
         s, phase, bitrate: stats.bitrate_kbps ?? null, received: stats.received_kbps ?? null,
-        queue: stats.queue_ms ?? null, pageKbps: (8 * (p.bytes - prev.bytes)) / dt / 1000,
+        queue: stats.queue_ms ?? null, fpsIn: stats.fps_in ?? null, pageKbps: (8 * (p.bytes - prev.bytes)) / dt / 1000,
         fps: (p.frames - prev.frames) / dt, rtt: p.rtt,
       });
     }
@@ -115,8 +115,10 @@ export async function bitrate(binary) {
   freePath();
   const every = (n) => rows.filter((_, i) => i % n === 0);
   for (const r of every(2)) {
-    log(`${r.s.toFixed(1).padStart(5)} s ${r.phase.padEnd(7)} bitrate ${String(r.bitrate).padStart(5)} kbit/s,` +
-        ` page receives ${r.pageKbps.toFixed(0).padStart(5)} kbit/s at ${r.fps.toFixed(1).padStart(4)} fps,` +
+    log(`${r.s.toFixed(1).padStart(5)} s ${r.phase.padEnd(7)} bitrate ${String(r.bitrate).padStart(5)} kbit/s` +
+        ` (${String(r.received).padStart(5)} arrive),` +
+        ` page receives ${r.pageKbps.toFixed(0).padStart(5)} kbit/s at ${r.fps.toFixed(1).padStart(4)} fps` +
+        ` (server gets ${r.fpsIn?.toFixed(1) ?? '?'} fps),` +
         ` queue ${r.queue} ms, round trip ${r.rtt === null ? '?' : r.rtt.toFixed(0)} ms`);
   }
   if (process.env.RTFX_BITRATE_CSV) {
