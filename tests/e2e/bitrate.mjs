@@ -56,6 +56,13 @@ function limitPath() {
   }
 }
 
+/** Widens the two classes rather than deleting them: deleting a qdisc drops the packets it holds. */
+function widenPath() {
+  for (const cls of ['10', '20']) {
+    tc('class', 'change', 'dev', 'lo', 'parent', '1:', 'classid', `1:${cls}`, 'htb', 'rate', '10gbit', 'ceil', '10gbit');
+  }
+}
+
 function freePath() {
   try { tc('qdisc', 'del', 'dev', 'lo', 'root'); } catch { /* already free */ }
 }
@@ -99,7 +106,7 @@ export async function bitrate(binary) {
     const s = (next - t0) / 1000;
     if (s > END_S) break;
     if (phase === 'free' && s > LIMIT_AT_S) { limitPath(); phase = 'limited'; log(`${s.toFixed(1)} s: path limited to ${LIMIT} each way`); }
-    if (phase === 'limited' && s > LIFT_AT_S) { freePath(); phase = 'freed'; log(`${s.toFixed(1)} s: path free again`); }
+    if (phase === 'limited' && s > LIFT_AT_S) { widenPath(); phase = 'freed'; log(`${s.toFixed(1)} s: path free again`); }
     const p = await pageSample(page);
     const stats = (await signalingLog(page, ['stats'])).received.at(-1)?.msg ?? {};
     if (prev && p) {
