@@ -16,7 +16,7 @@ APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-goo
 # clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests.
 APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data clang libclang-rt-14-dev \
 	python3-aiortc python3-websockets nftables
-APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
+APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux python3-matplotlib
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
 APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
@@ -76,10 +76,14 @@ fuzz: fuzz-build
 test: build fuzz-build e2e-deps
 	meson test -C $(BUILD) --print-errorlogs
 
-bench: build
+bench: build e2e-deps
 	@echo "Pinned to one core (taskset -c 0); OpenCV limited to one thread."
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
+	@echo "The video bitrate on a path limited to 1 Mbit/s for 15 s (docs/performance.md):"
+	RTFX_BITRATE_CSV=$(CURDIR)/$(BUILD)/bitrate.csv tests/e2e/run.sh $(BUILD)/launcher/rtfx-launch bitrate
+	bench/bitrate-plot.py $(BUILD)/bitrate.csv docs/img/bitrate.png \
+		"Chromium, 640x480 film clip sent back untouched (chain identity)"
 
 # ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
 run: build
