@@ -73,6 +73,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtfx_face_detect_debug);
 #define DEFAULT_MIN_SIZE 30
 #define DEFAULT_MAX_SIZE 0
 #define DEFAULT_DRAW TRUE
+#define DEFAULT_THREADS 0
+/* threads=0 takes one per core up to this: past it, a frame's scales are too few and too unequal
+ * to keep more threads busy. */
+#define MAX_AUTO_THREADS 4
 
 /* Bright green in BT.601 YUV, and white for grey video. */
 static const guint8 BOX_YUV[3] = { 145, 54, 34 };
@@ -87,6 +91,7 @@ enum
   PROP_MIN_SIZE,
   PROP_MAX_SIZE,
   PROP_DRAW,
+  PROP_THREADS,
 };
 
 struct _GstRtfxFaceDetect
@@ -100,6 +105,7 @@ struct _GstRtfxFaceDetect
   gint min_size;
   gint max_size;
   gboolean draw;
+  guint threads;
 
   /* loaded in start, sized in set_info, used by the streaming thread only */
   RtfxCascade *cascade;
@@ -184,6 +190,14 @@ gst_rtfx_face_detect_class_init (GstRtfxFaceDetectClass * klass)
           "Draw a box around each face on the video; when off the frames pass "
           "unchanged and only the metas and messages report the faces",
           DEFAULT_DRAW, live));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "How many threads search a frame, each taking the next scale: more "
+          "finish a frame sooner for the same CPU time, with the same faces; "
+          "0 means one per core the process may run on, at most "
+          G_STRINGIFY (MAX_AUTO_THREADS), 0, 64, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata (element_class,
       "Haar-cascade face detection", "Filter/Analyzer/Video",
@@ -210,6 +224,7 @@ gst_rtfx_face_detect_init (GstRtfxFaceDetect * self)
   self->min_size = DEFAULT_MIN_SIZE;
   self->max_size = DEFAULT_MAX_SIZE;
   self->draw = DEFAULT_DRAW;
+  self->threads = DEFAULT_THREADS;
 }
 
 static void
@@ -254,6 +269,9 @@ gst_rtfx_face_detect_set_property (GObject * object, guint prop_id,
     case PROP_DRAW:
       self->draw = g_value_get_boolean (value);
       break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -286,6 +304,9 @@ gst_rtfx_face_detect_get_property (GObject * object, guint prop_id,
       break;
     case PROP_DRAW:
       g_value_set_boolean (value, self->draw);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -350,6 +371,13 @@ gst_rtfx_face_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GstRtfxFaceDetect *self = GST_RTFX_FACE_DETECT (filter);
   const gint width = GST_VIDEO_INFO_WIDTH (in_info);
   const gint height = GST_VIDEO_INFO_HEIGHT (in_info);
+  guint threads;
+
+  GST_OBJECT_LOCK (self);
+  threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+  if (threads == 0)
+    threads = MIN (g_get_num_processors (), MAX_AUTO_THREADS);
 
   GST_DEBUG_OBJECT (self, "configuring for %dx%d %s", width, height,
       GST_VIDEO_INFO_NAME (in_info));
@@ -357,8 +385,13 @@ gst_rtfx_face_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   g_clear_pointer (&self->haar, rtfx_haar_free);
   if (self->cascade == NULL)
     return FALSE;
-  self->haar = rtfx_haar_new (self->cascade, width, height);
-  return self->haar != NULL;
+  self->haar = rtfx_haar_new (self->cascade, width, height, threads);
+  if (self->haar == NULL)
+    return FALSE;
+  if (rtfx_haar_threads (self->haar) < threads)
+    GST_WARNING_OBJECT (self, "searching on %u threads: no more could be "
+        "started", rtfx_haar_threads (self->haar));
+  return TRUE;
 }
 
 /* Paints [x0, x1) x [y0, y1) in colour[component], the chroma of every sample that covers a pixel

@@ -480,6 +480,77 @@ GST_START_TEST (test_integral_images)
 
 GST_END_TEST;
 
+/* The hits of src (the luma of a picture) found with a detector of `threads` threads, copied;
+ * searched `times` times, the last search being the one returned. */
+static GArray *
+detect_with_threads (const RtfxCascade * c, const guint8 * src, gint stride,
+    gint width, gint height, const RtfxHaarParams * params, guint threads,
+    guint times)
+{
+  g_autoptr (RtfxHaar) haar = rtfx_haar_new (c, width, height, threads);
+  GArray *hits = g_array_new (FALSE, FALSE, sizeof (RtfxHaarHit));
+  const RtfxHaarHit *found = NULL;
+  guint n = 0;
+
+  fail_unless_equals_int (rtfx_haar_threads (haar), threads);
+  for (guint i = 0; i < times; i++)
+    n = rtfx_haar_detect (haar, src, stride, params, &found);
+  g_array_append_vals (hits, found, n);
+  return hits;
+}
+
+/* Spreading the scales over threads changes nothing: the same hits, in the same order, also the
+ * raw ones (min-neighbors 0), whose order is the order the windows were found in, for stumps and
+ * for trees with 45° features; and a second search sees nothing of the first. */
+GST_START_TEST (test_threads_same_hits)
+{
+  static const struct
+  {
+    const gchar *cascade;
+    RtfxHaarParams params;
+  } cases[] = {
+    {"haarcascade_frontalface_default.xml", {1.1, 3, 30, 30, 0, 0}},
+    {"haarcascade_frontalface_default.xml", {1.05, 0, 24, 24, 0, 0}},
+    {"haarcascade_frontalface_default.xml", {1.3, 1, 0, 0, 100, 100}},
+    {"haarcascade_eye_tree_eyeglasses.xml", {1.1, 0, 0, 0, 0, 0}},
+  };
+  Picture pic = decode_messi ("GRAY8");
+  GstVideoInfo info;
+  GstVideoFrame frame;
+
+  fail_unless (gst_video_info_from_caps (&info, pic.caps));
+  fail_unless (gst_video_frame_map (&frame, &info, pic.buffer, GST_MAP_READ));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (RtfxCascade) c = load_ok (cases[i].cascade);
+    const guint8 *src = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+    const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+    const gint w = GST_VIDEO_FRAME_WIDTH (&frame);
+    const gint h = GST_VIDEO_FRAME_HEIGHT (&frame);
+    GArray *one = detect_with_threads (c, src, stride, w, h, &cases[i].params,
+        1, 1);
+    GArray *three = detect_with_threads (c, src, stride, w, h,
+        &cases[i].params, 3, 2);
+
+    fail_unless (one->len > 0, "case %u: nothing found", i);
+    fail_unless_equals_int (three->len, one->len);
+    for (guint k = 0; k < one->len; k++) {
+      const RtfxHaarHit *a = &g_array_index (one, RtfxHaarHit, k);
+      const RtfxHaarHit *b = &g_array_index (three, RtfxHaarHit, k);
+
+      fail_unless (a->x == b->x && a->y == b->y && a->width == b->width
+          && a->height == b->height && a->neighbors == b->neighbors
+          && a->score == b->score, "case %u, hit %u: 3 threads found another",
+          i, k);
+    }
+    g_array_unref (one);
+    g_array_unref (three);
+  }
+  gst_video_frame_unmap (&frame);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------- the element */
 
 GST_START_TEST (test_properties)
@@ -491,7 +562,9 @@ GST_START_TEST (test_properties)
   g_autofree gchar *cascade = NULL;
   gdouble scale;
   gint neighbors, min_size, max_size;
+  guint threads;
   gboolean draw;
+  GParamSpec *spec;
 
   fail_unless (e != NULL);
   for (guint i = 0; i < G_N_ELEMENTS (live); i++) {
@@ -503,13 +576,18 @@ GST_START_TEST (test_properties)
   }
   g_object_get (e, "cascade", &cascade, "scale-factor", &scale,
       "min-neighbors", &neighbors, "min-size", &min_size, "max-size",
-      &max_size, "draw", &draw, NULL);
+      &max_size, "draw", &draw, "threads", &threads, NULL);
   fail_unless_equals_string (cascade, DEFAULT_CASCADE);
   fail_unless_equals_float (scale, 1.1);
   fail_unless_equals_int (neighbors, 3);
   fail_unless_equals_int (min_size, 30);
   fail_unless_equals_int (max_size, 0);
   fail_unless (draw);
+  /* one per core; the thread count is fixed while the element runs */
+  fail_unless_equals_int (threads, 0);
+  spec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "threads");
+  fail_unless (spec->flags & GST_PARAM_MUTABLE_READY);
+  fail_if (spec->flags & GST_PARAM_CONTROLLABLE);
   gst_object_unref (e);
 }
 
@@ -938,6 +1016,7 @@ rtfxfacedetect_suite (void)
   tcase_add_test (tc, test_malformed_cascades);
   tcase_add_test (tc, test_missing_file);
   tcase_add_test (tc, test_integral_images);
+  tcase_add_test (tc, test_threads_same_hits);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_messi_face_found);
   tcase_add_test (tc, test_message_structure);
