@@ -25,8 +25,8 @@ typedef struct
  * current XML layout, so both sides run the same single detectMultiScale per frame. */
 static const Contender contenders[] = {
   {"rtfxfacedetect draw=false",
-        "rtfxfacedetect cascade=" CASCADE " scale-factor=1.1 min-neighbors=3 "
-        "min-size=30 draw=false", "rtfx/faces"},
+        "rtfxfacedetect analysis=sync cascade=" CASCADE " scale-factor=1.1 "
+        "min-neighbors=3 min-size=30 draw=false", "rtfx/faces"},
   {"OpenCV facedetect display=false",
         "videoconvert ! facedetect profile=" CASCADE " scale-factor=1.1 "
         "min-neighbors=3 min-size-width=30 min-size-height=30 display=false ! "
