@@ -22,7 +22,9 @@
  * a thread of the element analyses a copy of the newest frame's luma; a frame that arrives while
  * another waits for that thread replaces it, so the analysis always works on the freshest picture
  * and never falls behind. The cost on the streaming thread is a copy of the luma plane and the
- * drawing. With `analysis=sync` each frame is analysed before it is passed on and carries its own
+ * drawing. The thread analyses as often as it can, at most once a frame;
+ * #GstRtfxFaceDetect:max-rate caps the analyses per second of the stream's running time, to bound
+ * the CPU they take. With `analysis=sync` each frame is analysed before it is passed on and carries its own
  * detections: use it to analyse every frame of a file, or when each frame's own result matters.
  *
  * In async mode the boxes a frame shows are those of a frame up to about two analyses older. They
@@ -105,6 +107,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rtfx_face_detect_debug);
 #define DEFAULT_MAX_SIZE 0
 #define DEFAULT_DRAW TRUE
 #define DEFAULT_ANALYSIS GST_RTFX_FACE_DETECT_ANALYSIS_ASYNC
+#define DEFAULT_MAX_RATE 0.0
 #define DEFAULT_THREADS 0
 /* threads=0 takes one per core up to this: past it, a frame's scales are too few and too unequal
  * to keep more threads busy. */
@@ -124,6 +127,7 @@ enum
   PROP_MAX_SIZE,
   PROP_DRAW,
   PROP_ANALYSIS,
+  PROP_MAX_RATE,
   PROP_THREADS,
 };
 
@@ -139,6 +143,7 @@ struct _GstRtfxFaceDetect
   gint max_size;
   gboolean draw;
   GstRtfxFaceDetectAnalysis analysis;
+  gdouble max_rate;
   guint threads;
 
   /* made in start, freed in stop */
@@ -147,6 +152,7 @@ struct _GstRtfxFaceDetect
    * (used by the streaming thread only) */
   RtfxFaceWorker *worker;
   GArray *shown;
+  GstClockTime next_due;        /* the running time from which the next frame is analysed */
   /* analysis=sync: the detector, sized in set_info, and the frames analysed; streaming thread */
   RtfxHaar *haar;
   guint64 analyses;
@@ -265,6 +271,12 @@ gst_rtfx_face_detect_class_init (GstRtfxFaceDetectClass * klass)
           GST_TYPE_RTFX_FACE_DETECT_ANALYSIS, DEFAULT_ANALYSIS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_RATE,
+      g_param_spec_double ("max-rate", "Max rate",
+          "In async mode, the most frames analysed per second of the stream's "
+          "running time, the others passing with the newest boxes: lower it to "
+          "spend less CPU; 0 analyses as many as the detector keeps up with",
+          0.0, 100.0, DEFAULT_MAX_RATE, live));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "How many threads search a frame, each taking the next scale: more "
@@ -306,6 +318,7 @@ gst_rtfx_face_detect_init (GstRtfxFaceDetect * self)
   self->max_size = DEFAULT_MAX_SIZE;
   self->draw = DEFAULT_DRAW;
   self->analysis = DEFAULT_ANALYSIS;
+  self->max_rate = DEFAULT_MAX_RATE;
   self->threads = DEFAULT_THREADS;
   self->shown = g_array_new (FALSE, FALSE, sizeof (RtfxHaarHit));
 }
@@ -357,6 +370,9 @@ gst_rtfx_face_detect_set_property (GObject * object, guint prop_id,
     case PROP_ANALYSIS:
       self->analysis = g_value_get_enum (value);
       break;
+    case PROP_MAX_RATE:
+      self->max_rate = g_value_get_double (value);
+      break;
     case PROP_THREADS:
       self->threads = g_value_get_uint (value);
       break;
@@ -395,6 +411,9 @@ gst_rtfx_face_detect_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ANALYSIS:
       g_value_set_enum (value, self->analysis);
+      break;
+    case PROP_MAX_RATE:
+      g_value_set_double (value, self->max_rate);
       break;
     case PROP_THREADS:
       g_value_set_uint (value, self->threads);
@@ -469,6 +488,7 @@ gst_rtfx_face_detect_start (GstBaseTransform * trans)
       self->cascade->has_tilted ? ", tilted features" : "");
 
   self->analyses = 0;
+  self->next_due = GST_CLOCK_TIME_NONE;
   if (analysis == GST_RTFX_FACE_DETECT_ANALYSIS_ASYNC) {
     self->worker = rtfx_face_worker_new (self->cascade, search_threads (self),
         analysis_done, self, &error);
@@ -520,15 +540,17 @@ gst_rtfx_face_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
      * one belongs. */
     switch (GST_EVENT_TYPE (event)) {
       case GST_EVENT_FLUSH_START:
+        GST_DEBUG_OBJECT (self, "flushing: forgetting the analyses under way");
+        rtfx_face_worker_set_flushing (self->worker, TRUE);
+        break;
       case GST_EVENT_FLUSH_STOP:
-        GST_DEBUG_OBJECT (self, "%s: forgetting the analyses under way",
-            GST_EVENT_TYPE_NAME (event));
-        rtfx_face_worker_set_flushing (self->worker,
-            GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START);
+        rtfx_face_worker_set_flushing (self->worker, FALSE);
+        self->next_due = GST_CLOCK_TIME_NONE;
         break;
       case GST_EVENT_STREAM_START:
         GST_DEBUG_OBJECT (self, "new stream: forgetting the analyses under way");
         rtfx_face_worker_forget (self->worker);
+        self->next_due = GST_CLOCK_TIME_NONE;
         break;
       case GST_EVENT_EOS:
         /* So that the last frames' messages come before EOS does. */
@@ -561,6 +583,7 @@ gst_rtfx_face_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
    * may not fit the new ones. */
   if (self->worker != NULL) {
     rtfx_face_worker_forget (self->worker);
+    self->next_due = GST_CLOCK_TIME_NONE;
     return TRUE;
   }
 
@@ -705,6 +728,29 @@ copy_luma (const GstVideoFrame * frame, guint8 * dst)
     memcpy (dst + (gsize) y * width, src + (gsize) y * stride, width);
 }
 
+/* Whether, under max-rate, the frame at running time rt is to be analysed. Analyses fall due on a
+ * grid of 1/max-rate, so that the jitter of live timestamps does not lower the rate; the grid
+ * starts again when the stream goes back in time or has left it behind. A frame without a running
+ * time is always due. */
+static gboolean
+analysis_due (GstRtfxFaceDetect * self, GstClockTime rt, gdouble max_rate)
+{
+  GstClockTime interval;
+
+  if (max_rate <= 0.0 || !GST_CLOCK_TIME_IS_VALID (rt))
+    return TRUE;
+  interval = (GstClockTime) (GST_SECOND / max_rate);
+  if (GST_CLOCK_TIME_IS_VALID (self->next_due) && rt < self->next_due
+      && rt + interval >= self->next_due)
+    return FALSE;
+  if (GST_CLOCK_TIME_IS_VALID (self->next_due) && rt >= self->next_due
+      && rt < self->next_due + interval)
+    self->next_due += interval;
+  else
+    self->next_due = rt + interval;
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_rtfx_face_detect_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -721,6 +767,7 @@ gst_rtfx_face_detect_transform_frame_ip (GstVideoFilter * filter,
     .running_time = gst_rtfx_running_time (&trans->segment, pts),
   };
   const RtfxHaarHit *hits;
+  gdouble max_rate;
   gboolean draw;
   guint n;
 
@@ -729,6 +776,7 @@ gst_rtfx_face_detect_transform_frame_ip (GstVideoFilter * filter,
   job.params.min_neighbors = self->min_neighbors;
   job.params.min_width = job.params.min_height = self->min_size;
   job.params.max_width = job.params.max_height = self->max_size;
+  max_rate = self->max_rate;
   draw = self->draw;
   GST_OBJECT_UNLOCK (self);
 
@@ -737,9 +785,11 @@ gst_rtfx_face_detect_transform_frame_ip (GstVideoFilter * filter,
      * over, and its luma goes over before they are drawn on it. */
     n = rtfx_face_worker_latest (self->worker, self->shown);
     hits = (const RtfxHaarHit *) self->shown->data;
-    copy_luma (frame, rtfx_face_worker_plane (self->worker, job.width,
-            job.height));
-    rtfx_face_worker_submit (self->worker, &job);
+    if (analysis_due (self, job.running_time, max_rate)) {
+      copy_luma (frame, rtfx_face_worker_plane (self->worker, job.width,
+              job.height));
+      rtfx_face_worker_submit (self->worker, &job);
+    }
   } else {
     n = rtfx_haar_detect (self->haar, GST_VIDEO_FRAME_COMP_DATA (frame, 0),
         GST_VIDEO_FRAME_COMP_STRIDE (frame, 0), &job.params, &hits);

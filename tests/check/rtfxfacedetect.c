@@ -574,13 +574,14 @@ GST_START_TEST (test_properties)
 {
   GstElement *e = gst_element_factory_make ("rtfxfacedetect", NULL);
   const gchar *live[] = { "scale-factor", "min-neighbors", "min-size",
-    "max-size", "draw"
+    "max-size", "draw", "max-rate"
   };
   g_autofree gchar *cascade = NULL;
   gdouble scale;
   gint neighbors, min_size, max_size;
   guint threads;
   gint analysis;
+  gdouble max_rate;
   gboolean draw;
   GParamSpec *spec;
 
@@ -595,13 +596,14 @@ GST_START_TEST (test_properties)
   g_object_get (e, "cascade", &cascade, "scale-factor", &scale,
       "min-neighbors", &neighbors, "min-size", &min_size, "max-size",
       &max_size, "draw", &draw, "threads", &threads, "analysis", &analysis,
-      NULL);
+      "max-rate", &max_rate, NULL);
   fail_unless_equals_string (cascade, DEFAULT_CASCADE);
   fail_unless_equals_float (scale, 1.1);
   fail_unless_equals_int (neighbors, 3);
   fail_unless_equals_int (min_size, 30);
   fail_unless_equals_int (max_size, 0);
   fail_unless (draw);
+  fail_unless_equals_float (max_rate, 0.0);
   /* one per core, and analysis at its own pace; both fixed while the element runs */
   fail_unless_equals_int (threads, 0);
   spec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "analysis");
@@ -997,6 +999,7 @@ typedef struct
   GMutex lock;
   GCond cond;
   gboolean closed;
+  guint released;               /* bumped to let the one waiting go, the gate staying closed */
   gboolean holding;             /* an analysis thread waits at the gate */
   gboolean timed_out;           /* it waited WAIT_LIMIT and went on */
   gboolean eos;                 /* EOS reached the element's sink pad */
@@ -1012,12 +1015,15 @@ gate_handler (GstBus * bus, GstMessage * msg, gpointer data)
   if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT
       || !gst_message_has_name (msg, "rtfx/faces"))
     return GST_BUS_PASS;
+  guint released;
+
   g_mutex_lock (&g->lock);
   /* dropped from the bus, its reference kept here */
   g_ptr_array_add (g->messages, msg);
   g->holding = g->closed;
   g_cond_broadcast (&g->cond);
-  while (g->closed && !g->timed_out)
+  released = g->released;
+  while (g->closed && g->released == released && !g->timed_out)
     g->timed_out = !g_cond_wait_until (&g->cond, &g->lock, end);
   g->holding = FALSE;
   g_mutex_unlock (&g->lock);
@@ -1030,6 +1036,7 @@ gate_init (Gate * g, GstBus * bus, gboolean closed)
   g_mutex_init (&g->lock);
   g_cond_init (&g->cond);
   g->closed = closed;
+  g->released = 0;
   g->holding = g->timed_out = g->eos = FALSE;
   g->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);
@@ -1052,6 +1059,17 @@ gate_open (Gate * g)
 {
   g_mutex_lock (&g->lock);
   g->closed = FALSE;
+  g_cond_broadcast (&g->cond);
+  g_mutex_unlock (&g->lock);
+}
+
+/* Lets the analysis held go on; the next one will be held again. */
+static void
+gate_release (Gate * g)
+{
+  g_mutex_lock (&g->lock);
+  g->released++;
+  g->holding = FALSE;
   g_cond_broadcast (&g->cond);
   g_mutex_unlock (&g->lock);
 }
@@ -1321,6 +1339,48 @@ GST_START_TEST (test_async_flush_forgets)
 
 GST_END_TEST;
 
+/* max-rate=10: of frames 33 ms apart, about one in three is analysed, on a 100 ms grid of running
+ * time: the frame at 133 ms is due although it is less than 100 ms after the frame at 99 ms, which
+ * was not, and so is the one at 210 ms, less than 100 ms after 133. The frames between are not even
+ * handed over, so the one waiting when a held analysis ends is the last one due, not the newest. */
+GST_START_TEST (test_async_max_rate)
+{
+  static const GstClockTime held_1[] = { 34, 66, 99, 133 };
+  static const GstClockTime held_2[] = { 166, 199, 210, 232 };
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new_with (pic.caps, "async", &bus);
+  GstClockTime pts;
+  guint64 analyses;
+  Gate gate;
+
+  gate_init (&gate, bus, TRUE);
+  g_object_set (h->element, "max-rate", 10.0, NULL);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  gate_wait_holding (&gate);
+  for (guint i = 0; i < G_N_ELEMENTS (held_1); i++)
+    gst_buffer_unref (process (h, stamped (pic.buffer,
+                held_1[i] * GST_MSECOND)));
+  gate_release (&gate);
+  gate_wait_holding (&gate);
+  message_frame (gate_wait_message (&gate, 2), &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 133 * GST_MSECOND);
+  for (guint i = 0; i < G_N_ELEMENTS (held_2); i++)
+    gst_buffer_unref (process (h, stamped (pic.buffer,
+                held_2[i] * GST_MSECOND)));
+  gate_open (&gate);
+  message_frame (gate_wait_message (&gate, 3), &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 210 * GST_MSECOND);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gate_count (&gate), 3);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
 /* Its result does not matter: the element may be going to READY, where EOS goes no further. */
 static gpointer
 push_eos (gpointer data)
@@ -1481,6 +1541,7 @@ rtfxfacedetect_suite (void)
   tcase_add_test (tc, test_async_frames_do_not_wait);
   tcase_add_test (tc, test_async_eos_waits_for_last_frame);
   tcase_add_test (tc, test_async_flush_forgets);
+  tcase_add_test (tc, test_async_max_rate);
   tcase_add_test (tc, test_async_stop);
   tcase_add_test (tc, test_unusable_cascade_fails_to_start);
   return s;
