@@ -3,8 +3,9 @@
  *    same cascade and the same detectMultiScale parameters: the milliseconds of CPU per frame of each,
  *    their ratio, and the faces each found, as a check that both did the work;
  *  - at 25 frames a second (identity sync=true in front), through rtfxfacedetect as the faces preset
- *    runs it, analysis=sync and analysis=async: the CPU each costs the streaming thread per frame,
- *    their ratio, and how many analyses a second each reported;
+ *    runs it, analysis=sync and analysis=async (also with max-rate=10): the CPU each costs the
+ *    streaming thread per frame, the sync/async ratio, how many analyses a second each reported and
+ *    the CPU of the whole process per frame;
  *  - when the process may use more than one core, through analysis=sync with threads=1 and with one
  *    thread per core: the time a frame takes and its CPU.
  * Run it pinned to one core with OpenCV limited to one thread (the Makefile does) for the one-core
@@ -45,11 +46,14 @@ static const Contender contenders[] = {
         "videoconvert ! video/x-raw,format=I420", "facedetect"},
 };
 
-/* The two analysis modes, boxes drawn as in the faces preset, frames arriving at FPS. */
+/* The two analysis modes, boxes drawn as in the faces preset, frames arriving at FPS; the first two
+ * are compared. */
 static const Contender paced[] = {
   {"analysis=sync", PACED "rtfxfacedetect analysis=sync " PARAMS, "rtfx/faces"},
   {"analysis=async", PACED "rtfxfacedetect analysis=async " PARAMS,
       "rtfx/faces"},
+  {"async max-rate=10", PACED "rtfxfacedetect analysis=async max-rate=10 "
+        PARAMS, "rtfx/faces"},
 };
 
 typedef struct
