@@ -22,9 +22,10 @@
  * a thread of the element analyses a copy of the newest frame's luma; a frame that arrives while
  * another waits for that thread replaces it, so the analysis always works on the freshest picture
  * and never falls behind. The cost on the streaming thread is a copy of the luma plane and the
- * drawing. The thread analyses as often as it can, at most once a frame;
- * #GstRtfxFaceDetect:max-rate caps the analyses per second of the stream's running time, to bound
- * the CPU they take. With `analysis=sync` each frame is analysed before it is passed on and carries its own
+ * drawing. The thread analyses as often as it can, at most once a frame, at a lower priority than
+ * the streaming threads (nice +10 on Linux), so that when the CPU is short the analyses slow down
+ * and the video does not; #GstRtfxFaceDetect:max-rate caps the analyses per second of the stream's
+ * running time, to bound the CPU they take. With `analysis=sync` each frame is analysed before it is passed on and carries its own
  * detections: use it to analyse every frame of a file, or when each frame's own result matters.
  *
  * In async mode the boxes a frame shows are those of a frame up to about two analyses older. They

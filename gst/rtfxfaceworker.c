@@ -2,6 +2,9 @@
  * the caller fills `spare` and swaps it with `pending`; the worker swaps `pending` with `working`
  * and analyses that. A job that was still pending when the next came is thus recycled as the spare,
  * and nothing is allocated per frame once the planes have the frame's size. */
+/* for getpriority () and setpriority () */
+#define _GNU_SOURCE
+
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -9,6 +12,11 @@
 #include "rtfxfaceworker.h"
 
 #include <string.h>
+#include <sys/resource.h>
+
+/* How much nicer than the streaming threads the analysis runs: when the CPU is short, the video
+ * keeps its rate and the analyses slow down. */
+#define ANALYSIS_NICE 10
 
 typedef struct
 {
@@ -72,6 +80,11 @@ worker_main (gpointer data)
 {
   RtfxFaceWorker *w = data;
 
+#ifdef __linux__
+  /* Linux keeps a nice value per thread, "process" 0 being the calling one; the detector's helper
+   * threads, made from this one, inherit it. Refused, the analysis runs as the video does. */
+  setpriority (PRIO_PROCESS, 0, getpriority (PRIO_PROCESS, 0) + ANALYSIS_NICE);
+#endif
   g_mutex_lock (&w->lock);
   for (;;) {
     Slot *slot;

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "rtfxcascade.h"
 #include "rtfxhaar.h"
@@ -1381,6 +1382,78 @@ GST_START_TEST (test_async_max_rate)
 
 GST_END_TEST;
 
+/* The nice value of every thread of this process named `name`, in an array (empty if none). */
+static GArray *
+nice_of_threads (const gchar * name)
+{
+  GArray *nices = g_array_new (FALSE, FALSE, sizeof (gint));
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+
+  fail_unless (dir != NULL);
+  while ((tid = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *comm_path = g_strdup_printf ("/proc/self/task/%s/comm",
+        tid);
+    g_autofree gchar *stat_path = g_strdup_printf ("/proc/self/task/%s/stat",
+        tid);
+    g_autofree gchar *comm = NULL, *stat = NULL;
+    g_auto (GStrv) fields = NULL;
+    gint nice;
+
+    if (!g_file_get_contents (comm_path, &comm, NULL, NULL)
+        || strcmp (g_strchomp (comm), name) != 0
+        || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+      continue;
+    /* after "pid (comm) ", field 3 (state) on; the nice value is field 19 */
+    fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+    fail_unless (g_strv_length (fields) > 16);
+    nice = atoi (fields[16]);
+    g_array_append_val (nices, nice);
+  }
+  g_dir_close (dir);
+  return nices;
+}
+
+/* The analysis thread and the threads that help it search run below the streaming threads, so that
+ * when the CPU is short the video keeps its rate and the analyses slow down. */
+GST_START_TEST (test_async_runs_nicer)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstElement *e = gst_element_factory_make ("rtfxfacedetect", NULL);
+  const gint nicer = MIN (getpriority (PRIO_PROCESS, 0) + 10, 19);
+  GstHarness *h;
+  GArray *nices;
+  Gate gate;
+
+  g_object_set (e, "threads", 3, NULL);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps (h, gst_caps_ref (pic.caps));
+  gate_init (&gate, bus, FALSE);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  gate_wait_message (&gate, 1);
+
+  nices = nice_of_threads ("rtfxfacedetect");
+  fail_unless_equals_int (nices->len, 1);
+  fail_unless_equals_int (g_array_index (nices, gint, 0), nicer);
+  g_array_unref (nices);
+  /* made by the analysis thread for its first frame */
+  nices = nice_of_threads ("rtfxhaar");
+  fail_unless_equals_int (nices->len, 2);
+  for (guint i = 0; i < nices->len; i++)
+    fail_unless_equals_int (g_array_index (nices, gint, i), nicer);
+  g_array_unref (nices);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
 /* Its result does not matter: the element may be going to READY, where EOS goes no further. */
 static gpointer
 push_eos (gpointer data)
@@ -1542,6 +1615,7 @@ rtfxfacedetect_suite (void)
   tcase_add_test (tc, test_async_eos_waits_for_last_frame);
   tcase_add_test (tc, test_async_flush_forgets);
   tcase_add_test (tc, test_async_max_rate);
+  tcase_add_test (tc, test_async_runs_nicer);
   tcase_add_test (tc, test_async_stop);
   tcase_add_test (tc, test_unusable_cascade_fails_to_start);
   return s;
