@@ -15,7 +15,10 @@
  *  - groupRectangles (min-neighbors, eps 0.2), then clipping to the plane.
  * The integral images are 32-bit and wrap: a window's sums are differences, exact modulo 2^32, and
  * they fit in 32 bits for any window under 66 000 pixels. They share one row stride for every scale,
- * so every feature's corner offsets are computed once, in rtfx_haar_new(). */
+ * so every feature's corner offsets are computed once, in rtfx_haar_new().
+ * Scales are independent until the grouping: with more than one thread, each thread takes the next
+ * scale not yet taken into integral images of its own, and the hits are put back in scale order
+ * before they are grouped, so the result does not depend on the number of threads. */
 #include "rtfxhaar.h"
 
 #include <math.h>
@@ -68,22 +71,13 @@ typedef struct
   gdouble margin;
 } Group;
 
-struct _RtfxHaar
+/* What one thread needs to search a scale: the integral images and the shrinking's scratch. */
+typedef struct
 {
-  const RtfxCascade *cascade;
-  gint width, height;
+  RtfxHaar *haar;
 
-  /* The integral images of the current scale, one block: sum, squared sum, then tilted sum. */
+  /* The integral images of the scale being searched, one block: sum, squared sum, then tilted sum. */
   guint32 *ii;
-  gint istride;                 /* elements a row, width + 1 for every scale */
-  gsize plane;                  /* elements an image */
-  gint32 norm_ofs[4];           /* the normalisation rectangle's corners */
-  gdouble norm_area;
-
-  /* The compiled cascade: stumps in stage order when every tree is a stump, else nodes. */
-  Stump *stumps;
-  Node *nodes;
-  gdouble last_threshold;
 
   /* Shrinking: per destination column, the left source column and the right one's weight; from
    * x_end on, the last source column x_last. */
@@ -99,7 +93,52 @@ struct _RtfxHaar
   guint32 *anti_cum;            /* Σ anti[0..c] */
   guint32 *diag;                /* x - y = d, at d + height - 1 */
 
-  GArray *candidates;           /* Candidate */
+  GArray *candidates;           /* Candidate, of the scales this scanner searched, in their order */
+  GThread *thread;              /* NULL for the first scanner, which runs in the caller's thread */
+} Scanner;
+
+typedef struct
+{
+  gint width, height;           /* of the shrunk plane */
+  gfloat factor;
+  /* Filled by the scanner that searched it: its candidates are [first, end) of that one's list. */
+  Scanner *scanner;
+  guint first, end;
+} Scale;
+
+struct _RtfxHaar
+{
+  const RtfxCascade *cascade;
+  gint width, height;
+
+  /* The layout every scanner's integral images share. */
+  gint istride;                 /* elements a row, width + 1 for every scale */
+  gsize plane;                  /* elements an image */
+  gint32 norm_ofs[4];           /* the normalisation rectangle's corners */
+  gdouble norm_area;
+
+  /* The compiled cascade: stumps in stage order when every tree is a stump, else nodes. */
+  Stump *stumps;
+  Node *nodes;
+  gdouble last_threshold;
+
+  Scanner *scanners;
+  guint n_scanners;
+
+  /* The search under way, read by every scanner. */
+  const guint8 *src;
+  gint stride;
+  GArray *scales;               /* Scale */
+  gint next_scale;              /* atomic: the first scale no scanner has taken */
+
+  /* The helper threads (scanners 1 and on) wait for a new round, and the caller for them. */
+  GMutex lock;
+  GCond start, done;
+  guint round;
+  guint busy;                   /* helpers still searching this round */
+  gboolean quit;
+
+  GArray *candidates;           /* Candidate: every scale's, in scale order */
   GArray *parents;              /* gint, union-find over candidates */
   GArray *labels;               /* gint, each candidate's group */
   GArray *groups;               /* Group */
@@ -237,35 +276,35 @@ linear_tap (gdouble scale, gint i, gint src_len, gint * ofs, guint16 * frac)
 /* The horizontally shrunk source row sy, in 8.8 fixed point, in one of the two row buffers: not in
  * the one that holds source row other, the second row of the pair being made. */
 static const guint16 *
-hrow (RtfxHaar * h, const guint8 * src, gint stride, gint sy, gint dw,
+hrow (Scanner * sc, const guint8 * src, gint stride, gint sy, gint dw,
     gint other)
 {
   const guint8 *s = src + (gsize) sy * stride;
   guint16 *d;
   gint slot, dx;
 
-  if (h->hrow_src[0] == sy)
-    return h->hrow[0];
-  if (h->hrow_src[1] == sy)
-    return h->hrow[1];
-  slot = h->hrow_src[0] == other ? 1 : 0;
-  d = h->hrow[slot];
-  for (dx = 0; dx < h->x_end; dx++) {
-    const guint8 *p = s + h->xofs[dx];
-    const guint16 f = h->xfrac[dx];
+  if (sc->hrow_src[0] == sy)
+    return sc->hrow[0];
+  if (sc->hrow_src[1] == sy)
+    return sc->hrow[1];
+  slot = sc->hrow_src[0] == other ? 1 : 0;
+  d = sc->hrow[slot];
+  for (dx = 0; dx < sc->x_end; dx++) {
+    const guint8 *p = s + sc->xofs[dx];
+    const guint16 f = sc->xfrac[dx];
 
     d[dx] = p[0] * (LINEAR_ONE - f) + p[1] * f;
   }
   for (; dx < dw; dx++)
-    d[dx] = s[h->x_last] << LINEAR_BITS;
-  h->hrow_src[slot] = sy;
+    d[dx] = s[sc->x_last] << LINEAR_BITS;
+  sc->hrow_src[slot] = sy;
   return d;
 }
 
 /* Shrinks src (sw x sh) to dw x dh exactly as cv::resize (INTER_LINEAR_EXACT) does, which is what
  * OpenCV's cascade uses, feeding each row to the integrator as soon as it is made. */
 static void
-shrink_and_integrate (RtfxHaar * h, Integrator * it, const guint8 * src,
+shrink_and_integrate (Scanner * sc, Integrator * it, const guint8 * src,
     gint stride, gint sw, gint sh, gint dw, gint dh)
 {
   const gdouble scale_x = 1.0 / ((gdouble) dw / sw);
@@ -278,29 +317,29 @@ shrink_and_integrate (RtfxHaar * h, Integrator * it, const guint8 * src,
     return;
   }
 
-  h->x_end = dw;
-  h->x_last = sw - 1;
+  sc->x_end = dw;
+  sc->x_last = sw - 1;
   for (gint dx = 0; dx < dw; dx++)
-    if (!linear_tap (scale_x, dx, sw, &h->xofs[dx], &h->xfrac[dx])) {
-      h->x_end = dx;
+    if (!linear_tap (scale_x, dx, sw, &sc->xofs[dx], &sc->xfrac[dx])) {
+      sc->x_end = dx;
       break;
     }
-  h->hrow_src[0] = h->hrow_src[1] = -1;
+  sc->hrow_src[0] = sc->hrow_src[1] = -1;
 
   for (gint dy = 0; dy < dh; dy++) {
-    guint8 *d = h->rows[dy & 1];
+    guint8 *d = sc->rows[dy & 1];
     gint sy;
     guint16 fy;
 
     if (linear_tap (scale_y, dy, sh, &sy, &fy)) {
-      const guint16 *h0 = hrow (h, src, stride, sy, dw, sy + 1);
-      const guint16 *h1 = hrow (h, src, stride, sy + 1, dw, sy);
+      const guint16 *h0 = hrow (sc, src, stride, sy, dw, sy + 1);
+      const guint16 *h1 = hrow (sc, src, stride, sy + 1, dw, sy);
 
       for (gint x = 0; x < dw; x++)
         d[x] = (h0[x] * (guint32) (LINEAR_ONE - fy) + h1[x] * (guint32) fy +
             (1u << (2 * LINEAR_BITS - 1))) >> (2 * LINEAR_BITS);
     } else {
-      const guint16 *last = hrow (h, src, stride, sh - 1, dw, -1);
+      const guint16 *last = hrow (sc, src, stride, sh - 1, dw, -1);
 
       for (gint x = 0; x < dw; x++)
         d[x] = (last[x] + (1u << (LINEAR_BITS - 1))) >> LINEAR_BITS;
@@ -396,10 +435,12 @@ classify (const RtfxHaar * h, const guint32 * p, gdouble * sum)
       norm, sum);
 }
 
-/* Every window of one scale; hits go to the candidates in the plane's coordinates. */
+/* Every window of one scale, whose integral images are in sc; hits go to sc's candidates, in the
+ * plane's coordinates. */
 static void
-scan (RtfxHaar * h, gint sw, gint sh, gfloat factor)
+scan (Scanner * sc, gint sw, gint sh, gfloat factor)
 {
+  const RtfxHaar *h = sc->haar;
   const RtfxCascade *c = h->cascade;
   const gint step = factor >= 2.0f ? 1 : 2;
   const gint xs = sw + 1 - c->width, ys = sh + 1 - c->height;
@@ -407,7 +448,7 @@ scan (RtfxHaar * h, gint sw, gint sh, gfloat factor)
   const gint win_h = (gint) lrintf (c->height * factor);
 
   for (gint y = 0; y < ys; y += step) {
-    const guint32 *row = h->ii + (gsize) y * h->istride;
+    const guint32 *row = sc->ii + (gsize) y * h->istride;
 
     for (gint x = 0; x < xs; x += step) {
       gdouble sum = 0;
@@ -418,11 +459,101 @@ scan (RtfxHaar * h, gint sw, gint sh, gfloat factor)
           (gint) lrintf (x * factor), (gint) lrintf (y * factor), win_w, win_h,
           sum - h->last_threshold
         };
-        g_array_append_val (h->candidates, cand);
+        g_array_append_val (sc->candidates, cand);
       } else if (result == 0) {
         x += step;
       }
     }
+  }
+}
+
+/* Takes scales nobody has taken yet and searches them, until there are none left. */
+static void
+search_scales (Scanner * sc)
+{
+  RtfxHaar *h = sc->haar;
+  const RtfxCascade *c = h->cascade;
+  Integrator it = { 0 };
+  guint k;
+
+  it.stride = h->istride;
+  it.sum = sc->ii;
+  it.sqsum = sc->ii + h->plane;
+  it.tilted = c->has_tilted ? sc->ii + 2 * h->plane : NULL;
+  it.anti = sc->anti;
+  it.anti_cum = sc->anti_cum;
+  it.diag = sc->diag;
+
+  g_array_set_size (sc->candidates, 0);
+  while ((k = (guint) g_atomic_int_add (&h->next_scale, 1)) < h->scales->len) {
+    Scale *scale = &g_array_index (h->scales, Scale, k);
+
+    it.width = scale->width;
+    it.height = scale->height;
+    shrink_and_integrate (sc, &it, h->src, h->stride, h->width, h->height,
+        scale->width, scale->height);
+    scale->scanner = sc;
+    scale->first = sc->candidates->len;
+    scan (sc, scale->width, scale->height, scale->factor);
+    scale->end = sc->candidates->len;
+  }
+}
+
+/* A helper thread: one search_scales() a round, until the detector is freed. */
+static gpointer
+helper_main (gpointer data)
+{
+  Scanner *sc = data;
+  RtfxHaar *h = sc->haar;
+  guint seen = 0;
+
+  g_mutex_lock (&h->lock);
+  for (;;) {
+    while (h->round == seen && !h->quit)
+      g_cond_wait (&h->start, &h->lock);
+    if (h->quit)
+      break;
+    seen = h->round;
+    g_mutex_unlock (&h->lock);
+
+    search_scales (sc);
+
+    g_mutex_lock (&h->lock);
+    if (--h->busy == 0)
+      g_cond_signal (&h->done);
+  }
+  g_mutex_unlock (&h->lock);
+  return NULL;
+}
+
+/* Searches every scale of h->scales, with every scanner, and gathers the candidates in scale
+ * order, the order one thread would have found them in. */
+static void
+search (RtfxHaar * h)
+{
+  g_atomic_int_set (&h->next_scale, 0);
+  if (h->n_scanners > 1) {
+    g_mutex_lock (&h->lock);
+    h->round++;
+    h->busy = h->n_scanners - 1;
+    g_cond_broadcast (&h->start);
+    g_mutex_unlock (&h->lock);
+  }
+  search_scales (&h->scanners[0]);
+  if (h->n_scanners > 1) {
+    g_mutex_lock (&h->lock);
+    while (h->busy > 0)
+      g_cond_wait (&h->done, &h->lock);
+    g_mutex_unlock (&h->lock);
+  }
+
+  g_array_set_size (h->candidates, 0);
+  for (guint k = 0; k < h->scales->len; k++) {
+    const Scale *scale = &g_array_index (h->scales, Scale, k);
+
+    g_array_append_vals (h->candidates,
+        &g_array_index (scale->scanner->candidates, Candidate, scale->first),
+        scale->end - scale->first);
   }
 }
 
@@ -599,14 +730,94 @@ compile_feature (Feature * out, const RtfxCascadeFeature * f, gint stride,
   }
 }
 
-RtfxHaar *
-rtfx_haar_new (const RtfxCascade * cascade, gint width, gint height)
+static void
+scanner_init (Scanner * sc, RtfxHaar * h)
 {
-  const gsize diagonals = (gsize) width + height - 1;
+  const gsize diagonals = (gsize) h->width + h->height - 1;
+
+  sc->haar = h;
+  sc->ii = g_new0 (guint32, h->plane * (h->cascade->has_tilted ? 3 : 2));
+  sc->xofs = g_new (gint, h->width);
+  sc->xfrac = g_new (guint16, h->width);
+  sc->hrow[0] = g_new (guint16, h->width);
+  sc->hrow[1] = g_new (guint16, h->width);
+  sc->rows[0] = g_new (guint8, h->width);
+  sc->rows[1] = g_new (guint8, h->width);
+  if (h->cascade->has_tilted) {
+    sc->anti = g_new (guint32, diagonals);
+    sc->anti_cum = g_new (guint32, diagonals);
+    sc->diag = g_new (guint32, diagonals);
+  }
+  sc->candidates = g_array_sized_new (FALSE, FALSE, sizeof (Candidate), 1024);
+}
+
+static void
+scanner_clear (Scanner * sc)
+{
+  g_free (sc->ii);
+  g_free (sc->xofs);
+  g_free (sc->xfrac);
+  g_free (sc->hrow[0]);
+  g_free (sc->hrow[1]);
+  g_free (sc->rows[0]);
+  g_free (sc->rows[1]);
+  g_free (sc->anti);
+  g_free (sc->anti_cum);
+  g_free (sc->diag);
+  g_array_unref (sc->candidates);
+}
+
+/* Scanner 0 is the caller's; the others get a thread each. A thread that cannot be made leaves
+ * fewer scanners (rtfx_haar_threads() tells): slower, not wrong. */
+static void
+start_scanners (RtfxHaar * h, guint threads)
+{
+  h->scanners = g_new0 (Scanner, threads);
+  scanner_init (&h->scanners[0], h);
+  h->n_scanners = 1;
+  g_mutex_init (&h->lock);
+  g_cond_init (&h->start);
+  g_cond_init (&h->done);
+  for (guint i = 1; i < threads; i++) {
+    Scanner *sc = &h->scanners[i];
+
+    scanner_init (sc, h);
+    sc->thread = g_thread_try_new ("rtfxhaar", helper_main, sc, NULL);
+    if (sc->thread == NULL) {
+      scanner_clear (sc);
+      break;
+    }
+    h->n_scanners++;
+  }
+}
+
+static void
+stop_scanners (RtfxHaar * h)
+{
+  g_mutex_lock (&h->lock);
+  h->quit = TRUE;
+  g_cond_broadcast (&h->start);
+  g_mutex_unlock (&h->lock);
+  for (guint i = 0; i < h->n_scanners; i++) {
+    if (h->scanners[i].thread != NULL)
+      g_thread_join (h->scanners[i].thread);
+    scanner_clear (&h->scanners[i]);
+  }
+  g_free (h->scanners);
+  g_mutex_clear (&h->lock);
+  g_cond_clear (&h->start);
+  g_cond_clear (&h->done);
+}
+
+RtfxHaar *
+rtfx_haar_new (const RtfxCascade * cascade, gint width, gint height,
+    guint threads)
+{
   RtfxHaar *h;
 
   g_return_val_if_fail (cascade != NULL, NULL);
   g_return_val_if_fail (width > 0 && height > 0, NULL);
+  g_return_val_if_fail (threads > 0, NULL);
   /* Feature offsets are 32-bit and reach into the third integral image. */
   g_return_val_if_fail ((gsize) (width + 1) * (height + 1) < G_MAXINT32 / 3,
       NULL);
@@ -617,7 +828,6 @@ rtfx_haar_new (const RtfxCascade * cascade, gint width, gint height)
   h->height = height;
   h->istride = width + 1;
   h->plane = (gsize) h->istride * (height + 1);
-  h->ii = g_new0 (guint32, h->plane * (cascade->has_tilted ? 3 : 2));
 
   /* OpenCV normalises over the window less a one-pixel border. */
   h->norm_ofs[0] = h->istride + 1;
@@ -655,22 +865,13 @@ rtfx_haar_new (const RtfxCascade * cascade, gint width, gint height)
   }
   h->last_threshold = cascade->stages[cascade->n_stages - 1].threshold;
 
-  h->xofs = g_new (gint, width);
-  h->xfrac = g_new (guint16, width);
-  h->hrow[0] = g_new (guint16, width);
-  h->hrow[1] = g_new (guint16, width);
-  h->rows[0] = g_new (guint8, width);
-  h->rows[1] = g_new (guint8, width);
-  if (cascade->has_tilted) {
-    h->anti = g_new (guint32, diagonals);
-    h->anti_cum = g_new (guint32, diagonals);
-    h->diag = g_new (guint32, diagonals);
-  }
+  h->scales = g_array_new (FALSE, FALSE, sizeof (Scale));
   h->candidates = g_array_sized_new (FALSE, FALSE, sizeof (Candidate), 1024);
   h->parents = g_array_sized_new (FALSE, FALSE, sizeof (gint), 1024);
   h->labels = g_array_sized_new (FALSE, FALSE, sizeof (gint), 1024);
   h->groups = g_array_sized_new (FALSE, FALSE, sizeof (Group), 1024);
   h->hits = g_array_sized_new (FALSE, FALSE, sizeof (RtfxHaarHit), 64);
+  start_scanners (h, threads);
   return h;
 }
 
@@ -679,18 +880,10 @@ rtfx_haar_free (RtfxHaar * h)
 {
   if (h == NULL)
     return;
-  g_free (h->ii);
+  stop_scanners (h);
   g_free (h->stumps);
   g_free (h->nodes);
-  g_free (h->xofs);
-  g_free (h->xfrac);
-  g_free (h->hrow[0]);
-  g_free (h->hrow[1]);
-  g_free (h->rows[0]);
-  g_free (h->rows[1]);
-  g_free (h->anti);
-  g_free (h->anti_cum);
-  g_free (h->diag);
+  g_array_unref (h->scales);
   g_array_unref (h->candidates);
   g_array_unref (h->parents);
   g_array_unref (h->labels);
@@ -700,46 +893,49 @@ rtfx_haar_free (RtfxHaar * h)
 }
 
 guint
-rtfx_haar_detect (RtfxHaar * h, const guint8 * src, gint stride,
-    const RtfxHaarParams * params, const RtfxHaarHit ** hits)
+rtfx_haar_threads (const RtfxHaar * h)
+{
+  return h->n_scanners;
+}
+
+/* The scales detectMultiScale searches with these parameters, smallest factor first. */
+static void
+plan_scales (RtfxHaar * h, const RtfxHaarParams * params)
 {
   const RtfxCascade *c = h->cascade;
   const gint max_w = params->max_width > 0 ? params->max_width : h->width;
   const gint max_h = params->max_height > 0 ? params->max_height : h->height;
-  Integrator it = { 0 };
 
-  g_return_val_if_fail (params->scale_factor > 1.0, 0);
-
-  it.stride = h->istride;
-  it.sum = h->ii;
-  it.sqsum = h->ii + h->plane;
-  it.tilted = c->has_tilted ? h->ii + 2 * h->plane : NULL;
-  it.anti = h->anti;
-  it.anti_cum = h->anti_cum;
-  it.diag = h->diag;
-
-  g_array_set_size (h->candidates, 0);
+  g_array_set_size (h->scales, 0);
   for (gdouble factor = 1.0;; factor *= params->scale_factor) {
     const gint win_w = (gint) lrint (c->width * factor);
     const gint win_h = (gint) lrint (c->height * factor);
-    gfloat f;
-    gint sw, sh;
+    Scale scale = { 0 };
 
     if (win_w > max_w || win_h > max_h || win_w > h->width
         || win_h > h->height)
       break;
     if (win_w < params->min_width || win_h < params->min_height)
       continue;
-    f = (gfloat) factor;
-    sw = (gint) lrintf (h->width / f);
-    sh = (gint) lrintf (h->height / f);
-    if (sw < c->width || sh < c->height)
+    scale.factor = (gfloat) factor;
+    scale.width = (gint) lrintf (h->width / scale.factor);
+    scale.height = (gint) lrintf (h->height / scale.factor);
+    if (scale.width < c->width || scale.height < c->height)
       continue;
-    it.width = sw;
-    it.height = sh;
-    shrink_and_integrate (h, &it, src, stride, h->width, h->height, sw, sh);
-    scan (h, sw, sh, f);
+    g_array_append_val (h->scales, scale);
   }
+}
+
+guint
+rtfx_haar_detect (RtfxHaar * h, const guint8 * src, gint stride,
+    const RtfxHaarParams * params, const RtfxHaarHit ** hits)
+{
+  g_return_val_if_fail (params->scale_factor > 1.0, 0);
+
+  plan_scales (h, params);
+  h->src = src;
+  h->stride = stride;
+  search (h);
   group (h, params->min_neighbors);
   *hits = (const RtfxHaarHit *) h->hits->data;
   return h->hits->len;

@@ -28,10 +28,16 @@ typedef struct
   gint max_width, max_height;   /* largest; 0 for no limit but the plane's size */
 } RtfxHaarParams;
 
-/* A detector for planes of width x height; the cascade must outlive it. All scratch memory is
- * allocated here, none per frame once the lists of hits have reached their working size. */
-RtfxHaar *rtfx_haar_new (const RtfxCascade * cascade, gint width, gint height);
+/* A detector for planes of width x height; the cascade must outlive it. It searches the scales of a
+ * plane on `threads` threads, the caller's and threads - 1 of its own (fewer if the system will not
+ * make them), with the same result whatever their number. All scratch memory is allocated here,
+ * none per frame once the lists of hits have reached their working size. */
+RtfxHaar *rtfx_haar_new (const RtfxCascade * cascade, gint width, gint height,
+    guint threads);
 void      rtfx_haar_free (RtfxHaar * haar);
+
+/* How many threads it searches with. */
+guint     rtfx_haar_threads (const RtfxHaar * haar);
 
 /* Finds the objects in src (width x height bytes, stride bytes a row). Returns how many; *hits
  * points to them, valid until the next call or rtfx_haar_free(). */

@@ -5,8 +5,9 @@ finds: the same boxes with the same neighbour counts, on photographs and video f
 every kind opencv-data ships (stumps, deeper trees, 45° features, the old XML layout, a non-square
 window) and for several parameter sets.
 
-Each case goes through a real gst-launch-1.0 pipeline (rawvideoparse ! rtfxfacedetect ! fakesink, with
--m to print the rtfx/faces messages), so the element's plumbing is tested along with its kernels. Exit
+Each case goes through a real gst-launch-1.0 pipeline (rawvideoparse ! rtfxfacedetect analysis=sync !
+fakesink, with -m to print the rtfx/faces messages of every frame), so the element's plumbing is tested
+along with its kernels, searching on as many threads as it takes by default. Exit
 77 (meson's "skip") when OpenCV's Python bindings are missing."""
 import os
 import re
@@ -75,7 +76,7 @@ def rtfxfacedetect(frames, cascade, sf, mn, min_size, max_size, workdir):
     np.stack(frames).tofile(src)
     pipeline = (f"filesrc location={src} blocksize={w * h} ! "
                 f"rawvideoparse format=gray8 width={w} height={h} framerate=1/1 ! "
-                f"rtfxfacedetect cascade={cascade} scale-factor={sf} min-neighbors={mn} "
+                f"rtfxfacedetect analysis=sync cascade={cascade} scale-factor={sf} min-neighbors={mn} "
                 f"min-size={min_size} max-size={max_size} draw=false ! fakesink")
     out = subprocess.run(["gst-launch-1.0", "-m"] + pipeline.split(), check=True, timeout=300,
                          capture_output=True, text=True).stdout

@@ -1,16 +1,19 @@
 /* Unit tests for rtfxfacedetect and its two kernels: the cascade loader (every cascade of opencv-data
  * loads; broken files are errors that say what is wrong), the integral images (against their
- * definitions), and the element (the face OpenCV finds in a photograph, nothing on a blank frame,
- * the rtfx/faces message and the ROI metas as documented, drawing, live parameters (by hand and by
- * a control binding), a BYTES segment, every format, a clean failure to start without a usable
- * cascade). That the detections equal OpenCV's on many pictures and cascades is tested separately
- * (tests/facedetect_vs_opencv.py). */
+ * definitions), the search on several threads (the same hits as on one), and the element: in sync
+ * mode the face OpenCV finds in a photograph, nothing on a blank frame, the rtfx/faces message and
+ * the ROI metas as documented, drawing, live parameters (by hand and by a control binding), a BYTES
+ * segment, every format, a clean failure to start without a usable cascade; in async mode frames
+ * that never wait for the analysis, the newest frame analysed, boxes on later frames, messages, EOS,
+ * flushes and stopping. That the detections equal OpenCV's on many pictures and cascades is tested
+ * separately (tests/facedetect_vs_opencv.py). */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "rtfxcascade.h"
 #include "rtfxhaar.h"
@@ -90,16 +93,31 @@ picture_clear (Picture * p)
   gst_clear_caps (&p->caps);
 }
 
-/* A harness around rtfxfacedetect whose element messages land on a bus of our own. */
+/* A harness around rtfxfacedetect with analysis set to "sync" or "async" (a property read at
+ * start, so set before the harness starts the element), whose element messages land on a bus of
+ * our own. */
 static GstHarness *
-harness_new (GstCaps * caps, GstBus ** bus)
+harness_new_with (GstCaps * caps, const gchar * analysis, GstBus ** bus)
 {
-  GstHarness *h = gst_harness_new ("rtfxfacedetect");
+  GstElement *e = gst_element_factory_make ("rtfxfacedetect", NULL);
+  GstHarness *h;
+
+  fail_unless (e != NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "analysis", analysis);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
 
   *bus = gst_bus_new ();
   gst_element_set_bus (h->element, *bus);
   gst_harness_set_src_caps (h, gst_caps_ref (caps));
   return h;
+}
+
+/* Each frame analysed before it goes on: what the tests of the detections themselves need. */
+static GstHarness *
+harness_new (GstCaps * caps, GstBus ** bus)
+{
+  return harness_new_with (caps, "sync", bus);
 }
 
 static void
@@ -480,18 +498,93 @@ GST_START_TEST (test_integral_images)
 
 GST_END_TEST;
 
+/* The hits of src (the luma of a picture) found with a detector of `threads` threads, copied;
+ * searched `times` times, the last search being the one returned. */
+static GArray *
+detect_with_threads (const RtfxCascade * c, const guint8 * src, gint stride,
+    gint width, gint height, const RtfxHaarParams * params, guint threads,
+    guint times)
+{
+  g_autoptr (RtfxHaar) haar = rtfx_haar_new (c, width, height, threads);
+  GArray *hits = g_array_new (FALSE, FALSE, sizeof (RtfxHaarHit));
+  const RtfxHaarHit *found = NULL;
+  guint n = 0;
+
+  fail_unless_equals_int (rtfx_haar_threads (haar), threads);
+  for (guint i = 0; i < times; i++)
+    n = rtfx_haar_detect (haar, src, stride, params, &found);
+  g_array_append_vals (hits, found, n);
+  return hits;
+}
+
+/* Spreading the scales over threads changes nothing: the same hits, in the same order, also the
+ * raw ones (min-neighbors 0), whose order is the order the windows were found in, for stumps and
+ * for trees with 45° features; and a second search sees nothing of the first. */
+GST_START_TEST (test_threads_same_hits)
+{
+  static const struct
+  {
+    const gchar *cascade;
+    RtfxHaarParams params;
+  } cases[] = {
+    {"haarcascade_frontalface_default.xml", {1.1, 3, 30, 30, 0, 0}},
+    {"haarcascade_frontalface_default.xml", {1.05, 0, 24, 24, 0, 0}},
+    {"haarcascade_frontalface_default.xml", {1.3, 1, 0, 0, 100, 100}},
+    {"haarcascade_eye_tree_eyeglasses.xml", {1.1, 0, 0, 0, 0, 0}},
+  };
+  Picture pic = decode_messi ("GRAY8");
+  GstVideoInfo info;
+  GstVideoFrame frame;
+
+  fail_unless (gst_video_info_from_caps (&info, pic.caps));
+  fail_unless (gst_video_frame_map (&frame, &info, pic.buffer, GST_MAP_READ));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (RtfxCascade) c = load_ok (cases[i].cascade);
+    const guint8 *src = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+    const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+    const gint w = GST_VIDEO_FRAME_WIDTH (&frame);
+    const gint h = GST_VIDEO_FRAME_HEIGHT (&frame);
+    GArray *one = detect_with_threads (c, src, stride, w, h, &cases[i].params,
+        1, 1);
+    GArray *three = detect_with_threads (c, src, stride, w, h,
+        &cases[i].params, 3, 2);
+
+    fail_unless (one->len > 0, "case %u: nothing found", i);
+    fail_unless_equals_int (three->len, one->len);
+    for (guint k = 0; k < one->len; k++) {
+      const RtfxHaarHit *a = &g_array_index (one, RtfxHaarHit, k);
+      const RtfxHaarHit *b = &g_array_index (three, RtfxHaarHit, k);
+
+      fail_unless (a->x == b->x && a->y == b->y && a->width == b->width
+          && a->height == b->height && a->neighbors == b->neighbors
+          && a->score == b->score, "case %u, hit %u: 3 threads found another",
+          i, k);
+    }
+    g_array_unref (one);
+    g_array_unref (three);
+  }
+  gst_video_frame_unmap (&frame);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------- the element */
 
 GST_START_TEST (test_properties)
 {
   GstElement *e = gst_element_factory_make ("rtfxfacedetect", NULL);
   const gchar *live[] = { "scale-factor", "min-neighbors", "min-size",
-    "max-size", "draw"
+    "max-size", "draw", "max-rate"
   };
   g_autofree gchar *cascade = NULL;
   gdouble scale;
   gint neighbors, min_size, max_size;
+  guint threads;
+  gint analysis;
+  gdouble max_rate;
   gboolean draw;
+  GParamSpec *spec;
 
   fail_unless (e != NULL);
   for (guint i = 0; i < G_N_ELEMENTS (live); i++) {
@@ -503,13 +596,26 @@ GST_START_TEST (test_properties)
   }
   g_object_get (e, "cascade", &cascade, "scale-factor", &scale,
       "min-neighbors", &neighbors, "min-size", &min_size, "max-size",
-      &max_size, "draw", &draw, NULL);
+      &max_size, "draw", &draw, "threads", &threads, "analysis", &analysis,
+      "max-rate", &max_rate, NULL);
   fail_unless_equals_string (cascade, DEFAULT_CASCADE);
   fail_unless_equals_float (scale, 1.1);
   fail_unless_equals_int (neighbors, 3);
   fail_unless_equals_int (min_size, 30);
   fail_unless_equals_int (max_size, 0);
   fail_unless (draw);
+  fail_unless_equals_float (max_rate, 0.0);
+  /* one per core, and analysis at its own pace; both fixed while the element runs */
+  fail_unless_equals_int (threads, 0);
+  spec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "analysis");
+  fail_unless_equals_string (g_enum_get_value (G_PARAM_SPEC_ENUM
+          (spec)->enum_class, analysis)->value_nick, "async");
+  for (guint i = 0; i < 2; i++) {
+    spec = g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+        i == 0 ? "threads" : "analysis");
+    fail_unless (spec->flags & GST_PARAM_MUTABLE_READY);
+    fail_if (spec->flags & GST_PARAM_CONTROLLABLE);
+  }
   gst_object_unref (e);
 }
 
@@ -587,6 +693,9 @@ GST_START_TEST (test_message_structure)
   fail_unless_equals_int (v, 548);
   fail_unless (gst_structure_get_int (s, "height", &v));
   fail_unless_equals_int (v, 342);
+  fail_unless (gst_structure_get_uint64 (s, "analyses", &t));
+  fail_unless_equals_uint64 (t, 1);
+  fail_unless_equals_int (gst_structure_n_fields (s), 8);
 
   faces = gst_structure_get_value (s, "faces");
   fail_unless (faces != NULL && GST_VALUE_HOLDS_LIST (faces));
@@ -654,6 +763,7 @@ GST_START_TEST (test_blank_frame)
     GstBuffer *out;
     GstMessage *msg;
     Box boxes[1];
+    guint64 analyses;
 
     gst_buffer_memset (in, 0, levels[i], 640 * 480);
     gst_buffer_memset (in, 640 * 480, 128, 640 * 480 / 2);
@@ -662,6 +772,10 @@ GST_START_TEST (test_blank_frame)
     msg = pop_faces (bus);
     fail_unless_equals_int (gst_value_list_get_size (gst_structure_get_value
             (gst_message_get_structure (msg), "faces")), 0);
+    /* in sync mode every frame is analysed, and counted */
+    fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg),
+            "analyses", &analyses));
+    fail_unless_equals_uint64 (analyses, i + 1);
     gst_message_unref (msg);
     gst_buffer_unref (out);
   }
@@ -870,6 +984,556 @@ GST_START_TEST (test_bytes_segment)
 
 GST_END_TEST;
 
+/* ---------------------------------------------------------------- analysis=async */
+
+/* How long a test waits for something the element's threads must do; only a broken element
+ * reaches it, and the test then fails instead of hanging. */
+#define WAIT_LIMIT (20 * G_TIME_SPAN_SECOND)
+#define FRAME (GST_SECOND / 30)
+
+/* Catches every rtfx/faces message in the bus's sync handler, which runs in the thread that posts
+ * it: in async mode the element's analysis thread, after it has published the analysis's boxes.
+ * While the gate is closed that thread waits there, so a test can make the analysis as slow as it
+ * likes without a clock, and know which frame the next analysis will take. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean closed;
+  guint released;               /* bumped to let the one waiting go, the gate staying closed */
+  gboolean holding;             /* an analysis thread waits at the gate */
+  gboolean timed_out;           /* it waited WAIT_LIMIT and went on */
+  gboolean eos;                 /* EOS reached the element's sink pad */
+  GPtrArray *messages;          /* GstMessage, in the order they were posted */
+} Gate;
+
+static GstBusSyncReply
+gate_handler (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  Gate *g = data;
+  const gint64 end = g_get_monotonic_time () + WAIT_LIMIT;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT
+      || !gst_message_has_name (msg, "rtfx/faces"))
+    return GST_BUS_PASS;
+  guint released;
+
+  g_mutex_lock (&g->lock);
+  /* dropped from the bus, its reference kept here */
+  g_ptr_array_add (g->messages, msg);
+  g->holding = g->closed;
+  g_cond_broadcast (&g->cond);
+  released = g->released;
+  while (g->closed && g->released == released && !g->timed_out)
+    g->timed_out = !g_cond_wait_until (&g->cond, &g->lock, end);
+  g->holding = FALSE;
+  g_mutex_unlock (&g->lock);
+  return GST_BUS_DROP;
+}
+
+static void
+gate_init (Gate * g, GstBus * bus, gboolean closed)
+{
+  g_mutex_init (&g->lock);
+  g_cond_init (&g->cond);
+  g->closed = closed;
+  g->released = 0;
+  g->holding = g->timed_out = g->eos = FALSE;
+  g->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  gst_bus_set_sync_handler (bus, gate_handler, g, NULL);
+}
+
+/* After the harness is gone, so no thread is at the gate any more. */
+static void
+gate_clear (Gate * g)
+{
+  fail_if (g->timed_out, "an analysis waited at the gate for %d s",
+      (gint) (WAIT_LIMIT / G_TIME_SPAN_SECOND));
+  g_ptr_array_unref (g->messages);
+  g_mutex_clear (&g->lock);
+  g_cond_clear (&g->cond);
+}
+
+static void
+gate_open (Gate * g)
+{
+  g_mutex_lock (&g->lock);
+  g->closed = FALSE;
+  g_cond_broadcast (&g->cond);
+  g_mutex_unlock (&g->lock);
+}
+
+/* Lets the analysis held go on; the next one will be held again. */
+static void
+gate_release (Gate * g)
+{
+  g_mutex_lock (&g->lock);
+  g->released++;
+  g->holding = FALSE;
+  g_cond_broadcast (&g->cond);
+  g_mutex_unlock (&g->lock);
+}
+
+/* Waits until an analysis thread is held at the gate. */
+static void
+gate_wait_holding (Gate * g)
+{
+  const gint64 end = g_get_monotonic_time () + WAIT_LIMIT;
+  gboolean holding;
+
+  g_mutex_lock (&g->lock);
+  while (!g->holding && g_cond_wait_until (&g->cond, &g->lock, end));
+  holding = g->holding;
+  g_mutex_unlock (&g->lock);
+  fail_unless (holding, "no analysis reached the gate");
+}
+
+/* Waits for the n-th message and returns it (the gate owns it). */
+static GstMessage *
+gate_wait_message (Gate * g, guint n)
+{
+  const gint64 end = g_get_monotonic_time () + WAIT_LIMIT;
+  GstMessage *msg = NULL;
+
+  g_mutex_lock (&g->lock);
+  while (g->messages->len < n
+      && g_cond_wait_until (&g->cond, &g->lock, end));
+  if (g->messages->len >= n)
+    msg = g_ptr_array_index (g->messages, n - 1);
+  g_mutex_unlock (&g->lock);
+  fail_unless (msg != NULL, "no rtfx/faces message number %u", n);
+  return msg;
+}
+
+static guint
+gate_count (Gate * g)
+{
+  guint n;
+
+  g_mutex_lock (&g->lock);
+  n = g->messages->len;
+  g_mutex_unlock (&g->lock);
+  return n;
+}
+
+/* The analysed frame's timestamp and the analysis's number, from a message. */
+static void
+message_frame (GstMessage * msg, GstClockTime * pts, guint64 * analyses)
+{
+  fail_unless (gst_structure_get (gst_message_get_structure (msg),
+          "timestamp", G_TYPE_UINT64, pts, "analyses", G_TYPE_UINT64,
+          analyses, NULL));
+}
+
+static guint
+message_faces (GstMessage * msg)
+{
+  return gst_value_list_get_size (gst_structure_get_value
+      (gst_message_get_structure (msg), "faces"));
+}
+
+static GstBuffer *
+stamped (GstBuffer * pic, GstClockTime pts)
+{
+  GstBuffer *in = gst_buffer_copy_deep (pic);
+
+  GST_BUFFER_PTS (in) = pts;
+  GST_BUFFER_DURATION (in) = FRAME;
+  return in;
+}
+
+static gboolean
+same_bytes (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean same;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  same = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return same;
+}
+
+static void
+push_flush (GstHarness * h)
+{
+  GstSegment segment;
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+}
+
+/* Frames do not wait for the analysis: while one is held, every frame pushed comes out at once, in
+ * order, with the boxes of the newest finished analysis drawn and as metas; the next analysis takes
+ * the newest frame (the ones between were never analysed) with the properties set for it, and its
+ * message names that frame. */
+GST_START_TEST (test_async_frames_do_not_wait)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new_with (pic.caps, "async", &bus);
+  GstBuffer *out;
+  GstMessage *msg;
+  GstClockTime pts;
+  guint64 analyses;
+  Box boxes[8], first[8];
+  guint n_first, faces;
+  Gate gate;
+
+  gate_init (&gate, bus, TRUE);
+
+  /* nothing analysed yet: frame 0 goes out as it came */
+  out = process (h, stamped (pic.buffer, 0));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  fail_unless_equals_int (roi_boxes (out, boxes, G_N_ELEMENTS (boxes)), 0);
+  fail_unless (same_bytes (out, pic.buffer));
+  gst_buffer_unref (out);
+  gate_wait_holding (&gate);
+  msg = gate_wait_message (&gate, 1);
+  message_frame (msg, &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 0);
+  fail_unless_equals_uint64 (analyses, 1);
+  faces = message_faces (msg);
+  fail_unless (faces >= 1);
+
+  /* analysis 1 is held at the gate: frames 1 to 10 pass with its boxes */
+  for (guint i = 1; i <= 10; i++) {
+    guint n;
+
+    out = process (h, stamped (pic.buffer, i * FRAME));
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * FRAME);
+    n = roi_boxes (out, boxes, G_N_ELEMENTS (boxes));
+    fail_unless_equals_int (n, faces);
+    fail_unless (has_face_near (boxes, n, messi_face));
+    if (i == 1) {
+      n_first = n;
+      memcpy (first, boxes, sizeof (boxes));
+    }
+    fail_unless (n == n_first && memcmp (boxes, first, n * sizeof (Box)) == 0);
+    fail_if (same_bytes (out, pic.buffer), "frame %u: no box drawn", i);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (gate_count (&gate), 1);
+
+  /* a property set now applies to the next analysis: every raw hit */
+  g_object_set (h->element, "min-neighbors", 0, NULL);
+  out = process (h, stamped (pic.buffer, 11 * FRAME));
+  gst_buffer_unref (out);
+  gate_open (&gate);
+  msg = gate_wait_message (&gate, 2);
+  message_frame (msg, &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 11 * FRAME);
+  fail_unless_equals_uint64 (analyses, 2);
+  fail_unless (message_faces (msg) > faces + 10, "%u raw hits",
+      message_faces (msg));
+
+  /* EOS finds nothing left to analyse: frames 1 to 10 never were */
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gate_count (&gate), 2);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* EOS waits for the analysis of the last frame, whose message thus comes before EOS does; with
+ * draw=false the frames pass untouched; analyses are numbered from 1, newer frames later. */
+GST_START_TEST (test_async_eos_waits_for_last_frame)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new_with (pic.caps, "async", &bus);
+  GstClockTime pts = 0, last_pts = 0;
+  guint64 analyses = 0;
+  GstEvent *ev;
+  Gate gate;
+
+  gate_init (&gate, bus, FALSE);
+  g_object_set (h->element, "draw", FALSE, NULL);
+  for (guint i = 0; i < 5; i++) {
+    GstBuffer *out = process (h, stamped (pic.buffer, i * FRAME));
+
+    fail_unless (same_bytes (out, pic.buffer));
+    gst_buffer_unref (out);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
+    const gboolean eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+
+    gst_event_unref (ev);
+    if (eos)
+      break;
+  }
+  fail_unless (ev != NULL, "no EOS downstream");
+
+  fail_unless (gate_count (&gate) >= 1 && gate_count (&gate) <= 5);
+  for (guint i = 0; i < gate_count (&gate); i++) {
+    message_frame (g_ptr_array_index (gate.messages, i), &pts, &analyses);
+    fail_unless_equals_uint64 (analyses, i + 1);
+    fail_unless (i == 0 || pts > last_pts);
+    last_pts = pts;
+  }
+  fail_unless_equals_uint64 (pts, 4 * FRAME);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* A flush forgets everything: the frame waiting is never analysed and the boxes are no longer drawn
+ * (a seek shows another picture). Also when the flush comes in the middle of an analysis. */
+GST_START_TEST (test_async_flush_forgets)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new_with (pic.caps, "async", &bus);
+  GstBuffer *out;
+  GstClockTime pts;
+  guint64 analyses;
+  Box boxes[8];
+  Gate gate;
+
+  gate_init (&gate, bus, TRUE);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  gate_wait_holding (&gate);
+  out = process (h, stamped (pic.buffer, FRAME));
+  fail_unless (roi_boxes (out, boxes, G_N_ELEMENTS (boxes)) >= 1);
+  gst_buffer_unref (out);
+
+  /* frame 1 waits for the analysis thread, held with analysis 1 */
+  push_flush (h);
+  gate_open (&gate);
+  out = process (h, stamped (pic.buffer, 0));
+  fail_unless_equals_int (roi_boxes (out, boxes, G_N_ELEMENTS (boxes)), 0);
+  fail_unless (same_bytes (out, pic.buffer));
+  gst_buffer_unref (out);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gate_count (&gate), 2);
+  message_frame (g_ptr_array_index (gate.messages, 1), &pts, &analyses);
+  fail_unless_equals_uint64 (analyses, 2);
+
+  /* a flush while frame 0 of the new segment is being analysed */
+  push_flush (h);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  push_flush (h);
+  out = process (h, stamped (pic.buffer, 2 * FRAME));
+  fail_unless_equals_int (roi_boxes (out, boxes, G_N_ELEMENTS (boxes)), 0);
+  gst_buffer_unref (out);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  message_frame (g_ptr_array_index (gate.messages, gate_count (&gate) - 1),
+      &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 2 * FRAME);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* max-rate=10: of frames 33 ms apart, about one in three is analysed, on a 100 ms grid of running
+ * time: the frame at 133 ms is due although it is less than 100 ms after the frame at 99 ms, which
+ * was not, and so is the one at 210 ms, less than 100 ms after 133. The frames between are not even
+ * handed over, so the one waiting when a held analysis ends is the last one due, not the newest. */
+GST_START_TEST (test_async_max_rate)
+{
+  static const GstClockTime held_1[] = { 34, 66, 99, 133 };
+  static const GstClockTime held_2[] = { 166, 199, 210, 232 };
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h = harness_new_with (pic.caps, "async", &bus);
+  GstClockTime pts;
+  guint64 analyses;
+  Gate gate;
+
+  gate_init (&gate, bus, TRUE);
+  g_object_set (h->element, "max-rate", 10.0, NULL);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  gate_wait_holding (&gate);
+  for (guint i = 0; i < G_N_ELEMENTS (held_1); i++)
+    gst_buffer_unref (process (h, stamped (pic.buffer,
+                held_1[i] * GST_MSECOND)));
+  gate_release (&gate);
+  gate_wait_holding (&gate);
+  message_frame (gate_wait_message (&gate, 2), &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 133 * GST_MSECOND);
+  for (guint i = 0; i < G_N_ELEMENTS (held_2); i++)
+    gst_buffer_unref (process (h, stamped (pic.buffer,
+                held_2[i] * GST_MSECOND)));
+  gate_open (&gate);
+  message_frame (gate_wait_message (&gate, 3), &pts, &analyses);
+  fail_unless_equals_uint64 (pts, 210 * GST_MSECOND);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gate_count (&gate), 3);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* The nice value of every thread of this process named `name`, in an array (empty if none). */
+static GArray *
+nice_of_threads (const gchar * name)
+{
+  GArray *nices = g_array_new (FALSE, FALSE, sizeof (gint));
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+
+  fail_unless (dir != NULL);
+  while ((tid = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *comm_path = g_strdup_printf ("/proc/self/task/%s/comm",
+        tid);
+    g_autofree gchar *stat_path = g_strdup_printf ("/proc/self/task/%s/stat",
+        tid);
+    g_autofree gchar *comm = NULL, *stat = NULL;
+    g_auto (GStrv) fields = NULL;
+    gint nice;
+
+    if (!g_file_get_contents (comm_path, &comm, NULL, NULL)
+        || strcmp (g_strchomp (comm), name) != 0
+        || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+      continue;
+    /* after "pid (comm) ", field 3 (state) on; the nice value is field 19 */
+    fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+    fail_unless (g_strv_length (fields) > 16);
+    nice = atoi (fields[16]);
+    g_array_append_val (nices, nice);
+  }
+  g_dir_close (dir);
+  return nices;
+}
+
+/* The analysis thread and the threads that help it search run below the streaming threads, so that
+ * when the CPU is short the video keeps its rate and the analyses slow down. */
+GST_START_TEST (test_async_runs_nicer)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstElement *e = gst_element_factory_make ("rtfxfacedetect", NULL);
+  const gint nicer = MIN (getpriority (PRIO_PROCESS, 0) + 10, 19);
+  GstHarness *h;
+  GArray *nices;
+  Gate gate;
+
+  g_object_set (e, "threads", 3, NULL);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps (h, gst_caps_ref (pic.caps));
+  gate_init (&gate, bus, FALSE);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  gate_wait_message (&gate, 1);
+
+  nices = nice_of_threads ("rtfxfacedetect");
+  fail_unless_equals_int (nices->len, 1);
+  fail_unless_equals_int (g_array_index (nices, gint, 0), nicer);
+  g_array_unref (nices);
+  /* made by the analysis thread for its first frame */
+  nices = nice_of_threads ("rtfxhaar");
+  fail_unless_equals_int (nices->len, 2);
+  for (guint i = 0; i < nices->len; i++)
+    fail_unless_equals_int (g_array_index (nices, gint, i), nicer);
+  g_array_unref (nices);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
+/* Its result does not matter: the element may be going to READY, where EOS goes no further. */
+static gpointer
+push_eos (gpointer data)
+{
+  gst_harness_push_event (data, gst_event_new_eos ());
+  return NULL;
+}
+
+static gpointer
+set_ready (gpointer data)
+{
+  return GINT_TO_POINTER (gst_element_set_state (data, GST_STATE_READY));
+}
+
+/* Tells the gate's waiters when EOS is about to enter the element. */
+static GstPadProbeReturn
+eos_arrives (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Gate *g = data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS) {
+    g_mutex_lock (&g->lock);
+    g->eos = TRUE;
+    g_cond_broadcast (&g->cond);
+    g_mutex_unlock (&g->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Stopping never waits for analyses: not in the middle of one (the analysis thread is joined,
+ * nothing leaks), and not while EOS waits for the analysis thread, which may be held up. */
+GST_START_TEST (test_async_stop)
+{
+  Picture pic = decode_messi ("I420");
+  GstBus *bus;
+  GstHarness *h;
+  GThread *eos, *stop;
+  GstPad *sinkpad;
+  gint64 end;
+  Gate gate;
+
+  for (guint i = 0; i < 5; i++) {
+    h = harness_new_with (pic.caps, "async", &bus);
+    gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+    harness_free (h, bus);
+  }
+
+  /* analysis 1 is held; EOS waits for it and for frame 1 */
+  h = harness_new_with (pic.caps, "async", &bus);
+  gate_init (&gate, bus, TRUE);
+  gst_buffer_unref (process (h, stamped (pic.buffer, 0)));
+  gate_wait_holding (&gate);
+  gst_buffer_unref (process (h, stamped (pic.buffer, FRAME)));
+  sinkpad = gst_element_get_static_pad (h->element, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, eos_arrives,
+      &gate, NULL);
+  gst_object_unref (sinkpad);
+  eos = g_thread_new ("eos", push_eos, h);
+  end = g_get_monotonic_time () + WAIT_LIMIT;
+  g_mutex_lock (&gate.lock);
+  while (!gate.eos && g_cond_wait_until (&gate.cond, &gate.lock, end));
+  g_mutex_unlock (&gate.lock);
+  fail_unless (gate.eos);
+  /* going to READY lets EOS go on (were it not so, EOS would wait until the gate gives up, and
+   * gate_clear() would fail), then waits to join the analysis thread, still held */
+  stop = g_thread_new ("stop", set_ready, h->element);
+  g_thread_join (eos);
+  gate_open (&gate);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (stop)),
+      GST_STATE_CHANGE_SUCCESS);
+  /* frame 1 was never analysed */
+  fail_unless_equals_int (gate_count (&gate), 1);
+
+  harness_free (h, bus);
+  gate_clear (&gate);
+  picture_clear (&pic);
+}
+
+GST_END_TEST;
+
 /* Starting without a usable cascade fails, with a RESOURCE error that quotes the loader. */
 static void
 check_start_fails (const gchar * cascade, gint code, const gchar * says)
@@ -938,6 +1602,7 @@ rtfxfacedetect_suite (void)
   tcase_add_test (tc, test_malformed_cascades);
   tcase_add_test (tc, test_missing_file);
   tcase_add_test (tc, test_integral_images);
+  tcase_add_test (tc, test_threads_same_hits);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_messi_face_found);
   tcase_add_test (tc, test_message_structure);
@@ -946,6 +1611,12 @@ rtfxfacedetect_suite (void)
   tcase_add_test (tc, test_live_parameters);
   tcase_add_test (tc, test_control_binding);
   tcase_add_test (tc, test_bytes_segment);
+  tcase_add_test (tc, test_async_frames_do_not_wait);
+  tcase_add_test (tc, test_async_eos_waits_for_last_frame);
+  tcase_add_test (tc, test_async_flush_forgets);
+  tcase_add_test (tc, test_async_max_rate);
+  tcase_add_test (tc, test_async_runs_nicer);
+  tcase_add_test (tc, test_async_stop);
   tcase_add_test (tc, test_unusable_cascade_fails_to_start);
   return s;
 }

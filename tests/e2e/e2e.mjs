@@ -262,10 +262,17 @@ async function faceVideo() {
   return y4m;
 }
 
-/** rtfxfacedetect's detections reach the page over the data channel and are listed there. */
+/**
+ * rtfxfacedetect's detections reach the page over the data channel and are listed there; over a window the video
+ * keeps coming and so do the analyses (rtfx/faces's `analyses` counter grows). The frame rate, the analyses per
+ * second and the server's CPU are logged, not asserted (docs/facedetect.md quotes them). The chain is the default
+ * "faces" preset's (launcher/launch-config.c) unless RTFX_E2E_SERVER_ARGS gives another.
+ */
 async function faces(binary) {
+  const FACES_WINDOW_MS = 5000;
+  const chain = process.env.RTFX_E2E_SERVER_ARGS ? undefined : ['rtfxlatest ! rtfxfacedetect'];
   const browser = await launchBrowser('chromium', { fakeVideo: await faceVideo() });
-  const server = await startServer(binary, { args: ['rtfxlatest ! rtfxfacedetect'] });
+  const server = await startServer(binary, chain ? { args: chain } : {});
   const page = await openPage(browser, server.url, 'faces');
   await connect(page);
   await firstFrames(page);
@@ -284,6 +291,28 @@ async function faces(binary) {
     return li && !document.querySelector('#detections').hidden ? Number(li.dataset.count) : null;
   });
   check(listed >= 1, `#detections lists ${listed} faces`);
+
+  // The window: frames decoded, analyses reported and the server's CPU over the same time.
+  await sleep(1000);
+  const analyses = () => evaluate(page, () => window.rtfx.detections?.analyses ?? null);
+  const a0 = await analyses();
+  const s0 = await inboundVideo(page);
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = performance.now();
+  await sleep(FACES_WINDOW_MS);
+  const a1 = await analyses();
+  const s1 = await inboundVideo(page);
+  const cpu1 = cpuSeconds(server.pid);
+  const seconds = (performance.now() - t0) / 1000;
+  const rate = fps(s0, s1);
+  log(`faces window: ${rate.fps.toFixed(1)} fps decoded (${rate.frames} frames in ${rate.seconds.toFixed(2)} s, ` +
+      `${s1.frameWidth}x${s1.frameHeight}), ${((a1 - a0) / seconds).toFixed(1)} analyses/s reported ` +
+      `(${a1 - a0} in ${seconds.toFixed(2)} s), rtfx-launch CPU ${(100 * (cpu1 - cpu0) / seconds).toFixed(1)} % of one ` +
+      `core, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  check(Number.isInteger(a0) && Number.isInteger(a1), `rtfx/faces has no analyses count (${a0}, ${a1})`);
+  check(a1 > a0, `no analysis reported in ${seconds.toFixed(2)} s (analyses stayed at ${a1})`);
+  check(rate.frames > 0, `no frame decoded in ${rate.seconds.toFixed(2)} s`);
+
   await stopAndCount(page, server, 0);
   await browser.close();
   await stopServer(server);
