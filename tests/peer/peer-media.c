@@ -119,9 +119,11 @@ on_offer_created (GstPromise * promise, gpointer user_data)
     post_event (media, EVENT_FAILED, 0, g_strdup ("webrtcbin made no offer"));
     return;
   }
-  /* Posted before set-local-description starts gathering, so it leaves before any candidate. */
-  post_event (media, EVENT_OFFER, 0, gst_sdp_message_as_text (offer->sdp));
+  /* This runs on webrtcbin's thread, so set-local-description only queues its work there, and the
+   * candidates it gathers come after the offer posted here. Queued first, it also comes before
+   * the answer, however fast the server answers. */
   g_signal_emit_by_name (media->webrtc, "set-local-description", offer, NULL);
+  post_event (media, EVENT_OFFER, 0, gst_sdp_message_as_text (offer->sdp));
   gst_webrtc_session_description_free (offer);
 }
 
