@@ -3,6 +3,9 @@
  *   videotestsrc ! vp8enc ! rtpvp8pay ! webrtcbin ──(pad-added)── rtpvp8depay ! vp8dec ! fakesink
  *                                                                        (frames counted here)
  *
+ * For load tests, a clip replaces videotestsrc ! vp8enc with appsrc ! clocksync (no encoding), and
+ * no_decode counts the frames as rtpvp8depay puts them together (no decoding).
+ *
  * webrtcbin's signals arrive on its own threads; what they hand to the caller goes through the
  * main context, in order, so the offer always leaves before the first candidate. */
 #include "peer-media.h"
@@ -10,25 +13,33 @@
 #include "handoff.h"
 
 #define GST_USE_UNSTABLE_API
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#define WEBRTC "webrtcbin name=webrtc bundle-policy=max-bundle latency=50 "
 /* The page's camera, as a peer sends it: live, real-time encoder settings, no look-ahead. */
-#define SEND_PIPELINE \
-  "webrtcbin name=webrtc bundle-policy=max-bundle latency=50 " \
+#define LIVE_SOURCE \
   "videotestsrc is-live=true pattern=ball " \
   "! video/x-raw,width=640,height=480,framerate=30/1 " \
   "! vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr error-resilient=default " \
-  "target-bitrate=1000000 keyframe-max-dist=60 threads=1 " \
+  "target-bitrate=1000000 keyframe-max-dist=60 threads=1 "
+/* The clip's frames, timed here and let go at those times by the clock, as a camera delivers. */
+#define CLIP_SOURCE "appsrc name=clip is-live=true format=time ! clocksync "
+#define CLIP_FPS 30
+#define PAYLOADER \
   "! rtpvp8pay picture-id-mode=15-bit mtu=1200 " \
   "! application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96 ! webrtc."
-#define RECEIVE_BIN "rtpvp8depay ! vp8dec name=decoder ! fakesink sync=false async=false"
+#define RECEIVE_BIN \
+  "rtpvp8depay name=depay ! vp8dec name=decoder ! fakesink sync=false async=false"
+#define RECEIVE_BIN_NO_DECODE "rtpvp8depay name=depay ! fakesink sync=false async=false"
 /* Frame times kept for the frame rate: several seconds of video at any sane rate. */
 #define RING_SIZE 1024
 
 struct _PeerMedia
 {
+  PeerMediaOptions options;
   PeerMediaCallbacks callbacks;
   gpointer user_data;
   RtfxHandoff *handoff;         /* closed by peer_media_stop(): no callback after it */
@@ -36,10 +47,14 @@ struct _PeerMedia
   GstElement *pipeline;
   GstElement *webrtc;
   GstWebRTCDataChannel *channel;
+  guint64 clip_sent;            /* on the appsrc's streaming thread only */
+  guint clip_next;              /* the same */
+  gint keyframe_wanted;         /* atomic: the server asked for one */
 
   GMutex lock;                  /* guards what follows, shared with the streaming threads */
-  gboolean receiving;           /* the decoder is linked */
+  gboolean receiving;           /* the incoming stream is linked */
   guint frames;
+  guint64 bytes;                /* of encoded video */
   gint64 first_frame_time;
   gint64 ring[RING_SIZE];       /* times of the latest frames, frames % RING_SIZE next */
   gboolean pipeline_stopped;    /* by the stop thread */
@@ -119,9 +134,13 @@ on_offer_created (GstPromise * promise, gpointer user_data)
     post_event (media, EVENT_FAILED, 0, g_strdup ("webrtcbin made no offer"));
     return;
   }
-  /* Posted before set-local-description starts gathering, so it leaves before any candidate. */
-  post_event (media, EVENT_OFFER, 0, gst_sdp_message_as_text (offer->sdp));
+  /* This runs on webrtcbin's thread, so set-local-description only queues its work there, and the
+   * candidates it gathers come after the offer posted here. Queued first, it also comes before
+   * the answer, however fast the server answers. A whole offer is posted once gathering is
+   * complete instead (on_ice_gathering_state). */
   g_signal_emit_by_name (media->webrtc, "set-local-description", offer, NULL);
+  if (!media->options.whole_offer)
+    post_event (media, EVENT_OFFER, 0, gst_sdp_message_as_text (offer->sdp));
   gst_webrtc_session_description_free (offer);
 }
 
@@ -174,7 +193,32 @@ static void
 on_ice_candidate (GstElement * webrtc, guint mline_index, gchar * candidate,
     gpointer user_data)
 {
-  post_event (user_data, EVENT_ICE, mline_index, g_strdup (candidate));
+  PeerMedia *media = user_data;
+
+  if (!media->options.whole_offer)
+    post_event (media, EVENT_ICE, mline_index, g_strdup (candidate));
+}
+
+/* webrtcbin writes the candidates it gathers into its local description. */
+static void
+on_ice_gathering_state (GstElement * webrtc, GParamSpec * pspec,
+    gpointer user_data)
+{
+  PeerMedia *media = user_data;
+  GstWebRTCICEGatheringState state;
+  GstWebRTCSessionDescription *offer = NULL;
+
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return;
+  g_object_get (webrtc, "local-description", &offer, NULL);
+  if (offer == NULL) {
+    post_event (media, EVENT_FAILED, 0, g_strdup ("gathering completed "
+            "without a local description"));
+    return;
+  }
+  post_event (media, EVENT_OFFER, 0, gst_sdp_message_as_text (offer->sdp));
+  gst_webrtc_session_description_free (offer);
 }
 
 static void
@@ -203,14 +247,27 @@ count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+static GstPadProbeReturn
+count_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  PeerMedia *media = user_data;
+
+  g_mutex_lock (&media->lock);
+  media->bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  g_mutex_unlock (&media->lock);
+  return GST_PAD_PROBE_OK;
+}
+
 /* Linked here, on the streaming thread, so the first buffer (the keyframe) is not lost. */
 static void
 on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
 {
   PeerMedia *media = user_data;
   g_autoptr (GstPad) sink = NULL;
-  g_autoptr (GstPad) decoded = NULL;
-  g_autoptr (GstElement) decoder = NULL;
+  g_autoptr (GstPad) frames = NULL;
+  g_autoptr (GstPad) encoded = NULL;
+  g_autoptr (GstElement) depay = NULL;
+  g_autoptr (GstElement) counted = NULL;
   GstElement *bin;
   gboolean first;
 
@@ -221,10 +278,16 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
   media->receiving = TRUE;
   g_mutex_unlock (&media->lock);
   if (first) {
-    bin = gst_parse_bin_from_description (RECEIVE_BIN, TRUE, NULL);
-    decoder = gst_bin_get_by_name (GST_BIN (bin), "decoder");
-    decoded = gst_element_get_static_pad (decoder, "src");
-    gst_pad_add_probe (decoded, GST_PAD_PROBE_TYPE_BUFFER, count_frame, media,
+    bin = gst_parse_bin_from_description (media->options.no_decode ?
+        RECEIVE_BIN_NO_DECODE : RECEIVE_BIN, TRUE, NULL);
+    depay = gst_bin_get_by_name (GST_BIN (bin), "depay");
+    counted = gst_bin_get_by_name (GST_BIN (bin), media->options.no_decode ?
+        "depay" : "decoder");
+    frames = gst_element_get_static_pad (counted, "src");
+    gst_pad_add_probe (frames, GST_PAD_PROBE_TYPE_BUFFER, count_frame, media,
+        NULL);
+    encoded = gst_element_get_static_pad (depay, "src");
+    gst_pad_add_probe (encoded, GST_PAD_PROBE_TYPE_BUFFER, count_bytes, media,
         NULL);
   } else {                      /* we offered one video stream: anything more is dropped */
     bin = gst_element_factory_make ("fakesink", NULL);
@@ -264,6 +327,62 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --- the clip --------------------------------------------------------------------------------- */
+
+/* The clip's next frame, looping, timed CLIP_FPS a second from 0; on the appsrc's thread. When the
+ * server asks for a keyframe, as a browser would make one, the clip skips to its next keyframe. */
+static void
+feed_clip (GstAppSrc * src, guint length, gpointer user_data)
+{
+  PeerMedia *media = user_data;
+  const GPtrArray *frames = media->options.clip->frames;
+  GstBuffer *frame;
+
+  if (g_atomic_int_compare_and_exchange (&media->keyframe_wanted, TRUE, FALSE))
+    while (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (frames,
+                media->clip_next), GST_BUFFER_FLAG_DELTA_UNIT))
+      media->clip_next = (media->clip_next + 1) % frames->len;
+  frame = gst_buffer_copy (g_ptr_array_index (frames, media->clip_next));
+  media->clip_next = (media->clip_next + 1) % frames->len;
+
+  GST_BUFFER_PTS (frame) = gst_util_uint64_scale (media->clip_sent, GST_SECOND,
+      CLIP_FPS);
+  GST_BUFFER_DTS (frame) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (frame) = gst_util_uint64_scale (1, GST_SECOND,
+      CLIP_FPS);
+  media->clip_sent++;
+  gst_app_src_push_buffer (src, frame);
+}
+
+/* webrtcbin turns the server's PLI and FIR into this event. */
+static GstPadProbeReturn
+note_keyframe_request (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  PeerMedia *media = user_data;
+
+  if (gst_event_has_name (GST_PAD_PROBE_INFO_EVENT (info), "GstForceKeyUnit"))
+    g_atomic_int_set (&media->keyframe_wanted, TRUE);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+prepare_clip (PeerMedia * media)
+{
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (media->pipeline),
+      "clip");
+  g_autoptr (GstCaps) caps = gst_caps_copy (media->options.clip->caps);
+  g_autoptr (GstPad) pad = NULL;
+  GstAppSrcCallbacks callbacks = { feed_clip };
+
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, CLIP_FPS, 1,
+      NULL);
+  g_object_set (src, "caps", caps, NULL);
+  gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, media, NULL);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      note_keyframe_request, media, NULL);
+}
+
 /* --- life and death --------------------------------------------------------------------------- */
 
 /* Host candidates on 127.0.0.1, which libnice skips by itself (so a lo-only namespace works), and
@@ -284,20 +403,23 @@ configure_ice (PeerMedia * media)
 }
 
 PeerMedia *
-peer_media_new (const PeerMediaCallbacks * callbacks, gpointer user_data,
-    GError ** error)
+peer_media_new (const PeerMediaOptions * options,
+    const PeerMediaCallbacks * callbacks, gpointer user_data, GError ** error)
 {
   PeerMedia *media = g_atomic_rc_box_new0 (PeerMedia);
+  g_autofree gchar *description = g_strconcat (WEBRTC,
+      options->clip ? CLIP_SOURCE : LIVE_SOURCE, PAYLOADER, NULL);
   g_autoptr (GstPad) sink = NULL;
   g_autoptr (GstBus) bus = NULL;
   GstWebRTCRTPTransceiver *transceiver = NULL;
 
   g_mutex_init (&media->lock);
   g_cond_init (&media->stopped_cond);
+  media->options = *options;
   media->callbacks = *callbacks;
   media->user_data = user_data;
   media->handoff = rtfx_handoff_new (deliver_event, media);
-  media->pipeline = gst_parse_launch (SEND_PIPELINE, error);
+  media->pipeline = gst_parse_launch (description, error);
   if (media->pipeline == NULL) {
     media_unref (media);
     return NULL;
@@ -305,6 +427,8 @@ peer_media_new (const PeerMediaCallbacks * callbacks, gpointer user_data,
   media->webrtc = gst_bin_get_by_name (GST_BIN (media->pipeline), "webrtc");
   gst_object_unref (media->webrtc);     /* the pipeline keeps it */
   configure_ice (media);
+  if (options->clip != NULL)
+    prepare_clip (media);
 
   /* The transceiver of the linked sink pad sends our video and receives the server's. */
   sink = gst_element_get_static_pad (media->webrtc, "sink_0");
@@ -317,6 +441,9 @@ peer_media_new (const PeerMediaCallbacks * callbacks, gpointer user_data,
       G_CALLBACK (on_ice_candidate), media);
   g_signal_connect (media->webrtc, "notify::ice-connection-state",
       G_CALLBACK (on_ice_connection_state), media);
+  if (options->whole_offer)
+    g_signal_connect (media->webrtc, "notify::ice-gathering-state",
+        G_CALLBACK (on_ice_gathering_state), media);
   g_signal_connect (media->webrtc, "pad-added", G_CALLBACK (on_pad_added),
       media);
   bus = gst_pipeline_get_bus (GST_PIPELINE (media->pipeline));
@@ -351,6 +478,17 @@ peer_media_frames (PeerMedia * media, gint64 * first_frame_time)
     *first_frame_time = media->first_frame_time;
   g_mutex_unlock (&media->lock);
   return frames;
+}
+
+guint64
+peer_media_bytes (PeerMedia * media)
+{
+  guint64 bytes;
+
+  g_mutex_lock (&media->lock);
+  bytes = media->bytes;
+  g_mutex_unlock (&media->lock);
+  return bytes;
 }
 
 gdouble

@@ -5,6 +5,13 @@
  *   {"hello":bool,"answer":bool,"frames_back":N,"fps_back":F,"first_frame_ms":MS,
  *    "bye":"reason"|null,"errors":[...]}
  *
+ * For load tests (bench/capacity) it can send a VP8 clip without encoding it (--send-file), count
+ * the frames back without decoding them (--no-decode), print {"time_us":T,"frames_back":N,
+ * "bytes_back":B} lines while it runs (--progress-ms; T is CLOCK_MONOTONIC in µs, B the encoded
+ * video's bytes), hold until its standard input closes (--hold-until-eof), and be a client of
+ * aiortc's example server instead (--offer-url: no hello, no websocket, "hello" false in the
+ * report).
+ *
  * Exit status 0 when it got what it was asked for, 1 otherwise, 2 for a bad argument. Every wait
  * is bounded by --timeout-ms, and ending takes a few seconds more at most. */
 #include <glib-unix.h>
@@ -14,8 +21,10 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "peer-media.h"
+#include "peer-post.h"
 
 #define EXIT_USAGE 2
 #define POLL_MS 20              /* how often the frame count is looked at */
@@ -34,13 +43,23 @@ typedef struct
   gboolean no_bye;
   gint flood;
   gchar *origin;
+  gchar *offer_url;             /* instead of url: aiortc's example server */
+  gchar *video_transform;
+  gchar *send_file;
+  gboolean no_decode;
+  gint progress_ms;
+  gboolean hold_until_eof;
 
   GMainLoop *loop;
   GCancellable *cancel;
+  SoupSession *session;
   SoupWebsocketConnection *ws;
+  PeerClip *clip;
   PeerMedia *media;
   gboolean ending;              /* the session is over, the websocket closing */
+  gboolean held;                /* the frames came back, the session is held */
   guint timeout_id, poll_id, hold_id, close_id, grace_id, sigint_id, sigterm_id;
+  guint progress_id, stdin_id;
 
   /* what happened */
   gboolean hello, answer, closed_after_offer, said_bye;
@@ -145,6 +164,8 @@ finish (Peer * peer)
   g_clear_handle_id (&peer->poll_id, g_source_remove);
   g_clear_handle_id (&peer->hold_id, g_source_remove);
   g_clear_handle_id (&peer->close_id, g_source_remove);
+  g_clear_handle_id (&peer->progress_id, g_source_remove);
+  g_clear_handle_id (&peer->stdin_id, g_source_remove);
   g_cancellable_cancel (peer->cancel);
   if (peer->media != NULL) {
     peer->frames = peer_media_frames (peer->media, &peer->first_frame_time);
@@ -241,21 +262,71 @@ poll_frames (gpointer data)
   if (peer_media_frames (peer->media, NULL) < (guint) peer->frames_wanted)
     return G_SOURCE_CONTINUE;
   peer->poll_id = 0;
+  peer->held = TRUE;
   if (peer->flood > 0)
     flood_presets (peer);
-  if (!peer->ending)
+  if (!peer->ending && !peer->hold_until_eof)
     peer->hold_id = g_timeout_add (peer->hold_ms, end_hold, peer);
   return G_SOURCE_REMOVE;
 }
 
+/* --hold-until-eof: what the driver writes is ignored; its closing ends the session. */
+static gboolean
+on_stdin (gint fd, GIOCondition condition, gpointer user_data)
+{
+  Peer *peer = user_data;
+  gchar buffer[256];
+
+  if (!(condition & G_IO_IN) || read (fd, buffer, sizeof (buffer)) <= 0) {
+    peer->stdin_id = 0;
+    if (peer->held)
+      finish (peer);
+    else
+      fail (peer, "standard input closed before %d frames came back",
+          peer->frames_wanted);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+print_progress (gpointer data)
+{
+  Peer *peer = data;
+
+  printf ("{\"time_us\":%" G_GINT64_FORMAT ",\"frames_back\":%u,"
+      "\"bytes_back\":%" G_GUINT64_FORMAT "}\n", g_get_monotonic_time (),
+      peer->media ? peer_media_frames (peer->media, NULL) : 0,
+      peer->media ? peer_media_bytes (peer->media) : 0);
+  fflush (stdout);
+  return G_SOURCE_CONTINUE;
+}
+
 /* --- the media's events ------------------------------------------------------------------------ */
+
+static void
+on_answer_posted (const gchar * sdp, const gchar * error, gpointer user_data)
+{
+  Peer *peer = user_data;
+
+  if (sdp == NULL) {
+    fail (peer, "%s", error);
+    return;
+  }
+  peer->answer = TRUE;
+  peer_media_set_answer (peer->media, sdp);
+}
 
 static void
 on_offer (const gchar * sdp, gpointer user_data)
 {
   Peer *peer = user_data;
 
-  send_simple (peer, "offer", "sdp", sdp);
+  if (peer->offer_url != NULL)
+    peer_post_offer (peer->session, peer->offer_url, sdp,
+        peer->video_transform, peer->cancel, on_answer_posted, peer);
+  else
+    send_simple (peer, "offer", "sdp", sdp);
   peer->offer_time = g_get_monotonic_time ();
   if (peer->close_after_offer_ms >= 0)
     peer->close_id = g_timeout_add (peer->close_after_offer_ms, close_abruptly,
@@ -286,21 +357,34 @@ static const PeerMediaCallbacks media_callbacks = {
   on_offer, on_local_ice, on_media_failed,
 };
 
+static gboolean
+start_media (gpointer data)
+{
+  Peer *peer = data;
+  const PeerMediaOptions options = {
+    .clip = peer->clip,
+    .no_decode = peer->no_decode,
+    .whole_offer = peer->offer_url != NULL,
+  };
+  g_autoptr (GError) error = NULL;
+
+  peer->media = peer_media_new (&options, &media_callbacks, peer, &error);
+  if (peer->media == NULL)
+    fail (peer, "cannot start WebRTC: %s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
 /* --- the server's messages --------------------------------------------------------------------- */
 
 static void
 on_hello (Peer * peer)
 {
-  g_autoptr (GError) error = NULL;
-
   if (peer->hello) {
     fail (peer, "a second hello");
     return;
   }
   peer->hello = TRUE;
-  peer->media = peer_media_new (&media_callbacks, peer, &error);
-  if (peer->media == NULL)
-    fail (peer, "cannot start WebRTC: %s", error->message);
+  start_media (peer);
 }
 
 static void
@@ -421,7 +505,7 @@ succeeded (const Peer * peer)
     return FALSE;
   if (peer->close_after_offer_ms >= 0)
     return peer->closed_after_offer;
-  return peer->hello && peer->answer &&
+  return (peer->hello || peer->offer_url != NULL) && peer->answer &&
       peer->frames >= (guint) peer->frames_wanted;
 }
 
@@ -479,6 +563,16 @@ usage_error (const gchar * message)
   exit (EXIT_USAGE);
 }
 
+/* url parses, names a host, and its scheme is one of schemes. */
+static gboolean
+has_scheme (const gchar * url, const gchar * const *schemes)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  return uri != NULL && g_uri_get_host (uri) != NULL &&
+      g_strv_contains (schemes, g_uri_get_scheme (uri));
+}
+
 static void
 parse_options (Peer * peer, int *argc, char ***argv)
 {
@@ -503,11 +597,28 @@ parse_options (Peer * peer, int *argc, char ***argv)
           "through the server's presets, then hold", "N"},
     {"origin", 0, 0, G_OPTION_ARG_STRING, &peer->origin,
         "Origin header of the websocket (default: none)", "ORIGIN"},
+    {"offer-url", 0, 0, G_OPTION_ARG_STRING, &peer->offer_url,
+          "Instead of --url: be a client of aiortc's example server, posting "
+          "the whole offer to URL, http://HOST:PORT/offer", "URL"},
+    {"video-transform", 0, 0, G_OPTION_ARG_STRING, &peer->video_transform,
+          "With --offer-url: the transform to ask for, such as edges "
+          "(default none)", "NAME"},
+    {"send-file", 0, 0, G_OPTION_ARG_FILENAME, &peer->send_file,
+          "Send the VP8 frames of this WebM or IVF file in a loop, 30 a "
+          "second, instead of encoding a test pattern", "FILE"},
+    {"no-decode", 0, 0, G_OPTION_ARG_NONE, &peer->no_decode,
+        "Count the frames that come back without decoding them", NULL},
+    {"progress-ms", 0, 0, G_OPTION_ARG_INT, &peer->progress_ms,
+          "Every MS, print a line {\"time_us\": CLOCK_MONOTONIC in µs, "
+          "\"frames_back\": N, \"bytes_back\": encoded bytes} (default 0: none)",
+        "MS"},
+    {"hold-until-eof", 0, 0, G_OPTION_ARG_NONE, &peer->hold_until_eof,
+          "Keep the session, once the frames came back, until standard "
+          "input closes (instead of --hold-ms)", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GUri) uri = NULL;
 
   g_option_context_set_summary (context, "Runs one WebRTC session with "
       "rtfx-launch as its page does and prints one JSON line about it.");
@@ -516,13 +627,27 @@ parse_options (Peer * peer, int *argc, char ***argv)
     usage_error (error->message);
   if (*argc > 1)
     usage_error ("unexpected argument; see --help");
-  if (peer->url == NULL)
-    usage_error ("--url is required, such as --url ws://127.0.0.1:8080/ws");
-  uri = g_uri_parse (peer->url, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_uri_get_host (uri) == NULL ||
-      (g_strcmp0 (g_uri_get_scheme (uri), "ws") &&
-          g_strcmp0 (g_uri_get_scheme (uri), "wss")))
+  if ((peer->url == NULL) == (peer->offer_url == NULL))
+    usage_error ("--url (or --offer-url) is required, such as --url "
+        "ws://127.0.0.1:8080/ws");
+  if (peer->url != NULL &&
+      !has_scheme (peer->url, (const gchar *[]) {"ws", "wss", NULL}))
     usage_error ("--url needs a ws:// or wss:// URL");
+  if (peer->offer_url != NULL &&
+      !has_scheme (peer->offer_url, (const gchar *[]) {"http", "https", NULL}))
+    usage_error ("--offer-url needs an http:// or https:// URL");
+  if (peer->offer_url != NULL && (peer->flood > 0 || peer->no_bye ||
+          peer->close_after_offer_ms >= 0 || peer->origin != NULL))
+    usage_error ("--preset-flood, --no-bye, --close-after-offer-ms and "
+        "--origin are for rtfx-launch's websocket, not --offer-url");
+  if (peer->video_transform != NULL && peer->offer_url == NULL)
+    usage_error ("--video-transform goes with --offer-url");
+  if (peer->progress_ms < 0)
+    usage_error ("--progress-ms cannot be negative");
+  if (peer->hold_until_eof && (peer->hold_ms > 0 || peer->flood > 0 ||
+          peer->close_after_offer_ms >= 0))
+    usage_error ("--hold-until-eof excludes --hold-ms, --preset-flood and "
+        "--close-after-offer-ms");
   if (peer->frames_wanted < 1)
     usage_error ("--frames must be at least 1");
   if (peer->timeout_ms < 1)
@@ -539,8 +664,8 @@ int
 main (int argc, char **argv)
 {
   Peer peer = { 0 };
-  g_autoptr (SoupSession) session = NULL;
   g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean ok;
 
   setlocale (LC_ALL, "");
@@ -549,7 +674,12 @@ main (int argc, char **argv)
   peer.timeout_ms = 20000;
   peer.close_after_offer_ms = -1;
   parse_options (&peer, &argc, &argv);
+  if (peer.offer_url != NULL && peer.video_transform == NULL)
+    peer.video_transform = g_strdup ("none");
   gst_init (NULL, NULL);
+  if (peer.send_file != NULL &&
+      (peer.clip = peer_clip_load (peer.send_file, &error)) == NULL)
+    usage_error (error->message);
 
   peer.errors = g_ptr_array_new_with_free_func (g_free);
   peer.old_presets = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -557,10 +687,19 @@ main (int argc, char **argv)
   peer.loop = g_main_loop_new (NULL, FALSE);
   peer.cancel = g_cancellable_new ();
   /* No proxy: the server is on loopback. */
-  session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
-  msg = soup_message_new (SOUP_METHOD_GET, peer.url);
-  soup_session_websocket_connect_async (session, msg, peer.origin, NULL,
-      G_PRIORITY_DEFAULT, peer.cancel, on_connected, &peer);
+  peer.session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
+  if (peer.offer_url != NULL) {
+    g_idle_add (start_media, &peer);    /* no hello: the offer goes first */
+  } else {
+    msg = soup_message_new (SOUP_METHOD_GET, peer.url);
+    soup_session_websocket_connect_async (peer.session, msg, peer.origin, NULL,
+        G_PRIORITY_DEFAULT, peer.cancel, on_connected, &peer);
+  }
+  if (peer.progress_ms > 0)
+    peer.progress_id = g_timeout_add (peer.progress_ms, print_progress, &peer);
+  if (peer.hold_until_eof)
+    peer.stdin_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP |
+        G_IO_ERR, on_stdin, &peer);
   peer.timeout_id = g_timeout_add (peer.timeout_ms, on_timeout, &peer);
   peer.sigint_id = g_unix_signal_add (SIGINT, on_stop_signal, &peer);
   peer.sigterm_id = g_unix_signal_add (SIGTERM, on_stop_signal, &peer);
@@ -583,6 +722,8 @@ main (int argc, char **argv)
   for (guint i = 0; i < 100 && g_main_context_pending (NULL); i++)
     g_main_context_iteration (NULL, FALSE);
   g_clear_object (&peer.cancel);
+  g_clear_object (&peer.session);
+  g_clear_pointer (&peer.clip, peer_clip_free);
   g_main_loop_unref (peer.loop);
   g_strfreev (peer.presets);
   g_ptr_array_unref (peer.old_presets);
@@ -591,5 +732,8 @@ main (int argc, char **argv)
   g_free (peer.bye_reason);
   g_free (peer.url);
   g_free (peer.origin);
+  g_free (peer.offer_url);
+  g_free (peer.video_transform);
+  g_free (peer.send_file);
   return ok ? 0 : 1;
 }
