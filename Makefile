@@ -92,6 +92,7 @@ bench: build e2e-deps
 		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
 		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
+	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-encoder
 	@echo "Session bench: load average now $$(cut -d' ' -f1-3 /proc/loadavg)"
 	GST_PLUGIN_PATH_1_0=$(BUILD)/gst bench/session/run.sh $(RTFX_LAUNCH) $(SESSION_BENCH) \
 		--rounds $(ROUNDS) --variants --rtfx-args '$(RTFX_ARGS)'; status=$$?; \
