@@ -33,6 +33,9 @@ COLOURS = {"rtfx": "#1f77b4", "aiortc": "#ff7f0e"}
 TARGET_CPU_RATIO = 1 / 3
 TARGET_RT_MS = 33
 TARGET_FIRST_FRAME_MS = 300
+# A camera preview slower than this share of the clip's frame rate means the browser did not get the CPU it
+# needed: the machine was too busy for that session's figures to mean much.
+BUSY_PREVIEW_SHARE = 0.9
 
 
 def med(values):
@@ -61,7 +64,7 @@ class Contender:
         self.first = sessions[0]
         self.n, self.failed = len(ok), len(sessions) - len(ok)
         self.errors = [s["error"] for s in sessions if "error" in s]
-        for key in ("firstFrameMs", "fps", "kbps", "qp", "cpuPct", "browserCpuPct", "sentFps", "width",
+        for key in ("firstFrameMs", "fps", "kbps", "qp", "cpuPct", "browserCpuPct", "sentFps", "previewFps", "width",
                     "height", "sentWidth", "sentHeight", "remoteUnreadable", "remoteFramesInWindow"):
             setattr(self, key, med([s.get(key) for s in ok]))
         self.firstFrames = [s["firstFrameMs"] for s in ok if "firstFrameMs" in s]
@@ -137,6 +140,13 @@ def main_table(results, chromium, firefox, img_rel):
     lines += ["", f"![Server CPU per session]({img_rel}/session-cpu.png)",
               f"![Round trip]({img_rel}/session-round-trip.png)",
               f"![First frame]({img_rel}/session-first-frame.png)"]
+    fps = meta["clip"]["fps"]
+    busy = [s for s in results["sessions"]
+            if s["browser"] == "chromium" and s.get("previewFps", fps) < BUSY_PREVIEW_SHARE * fps]
+    if busy:
+        lines += ["", f"In {len(busy)} of the Chromium sessions the camera preview ran below "
+                  f"{BUSY_PREVIEW_SHARE * fps:.0f} fps (as low as {min(s['previewFps'] for s in busy):.1f}): the browser "
+                  "was short of CPU there, and those sessions' figures say more about the machine than the servers."]
     failed = [s for s in results["sessions"] if "error" in s]
     if failed:
         lines += ["", "Failed sessions:", ""]
@@ -185,14 +195,22 @@ def defaults_table(results, img_rel):
         "`rtfxlatest ! rtfxedges`). `slow` is `rtfxdelay delay-ms=50 ! rtfxedges`, a chain that needs 50 ms a "
         "frame where the camera gives one every 33 ms.",
         "",
-        "| contender | server arguments | round trip ms, median (p90) | first frame ms | fps | server CPU % |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| contender | server arguments | round trip ms, median (p90) | Δ round trip | first frame ms "
+        "| Δ first frame | fps | kb/s | QP | server CPU % |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def delta(a, b):
+        return "–" if a is None or b is None else f"{a - b:+.0f}"
+
+    ref = rows[0][1] if main else None
     for (_, name), c in rows:
         args = " ".join(c.first["args"])
         label = "rtfx defaults" if name == "rtfx" else name.removeprefix("rtfx ")
-        lines.append(f"| {label} | `{args}` | {num(c.rtMedian)} ({num(c.rtP90)}) | {num(c.firstFrameMs)} "
-                     f"| {num(c.fps, 1)} | {num(c.cpuPct, 1)} |")
+        lines.append(f"| {label} | `{args}` | {num(c.rtMedian)} ({num(c.rtP90)}) "
+                     f"| {delta(c.rtMedian, ref.rtMedian) if ref and c is not ref else ''} | {num(c.firstFrameMs)} "
+                     f"| {delta(c.firstFrameMs, ref.firstFrameMs) if ref and c is not ref else ''} "
+                     f"| {num(c.fps, 1)} | {num(c.kbps)} | {num(c.qp, 1)} | {num(c.cpuPct, 1)} |")
     lines += ["", f"![Round trip of rtfx's variants]({img_rel}/session-defaults.png)"]
     return lines
 

@@ -7,7 +7,8 @@
 // Options: --rounds N (3), --warmup S (5), --window S (10), --browsers chromium,firefox,
 // --workloads passthrough,edges,cartoon, --variants (rtfx-only contenders for the low-latency
 // defaults), --rtfx-args JSON (more arguments for every rtfx-launch), --short (one round of edges,
-// a few seconds each, in both browsers; fails unless every number was produced).
+// a few seconds each, in both browsers; fails unless every number was produced), --other-launcher LABEL=PATH
+// (repeatable: another rtfx-launch binary as one more contender of the variants, e.g. a branch against main).
 //
 // Per session: the server is started fresh and waited for; the page is opened and #start clicked;
 // then, after the warm-up, the steady window. The figures (README.md in this folder defines them):
@@ -58,7 +59,7 @@ function parseArgs(argv) {
   const o = {
     launcher: null, clip: null, out: null, rounds: 3, warmup: 5, window: 10,
     browsers: ['chromium', 'firefox'], workloads: ['passthrough', 'edges', 'cartoon'], variants: false,
-    rtfxArgs: [], short: false,
+    rtfxArgs: [], short: false, otherLaunchers: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -78,10 +79,16 @@ function parseArgs(argv) {
       case '--variants': o.variants = true; break;
       case '--rtfx-args': o.rtfxArgs = JSON.parse(value()).map(String); break;
       case '--short': o.short = true; break;
+      case '--other-launcher': {
+        const [label, file] = value().split(/=(.*)/s);
+        if (!label || !file) throw new Error('--other-launcher needs LABEL=PATH');
+        o.otherLaunchers.push({ label, launcher: path.resolve(file) });
+        break;
+      }
       default: throw new Error(`unknown argument ${a}`);
     }
   }
-  if (o.short) Object.assign(o, { rounds: 1, warmup: 1, window: 3, workloads: ['edges'], variants: false });
+  if (o.short) Object.assign(o, { rounds: 1, warmup: 1, window: 3, workloads: ['edges'], variants: false, otherLaunchers: [] });
   if (!o.launcher || !o.clip || !o.out) throw new Error('--launcher, --clip and --out are needed');
   for (const w of o.workloads) if (!WORKLOADS[w]) throw new Error(`unknown workload ${w}`);
   if (!(o.rounds >= 1 && o.warmup >= 0 && o.window > 0)) throw new Error('bad --rounds, --warmup or --window');
@@ -91,13 +98,13 @@ function parseArgs(argv) {
 // ---------------------------------------------------------------------------------------------------------------
 // The two servers. start() resolves to {pid, url, stop()} once the server answers HTTP.
 
-function rtfxContender(opts, chain, extra = []) {
+function rtfxContender(opts, chain, extra = [], launcher = opts.launcher) {
   const args = [...opts.rtfxArgs, ...extra, chain];
   return {
     server: 'rtfx',
-    args,
+    args: launcher === opts.launcher ? args : [launcher, ...args],
     async start() {
-      const s = await startServer(opts.launcher, { args });
+      const s = await startServer(launcher, { args });
       return { pid: s.pid, url: s.url, stop: () => stopProcess(s.proc, s.unregister), stderr: () => s.proc.stderr };
     },
     // The page's own Start: nothing to choose.
@@ -319,9 +326,10 @@ function roundSpecs(opts, round) {
 }
 
 function variantSpecs(opts, round) {
-  return VARIANTS.map((v) => ({
+  const variants = [...(opts.variants ? VARIANTS : []), ...opts.otherLaunchers.map((o) => ({ group: 'binary', ...o }))];
+  return variants.map((v) => ({
     workload: 'edges', contender: `rtfx ${v.label}`, group: v.group, round,
-    make: rtfxContender(opts, v.chain ?? WORKLOADS.edges.rtfx, v.args ?? []),
+    make: rtfxContender(opts, v.chain ?? WORKLOADS.edges.rtfx, v.args ?? [], v.launcher),
   }));
 }
 
@@ -381,7 +389,8 @@ async function main() {
       date: new Date().toISOString(), machine: machine(), launcher: opts.launcher,
       rtfxVersion: version(opts.launcher, ['--version']), aiortcVersion: probe,
       rounds: opts.rounds, warmupS: opts.warmup, windowS: opts.window, workloads: opts.workloads,
-      rtfxArgs: opts.rtfxArgs, variants: opts.variants ? VARIANTS : [], clip: layout, browsers: {},
+      rtfxArgs: opts.rtfxArgs, variants: opts.variants ? VARIANTS : [], otherLaunchers: opts.otherLaunchers,
+      clip: layout, browsers: {},
     },
     sessions: [],
   };
@@ -407,7 +416,7 @@ async function main() {
     try {
       for (let round = 0; round < opts.rounds; round++) {
         const specs = roundSpecs(opts, round);
-        if (opts.variants && kind === 'chromium') specs.push(...variantSpecs(opts, round));
+        if (kind === 'chromium') specs.push(...variantSpecs(opts, round));
         log(`${kind}, round ${round + 1} of ${opts.rounds}:`);
         for (const spec of specs) {
           const r = await runSession(b, spec, opts, layout);
