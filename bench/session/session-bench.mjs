@@ -8,7 +8,8 @@
 // --workloads passthrough,edges,cartoon, --variants (rtfx-only contenders for the low-latency
 // defaults), --rtfx-args JSON (more arguments for every rtfx-launch), --short (one round of edges,
 // a few seconds each, in both browsers; fails unless every number was produced), --other-launcher LABEL=PATH
-// (repeatable: another rtfx-launch binary as one more contender of the variants, e.g. a branch against main).
+// (repeatable: another rtfx-launch binary as one more contender of the variants, e.g. a branch against main),
+// --groups main,latency,chain,slow,binary (only the sessions of these groups).
 //
 // Per session: the server is started fresh and waited for; the page is opened and #start clicked;
 // then, after the warm-up, the steady window. The figures (README.md in this folder defines them):
@@ -59,7 +60,7 @@ function parseArgs(argv) {
   const o = {
     launcher: null, clip: null, out: null, rounds: 3, warmup: 5, window: 10,
     browsers: ['chromium', 'firefox'], workloads: ['passthrough', 'edges', 'cartoon'], variants: false,
-    rtfxArgs: [], short: false, otherLaunchers: [],
+    rtfxArgs: [], short: false, otherLaunchers: [], groups: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -79,6 +80,7 @@ function parseArgs(argv) {
       case '--variants': o.variants = true; break;
       case '--rtfx-args': o.rtfxArgs = JSON.parse(value()).map(String); break;
       case '--short': o.short = true; break;
+      case '--groups': o.groups = value().split(',').filter(Boolean); break;
       case '--other-launcher': {
         const [label, file] = value().split(/=(.*)/s);
         if (!label || !file) throw new Error('--other-launcher needs LABEL=PATH');
@@ -417,6 +419,7 @@ async function main() {
       for (let round = 0; round < opts.rounds; round++) {
         const specs = roundSpecs(opts, round);
         if (kind === 'chromium') specs.push(...variantSpecs(opts, round));
+        if (opts.groups) specs.splice(0, specs.length, ...specs.filter((s) => opts.groups.includes(s.group)));
         log(`${kind}, round ${round + 1} of ${opts.rounds}:`);
         for (const spec of specs) {
           const r = await runSession(b, spec, opts, layout);
