@@ -1,7 +1,8 @@
 # rtfx: the two set-up commands (and a few more). Run as root on Debian 12; every target is idempotent.
 #   make run    install what is missing, build, start rtfx-launch on http://127.0.0.1:8080
 #   make test   install what is missing, build, run every test
-#   make bench  speed comparisons against the OpenCV elements (not part of make test)
+#   make bench  speed comparisons: the elements against OpenCV's, whole sessions against aiortc's example
+#               server (docs/performance.md; not part of make test, which runs a short session bench)
 #   make fuzz   a million inputs into each fuzz target of tests/fuzz (make test runs each briefly)
 #   make soak   200 session cycles against the ASan and the release server (make test runs 25)
 
@@ -13,11 +14,11 @@ APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
 	libsoup-3.0-dev libjson-glib-dev libgnutls28-dev glib-networking
 APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
-# clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests.
+# clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests;
+# aiortc's example server (aiohttp) and matplotlib for the session bench, which make test runs briefly.
 APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data clang libclang-rt-14-dev \
-	python3-aiortc python3-websockets nftables
-# python3-aiohttp runs aiortc's example server, the benches' yardstick; matplotlib draws their plots.
-APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux python3-aiohttp python3-matplotlib
+	python3-aiortc python3-websockets nftables python3-aiohttp python3-matplotlib
+APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
 APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
@@ -77,17 +78,35 @@ fuzz: fuzz-build
 test: build fuzz-build e2e-deps
 	meson test -C $(BUILD) --print-errorlogs
 
+# Everything in a namespace with only lo (run-in-netns.sh). The element benches: pinned to one core,
+# OpenCV on one thread. The session bench (bench/session/README.md): ROUNDS rounds in Chromium and
+# Firefox, then its tables and plots into docs/performance.md, also when some session failed (the page
+# lists them). RTFX_LAUNCH picks another server binary, RTFX_ARGS more arguments for it (a JSON array).
+ROUNDS ?= 3
+RTFX_LAUNCH ?= $(BUILD)/launcher/rtfx-launch
+RTFX_ARGS ?= []
+SESSION_BENCH := $(BUILD)/bench/session
 bench: build e2e-deps
-	@echo "Pinned to one core (taskset -c 0); OpenCV limited to one thread."
-	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
-	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
+	@echo "Element benches: pinned to one core (taskset -c 0); OpenCV limited to one thread."
+	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
+		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
+	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
+		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
+	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-encoder
 	@echo "The video bitrate on a path limited to 1 Mbit/s for 15 s (docs/performance.md):"
 	RTFX_BITRATE_CSV=$(CURDIR)/$(BUILD)/bitrate.csv tests/e2e/run.sh $(BUILD)/launcher/rtfx-launch bitrate
 	bench/bitrate-plot.py $(BUILD)/bitrate.csv docs/img/bitrate.png \
 		"Chromium, 640x480 film clip sent back untouched (chain identity)"
+	@echo "Concurrent sessions against aiortc's example server (bench/capacity):"
 	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh /usr/bin/python3 bench/capacity/capacity.py \
 		--rtfx-launch $(BUILD)/launcher/rtfx-launch --peer $(BUILD)/tests/peer/rtfx-test-peer \
 		--doc docs/performance.md --img-dir docs/img --json $(BUILD)/capacity.json
+	@echo "Session bench: load average now $$(cut -d' ' -f1-3 /proc/loadavg)"
+	GST_PLUGIN_PATH_1_0=$(BUILD)/gst bench/session/run.sh $(RTFX_LAUNCH) $(SESSION_BENCH) \
+		--rounds $(ROUNDS) --variants --rtfx-args '$(RTFX_ARGS)'; status=$$?; \
+	if [ -f $(SESSION_BENCH)/results.json ]; then /usr/bin/python3 bench/session/report.py \
+		$(SESSION_BENCH)/results.json --doc docs/performance.md --img docs/img || status=1; fi; \
+	exit $$status
 
 # ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
 run: build
