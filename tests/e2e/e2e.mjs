@@ -269,7 +269,7 @@ async function faceVideo() {
  */
 async function faces(binary) {
   const FACES_WINDOW_MS = 5000;
-  const chain = process.env.RTFX_E2E_SERVER_ARGS ? undefined : ['rtfxlatest ! rtfxfacedetect'];
+  const chain = process.env.RTFX_E2E_SERVER_ARGS ? undefined : ['rtfxlatest ! rtfxfacedetect max-rate=15'];
   const browser = await launchBrowser('chromium', { fakeVideo: await faceVideo() });
   const server = await startServer(binary, chain ? { args: chain } : {});
   const page = await openPage(browser, server.url, 'faces');
