@@ -21,7 +21,7 @@ static const gchar *default_presets[][2] = {
   {"overlay", "rtfxlatest ! rtfxedges mode=overlay"},
   {"cartoon", "rtfxlatest ! rtfxcartoon"},
   {"rotate", "rtfxlatest ! rtfxrotate speed=30"},
-  {"faces", "rtfxlatest ! rtfxfacedetect"},
+  {"faces", "rtfxlatest ! rtfxfacedetect max-rate=15"},
   /* A stand-in for an expensive model: what rtfxlatest is for. */
   {"slow-model", "rtfxlatest ! rtfxdelay delay-ms=200 ! rtfxedges"},
 };
