@@ -16,7 +16,8 @@ APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-goo
 # clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests.
 APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data clang libclang-rt-14-dev \
 	python3-aiortc python3-websockets nftables
-APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
+# python3-aiohttp runs aiortc's example server, bench/capacity's yardstick; matplotlib its plots.
+APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux python3-aiohttp python3-matplotlib
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
 APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
@@ -80,6 +81,9 @@ bench: build
 	@echo "Pinned to one core (taskset -c 0); OpenCV limited to one thread."
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
+	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh /usr/bin/python3 bench/capacity/capacity.py \
+		--rtfx-launch $(BUILD)/launcher/rtfx-launch --peer $(BUILD)/tests/peer/rtfx-test-peer \
+		--doc docs/performance.md --img-dir docs/img --json $(BUILD)/capacity.json
 
 # ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
 run: build
