@@ -112,7 +112,8 @@ def describe(server, step):
     print("%-6s %-11s N=%-2d connected %d, fps min %5.1f median %5.1f, %4d kbit/s, server "
           "%5.1f%% clients %5.1f%% others %5.1f%% of a core%s%s"
           % (server.kind, server.chain, step["sessions"], step["connected"], step["fps_min"],
-             step["fps_median"], step["kbps_median"], step["server_cpu"], step["clients_cpu"], step["others_cpu"],
+             step["fps_median"], step["kbps_median"], step["server_cpu"], step["clients_cpu"],
+             step["others_cpu"],
              "" if step["sustained"] else "  (not sustained)",
              "  errors: " + "; ".join(step["errors"]) if step["errors"] else ""),
           flush=True)

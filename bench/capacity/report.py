@@ -17,6 +17,7 @@ END = "<!-- capacity:end -->"
 NAMES = {"rtfx": "rtfx-launch", "aiortc": "aiortc example"}
 COLOURS = {"rtfx": "tab:blue", "aiortc": "tab:orange"}
 WIDTH = 105  # as the rest of docs/performance.md
+NOISY = 25  # % of a core used by the rest of the machine during a window: it was not quiet
 
 
 def sustained(steps):
@@ -62,9 +63,10 @@ def step_table(by_kind):
     rows = sorted(((s["sessions"], kind, s) for kind, steps in by_kind.items() for s in steps),
                   key=lambda row: (row[0], row[1] != "rtfx"))
     for n, kind, s in rows:
-        lines.append("| %d | %s | %.1f / %.1f | %d | %.0f %% | %.0f %% | %.0f %% | %s |" % (
+        lines.append("| %d | %s | %.1f / %.1f | %d | %.0f %% | %.0f %% | %.0f %%%s | %s |" % (
             n, NAMES[kind], s["fps_min"], s["fps_median"], s["kbps_median"], s["server_cpu"],
-            s["clients_cpu"], s["others_cpu"], "yes" if s["sustained"] else "**no**" + (
+            s["clients_cpu"], s["others_cpu"], " (noisy)" if s["others_cpu"] > NOISY else "",
+            "yes" if s["sustained"] else "**no**" + (
                 " (%d of %d connected)" % (s["connected"], n) if s["connected"] < n else "")))
     return lines
 
@@ -123,12 +125,13 @@ def method(run):
         "keyframe when the server asks for one, and counts the frames that come back without "
         "decoding them, so that it costs a small part of what its session costs the server. "
         "Once every session has video back, %g s of warm-up, then a %g s window: each "
-        "session's frames back a second, and the CPU time (user + system) of the server "
-        "process and of all the clients, in %% of one core. The rest of the machine is "
+        "session's frames and bits back a second, and the CPU time (user + system) of the "
+        "server process and of all the clients, in %% of one core. The rest of the machine is "
         "everything else that ran meanwhile (the kernel's loopback work, other users of the "
-        "machine): a large figure there means a noisy run. A server's steps stop at its first "
-        "N not sustained (tried %d times)."
-        % (placement(run["server_cpus"], run["client_cpus"]), run["warmup_s"], run["window_s"], 1 + run["retries"]))
+        "machine); a step where it exceeds %d %% is marked noisy: do not trust its figures. A "
+        "server's steps stop at its first N not sustained (tried %d times)."
+        % (placement(run["server_cpus"], run["client_cpus"]), run["warmup_s"],
+           run["window_s"], NOISY, 1 + run["retries"]))
 
 
 def section(run, images):
