@@ -27,6 +27,7 @@
 #include "ice.h"
 #include "negotiation.h"
 #include "protocol.h"
+#include "trace.h"
 
 /* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
@@ -38,6 +39,7 @@ struct _RtfxPipeline
   gpointer events_data;
   RtfxTeardowns *teardowns;
   RtfxHandoff *handoff;         /* of the events, closed when the pipeline stops */
+  RtfxTrace *trace;
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -77,6 +79,7 @@ pipeline_free (RtfxPipeline * p)
   g_mutex_clear (&p->lock);
   rtfx_teardowns_unref (p->teardowns);
   rtfx_handoff_unref (p->handoff);
+  rtfx_trace_unref (p->trace);
   g_free (p->peer);
 }
 
@@ -126,6 +129,7 @@ on_answer (gchar * sdp, gpointer data)
 {
   RtfxPipeline *p = data;
 
+  rtfx_trace_step (p->trace, RTFX_TRACE_ANSWER_CREATED);
   rtfx_handoff_post (p->handoff, EVENT_ANSWER, 0, sdp);
 }
 
@@ -197,6 +201,7 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
     p->decoder_src = gst_element_get_static_pad (decoder, "src");
     gst_bin_add (GST_BIN (p->pipeline), decoder);
     gst_pad_link (p->decoder_src, head_sink);
+    rtfx_trace_decoder (p->trace, decoder);
   } else {
     decoder = gst_element_factory_make ("fakesink", NULL);
     g_object_set (decoder, "async", FALSE, "sync", FALSE, NULL);
@@ -467,6 +472,13 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
 
   if (!build_send_branch (p, offer, chain_description, error))
     return FALSE;
+  rtfx_trace_webrtcbin (p->trace, p->webrtc);
+  {
+    g_autoptr (GstPad) out = gst_element_get_static_pad (p->convert_out,
+        "sink");
+    rtfx_trace_first_buffer (p->trace, out, RTFX_TRACE_FIRST_PROCESSED);
+  }
+  rtfx_trace_encoder (p->trace, p->encoder);
 
   g_signal_connect (p->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), p);
@@ -492,7 +504,7 @@ RtfxPipeline *
 rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
     GstElement * chain, const gchar * chain_description, const gchar * peer,
     const RtfxPipelineEvents * events, gpointer data,
-    RtfxTeardowns * teardowns, GError ** error)
+    RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error)
 {
   RtfxPipeline *p = g_atomic_rc_box_new0 (RtfxPipeline);
 
@@ -502,11 +514,13 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->events_data = data;
   p->teardowns = rtfx_teardowns_ref (teardowns);
   p->handoff = rtfx_handoff_new (deliver_event, p);
+  p->trace = rtfx_trace_ref (trace);
   p->chain = gst_object_ref (chain);
   if (!build_and_play (p, config, offer, chain_description, error)) {
     rtfx_pipeline_stop (p);
     return NULL;
   }
+  rtfx_trace_step (trace, RTFX_TRACE_PIPELINE_BUILT);
   p->negotiation = rtfx_negotiation_start (p->webrtc, offer->sdp,
       &negotiation_events, p);
   return p;

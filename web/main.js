@@ -11,6 +11,10 @@
 //   <video id="remote">  the processed video the server sends back (autoplay playsinline muted).
 //   window.rtfx.pc       getter: the current RTCPeerConnection, or null.
 //   window.rtfx.state    getter: the same value as #status's data-state.
+//   window.rtfx.timeline getter: the steps of the newest session from the click on Start, [{step, ms}] in the
+//                        order they happened (timeline.js), or null before the first Start. Steps: click, camera,
+//                        websocket-open, hello, offer-sent, first-local-candidate, answer-received,
+//                        first-remote-candidate, ice-connected, connected, track, first-frame.
 // "connected" means the peer connection is connected and the server's video track has arrived.
 //
 // Live controls and presets (docs/protocol.md), shown once the session's first `controls` arrives, emptied on Stop:
@@ -37,6 +41,7 @@ import { Session, cameraUnavailableReason, openCamera } from './session.js';
 import { ControlPanel } from './controls.js';
 import { StatsView } from './stats.js';
 import { DetectionsView } from './detections.js';
+import { Timeline } from './timeline.js';
 
 const ui = {
   start: document.getElementById('start'),
@@ -65,6 +70,8 @@ let state = 'idle';
 // The session being started or running, or null. Each await in start() checks it is still this one:
 // Stop may have been pressed meanwhile.
 let run = null;
+// The newest session's steps, kept after it ends.
+let timeline = null;
 // ICE with no candidate at all never fails, it waits: without a deadline a silent server leaves "Connecting…" forever.
 const CONNECT_TIMEOUT_MS = 30000;
 
@@ -85,26 +92,31 @@ function notice(text) {
   ui.status.textContent = `Connected. ${text}`;
 }
 
-async function start() {
+async function start(ev) {
   if (run) return;
   const r = run = {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
   };
+  r.timeline = timeline = new Timeline(ev?.timeStamp);
   show('connecting', 'Connecting…');
   stats.start();
   try {
     r.stream = await openCamera();
+    r.timeline.mark('camera');
     if (run !== r) return release(r);
     ui.local.srcObject = r.stream;
     // The server's hello, first on the websocket, says which STUN/TURN servers the connection may use.
     const hello = new Promise((resolve) => { r.gotHello = resolve; });
     r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
     await r.signaling.opened;
+    r.timeline.mark('websocket-open');
     const { ice_servers: iceServers } = await hello;
     if (run !== r) return release(r);
     r.session = new Session(r.stream, sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
+    r.timeline.watchConnection(r.session.pc);
     const sdp = await r.session.createOffer();
     if (run !== r) return release(r);
+    r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
     r.timer = setTimeout(() => fail(r, `No video connection after ${CONNECT_TIMEOUT_MS / 1000} seconds: ` +
       'the server did not answer, or no network path between it and this browser works.'), CONNECT_TIMEOUT_MS);
@@ -120,6 +132,7 @@ async function start() {
 function serverHandlers(r) {
   return {
     hello(msg) {
+      r.timeline.mark('hello');
       r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
@@ -137,10 +150,12 @@ function serverHandlers(r) {
       stats.server(msg);
     },
     answer(msg) {
+      r.timeline.mark('answer-received');
       if (typeof msg.sdp === 'string') r.session?.applyAnswer(msg.sdp);
     },
     ice(msg) {
       if (typeof msg.candidate === 'string' && msg.candidate && Number.isInteger(msg.sdpMLineIndex)) {
+        r.timeline.mark('first-remote-candidate');
         r.session?.addRemoteCandidate(msg.candidate, msg.sdpMLineIndex);
       }
     },
@@ -162,11 +177,14 @@ function serverHandlers(r) {
 function sessionHandlers(r) {
   return {
     candidate(c) {
+      r.timeline.mark('first-local-candidate');
       if (r.offerSent) sendCandidate(r, c);
       else r.early.push(c);
     },
     remote(stream) {
       if (run !== r) return;
+      r.timeline.mark('track');
+      r.timeline.watchFirstFrame(ui.remote);
       ui.remote.srcObject = stream;
       // autoplay should do this; an explicit play() also covers browsers that wait for a new source.
       ui.remote.play().catch(() => {});
@@ -260,6 +278,7 @@ window.addEventListener('pagehide', stop);
 window.rtfx = Object.freeze({
   get pc() { return run?.session?.pc ?? null; },
   get state() { return state; },
+  get timeline() { return timeline?.list ?? null; },
   get controls() { return panel.schema; },
   get detections() { return detections.last; },
   set(element, property, value) { return panel.set(element, property, value); },
