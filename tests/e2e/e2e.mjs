@@ -887,6 +887,7 @@ const CAUSAL_CHAINS = [
   ['page:ice-connected', 'page:connected'],
 ];
 const FIRST_FRAME_MS = 15000;
+const WARM_UP_MS = 15000;
 const FIRST_FRAME_SESSIONS = 3;
 
 /** The server's trace of one session (peer, or the newest one): {peer, steps: Map step -> ms}. */
@@ -953,6 +954,10 @@ async function firstFrame(binary) {
   for (const kind of process.env.RTFX_E2E_BROWSER ? [process.env.RTFX_E2E_BROWSER] : ['chromium', 'firefox']) {
     const browser = await launchBrowser(kind);
     const server = await startServer(binary, { env: { GST_DEBUG: 'rtfx-trace:INFO', GST_DEBUG_NO_COLOR: '1' } });
+    // Sessions of a server that has done its start-up work (warmup.c), as a server that has been up a while.
+    const { value: warm } = await pollUntil(() => /warmed up in (\d+) ms/.exec(server.proc.stderr), WARM_UP_MS,
+                                           'rtfx-launch: "warmed up" in its log');
+    log(`rtfx-launch warmed up in ${warm[1]} ms`);
     const page = await openPage(browser, server.url, kind);
     const totals = [];
     for (let i = 1; i <= FIRST_FRAME_SESSIONS; i++) {
