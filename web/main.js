@@ -101,10 +101,14 @@ async function start(ev) {
   show('connecting', 'Connecting…');
   stats.start();
   try {
-    r.stream = await openCamera();
-    r.timeline.mark('camera');
-    if (run !== r) return release(r);
-    ui.local.srcObject = r.stream;
+    // The camera opens while the websocket, the hello and the offer are made: none of them needs it. A camera that
+    // cannot be opened fails the run at once. Once open, release() closes it; if the run ended before, it is closed
+    // here.
+    const camera = openCamera().then((stream) => {
+      r.timeline.mark('camera');
+      r.stream = stream;
+      if (run !== r) stream.getTracks().forEach((t) => t.stop());
+    }, (err) => fail(r, err.message));
     // The server's hello, first on the websocket, says which STUN/TURN servers the connection may use.
     const hello = new Promise((resolve) => { r.gotHello = resolve; });
     r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
@@ -112,9 +116,16 @@ async function start(ev) {
     r.timeline.mark('websocket-open');
     const { ice_servers: iceServers } = await hello;
     if (run !== r) return release(r);
-    r.session = new Session(r.stream, sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
+    r.session = new Session(sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
     r.timeline.watchConnection(r.session.pc);
     const sdp = await r.session.createOffer();
+    if (run !== r) return release(r);
+    // The offer waits for the camera: the server gives up on a session whose video does not come (--peer-timeout),
+    // and a person may take longer than that to allow the camera.
+    await camera;
+    if (run !== r) return release(r);
+    ui.local.srcObject = r.stream;
+    await r.session.setCamera(r.stream);
     if (run !== r) return release(r);
     r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
