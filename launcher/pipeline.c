@@ -31,6 +31,8 @@
 
 /* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
+/* Consecutive packets that start a jitterbuffer at once (see on_new_jitterbuffer). */
+#define FASTSTART_PACKETS 2
 
 struct _RtfxPipeline
 {
@@ -214,6 +216,19 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
     g_message ("session %s: cannot link the incoming %s stream", p->peer,
         encoding ? encoding : "unknown");
   g_mutex_unlock (&p->lock);
+}
+
+/* A jitterbuffer holds its first packet for the whole latency (--latency), in case an earlier one
+ * comes late; two in a row are taken as the start instead, which still orders a swapped first
+ * pair. A keyframe of two packets or more (Chromium's first is about 2 KB) then goes to the
+ * decoder as soon as it is in. Should the start be wrong after all, rtpvp8depay asks the browser
+ * for a keyframe, as it does whenever a stream starts without one (rtph264depay does not). */
+static void
+on_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
+    guint session, guint ssrc, gpointer unused)
+{
+  g_object_set (jitterbuffer, "faststart-min-packets", FASTSTART_PACKETS,
+      NULL);
 }
 
 /* The page opens a data channel in its offer; the chain's element messages go out on it. */
@@ -469,6 +484,12 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
   g_object_set (p->webrtc, "latency", config->latency_ms, NULL);
   gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
   rtfx_ice_configure (p->webrtc, config, p->peer);
+  {
+    g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (p->webrtc),
+        "rtpbin");
+    g_signal_connect (rtpbin, "new-jitterbuffer",
+        G_CALLBACK (on_new_jitterbuffer), NULL);
+  }
 
   if (!build_send_branch (p, offer, chain_description, error))
     return FALSE;
