@@ -35,7 +35,8 @@ static const RtfxElementNeed h264_needs[] = {
 
 /* Encoders tuned for a call, not a file: no look-ahead, real-time deadline, constant bitrate, and
  * keyframes whenever the browser asks (they honour force-key-unit events, which webrtcbin makes
- * from PLI and FIR). */
+ * from PLI and FIR). vp8enc on one thread: with two, its threads wait for each other row by row,
+ * and on a busy machine one frame (the first, a keyframe, too) took 50-400 ms instead of 2-30. */
 static const RtfxCodec vp8 = {
   .encoding_name = "VP8",
   .display_name = "VP8",
@@ -43,7 +44,7 @@ static const RtfxCodec vp8 = {
   .decoder = "rtpvp8depay ! vp8dec",
   .encoder = "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
       "error-resilient=default target-bitrate=2000000 keyframe-max-dist=300 "
-      "threads=2 ! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
+      "threads=1 ! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
   .fits = vp8_fits,
 };
 
