@@ -17,6 +17,7 @@
 #include "netaddr.h"
 #include "server.h"
 #include "tls.h"
+#include "warmup.h"
 
 #define EXIT_USAGE 2
 /* Sessions get this long to close their websockets, then pipelines this long to stop. */
@@ -111,6 +112,7 @@ main (int argc, char **argv)
   if (config.ice_addresses == NULL)
     config.ice_addresses = rtfx_local_addresses ();
 
+  rtfx_warm_up (session_needs);
   app.server = rtfx_server_new (&config, &error);
   if (app.server == NULL) {
     g_printerr ("rtfx-launch: %s\n", error->message);

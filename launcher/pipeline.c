@@ -27,10 +27,13 @@
 #include "ice.h"
 #include "negotiation.h"
 #include "protocol.h"
+#include "trace.h"
 #include "twcc.h"
 
 /* How long stopping waits for webrtcbin to finish the negotiation steps under way. */
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
+/* Consecutive packets that start a jitterbuffer at once (see on_new_jitterbuffer). */
+#define FASTSTART_PACKETS 2
 
 struct _RtfxPipeline
 {
@@ -39,6 +42,7 @@ struct _RtfxPipeline
   gpointer events_data;
   RtfxTeardowns *teardowns;
   RtfxHandoff *handoff;         /* of the events, closed when the pipeline stops */
+  RtfxTrace *trace;
 
   GstElement *pipeline;
   GstElement *webrtc;
@@ -80,6 +84,7 @@ pipeline_free (RtfxPipeline * p)
   g_mutex_clear (&p->lock);
   rtfx_teardowns_unref (p->teardowns);
   rtfx_handoff_unref (p->handoff);
+  rtfx_trace_unref (p->trace);
   g_free (p->peer);
 }
 
@@ -129,6 +134,7 @@ on_answer (gchar * sdp, gpointer data)
 {
   RtfxPipeline *p = data;
 
+  rtfx_trace_step (p->trace, RTFX_TRACE_ANSWER_CREATED);
   rtfx_handoff_post (p->handoff, EVENT_ANSWER, 0, sdp);
 }
 
@@ -200,6 +206,7 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
     p->decoder_src = gst_element_get_static_pad (decoder, "src");
     gst_bin_add (GST_BIN (p->pipeline), decoder);
     gst_pad_link (p->decoder_src, head_sink);
+    rtfx_trace_decoder (p->trace, decoder);
   } else {
     decoder = gst_element_factory_make ("fakesink", NULL);
     g_object_set (decoder, "async", FALSE, "sync", FALSE, NULL);
@@ -212,6 +219,19 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
     g_message ("session %s: cannot link the incoming %s stream", p->peer,
         encoding ? encoding : "unknown");
   g_mutex_unlock (&p->lock);
+}
+
+/* A jitterbuffer holds its first packet for the whole latency (--latency), in case an earlier one
+ * comes late; two in a row are taken as the start instead, which still orders a swapped first
+ * pair. A keyframe of two packets or more (Chromium's first is about 2 KB) then goes to the
+ * decoder as soon as it is in. Should the start be wrong after all, rtpvp8depay asks the browser
+ * for a keyframe, as it does whenever a stream starts without one (rtph264depay does not). */
+static void
+on_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
+    guint session, guint ssrc, gpointer unused)
+{
+  g_object_set (jitterbuffer, "faststart-min-packets", FASTSTART_PACKETS,
+      NULL);
 }
 
 /* The page opens a data channel in its offer; the chain's element messages go out on it. */
@@ -484,9 +504,22 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
   g_object_set (p->webrtc, "latency", config->latency_ms, NULL);
   gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
   rtfx_ice_configure (p->webrtc, config, p->peer);
+  {
+    g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (p->webrtc),
+        "rtpbin");
+    g_signal_connect (rtpbin, "new-jitterbuffer",
+        G_CALLBACK (on_new_jitterbuffer), NULL);
+  }
 
   if (!build_send_branch (p, config, offer, chain_description, error))
     return FALSE;
+  rtfx_trace_webrtcbin (p->trace, p->webrtc);
+  {
+    g_autoptr (GstPad) out = gst_element_get_static_pad (p->convert_out,
+        "sink");
+    rtfx_trace_first_buffer (p->trace, out, RTFX_TRACE_FIRST_PROCESSED);
+  }
+  rtfx_trace_encoder (p->trace, p->encoder);
 
   g_signal_connect (p->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), p);
@@ -512,7 +545,7 @@ RtfxPipeline *
 rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
     GstElement * chain, const gchar * chain_description, const gchar * peer,
     const RtfxPipelineEvents * events, gpointer data,
-    RtfxTeardowns * teardowns, GError ** error)
+    RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error)
 {
   RtfxPipeline *p = g_atomic_rc_box_new0 (RtfxPipeline);
 
@@ -522,11 +555,13 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->events_data = data;
   p->teardowns = rtfx_teardowns_ref (teardowns);
   p->handoff = rtfx_handoff_new (deliver_event, p);
+  p->trace = rtfx_trace_ref (trace);
   p->chain = gst_object_ref (chain);
   if (!build_and_play (p, config, offer, chain_description, error)) {
     rtfx_pipeline_stop (p);
     return NULL;
   }
+  rtfx_trace_step (trace, RTFX_TRACE_PIPELINE_BUILT);
   p->negotiation = rtfx_negotiation_start (p->webrtc, offer->sdp,
       &negotiation_events, p);
   return p;

@@ -10,6 +10,7 @@
 #include "protocol.h"
 #include "ratecontrol.h"
 #include "teardowns.h"
+#include "trace.h"
 
 G_BEGIN_DECLS
 
@@ -27,13 +28,13 @@ typedef struct
 } RtfxPipelineEvents;
 
 /* Builds the graph around chain (a bin from rtfx_chain_build, described by chain_description),
- * starts it and applies offer; the answer follows as an event. peer names the session in the log.
- * NULL and an error for the page when it cannot start. */
+ * starts it and applies offer; the answer follows as an event. peer names the session in the log,
+ * trace times its steps. NULL and an error for the page when it cannot start. */
 RtfxPipeline *rtfx_pipeline_start (const RtfxConfig * config,
     const RtfxOffer * offer, GstElement * chain,
     const gchar * chain_description, const gchar * peer,
     const RtfxPipelineEvents * events, gpointer data,
-    RtfxTeardowns * teardowns, GError ** error);
+    RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error);
 
 /* A remote ICE candidate (an a=candidate value) for the m-line mline_index. */
 void rtfx_pipeline_add_ice_candidate (RtfxPipeline * pipeline,

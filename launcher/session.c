@@ -15,6 +15,7 @@
 #include "offer.h"
 #include "pipeline.h"
 #include "protocol.h"
+#include "trace.h"
 #include "wsguard.h"
 
 struct _RtfxSession
@@ -27,6 +28,7 @@ struct _RtfxSession
 
   SoupWebsocketConnection *ws;
   RtfxWsGuard *guard;           /* its limits: rate, unread output, silence */
+  RtfxTrace *trace;             /* the steps to the first frame, for the debug log */
   gboolean got_offer;
   gboolean ended;
   guint offer_timer;
@@ -60,6 +62,7 @@ session_free (RtfxSession * session)
   gst_clear_object (&session->chain);
   g_clear_pointer (&session->controls, rtfx_controls_free);
   rtfx_teardowns_unref (session->teardowns);
+  rtfx_trace_unref (session->trace);
   g_free (session->peer);
 }
 
@@ -255,6 +258,7 @@ on_answer (const gchar * sdp, gpointer data)
 {
   RtfxSession *session = data;
 
+  rtfx_trace_step (session->trace, RTFX_TRACE_ANSWER_SENT);
   send_now (session, rtfx_message_answer (sdp));
 }
 
@@ -284,6 +288,7 @@ handle_offer (RtfxSession * session, const gchar * text)
   g_autoptr (GError) error = NULL;
   RtfxOffer offer;
 
+  rtfx_trace_step (session->trace, RTFX_TRACE_OFFER_RECEIVED);
   if (!rtfx_offer_read (text, rtfx_codec_usable, &offer, &error)) {
     reply_error (session, error->code, error->message);
     return;
@@ -294,7 +299,8 @@ handle_offer (RtfxSession * session, const gchar * text)
       offer.codec->display_name, offer.pt);
   session->pipeline = rtfx_pipeline_start (session->config, &offer,
       session->chain, session->config->preset_chains[session->preset],
-      session->peer, &pipeline_events, session, session->teardowns, &error);
+      session->peer, &pipeline_events, session, session->teardowns,
+      session->trace, &error);
   rtfx_offer_clear (&offer);
   if (session->pipeline == NULL) {
     rtfx_session_end (session, RTFX_CODE_OFFER_FAILED, error->message);
@@ -312,6 +318,7 @@ handle_ice (RtfxSession * session, const gchar * candidate, guint mline_index)
   }
   if (candidate[0] == '\0')
     return;                     /* end of candidates */
+  rtfx_trace_step (session->trace, RTFX_TRACE_FIRST_REMOTE_CANDIDATE);
   rtfx_pipeline_add_ice_candidate (session->pipeline, mline_index, candidate);
 }
 
@@ -383,6 +390,7 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
 {
   RtfxSession *session = g_atomic_rc_box_new0 (RtfxSession);
 
+  session->trace = rtfx_trace_new (peer);
   session->teardowns = rtfx_teardowns_ref (teardowns);
   session->ws = g_object_ref (ws);
   session->guard = rtfx_ws_guard_new (ws, socket, config->peer_timeout_s,
@@ -397,6 +405,7 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
       offer_timed_out, session);
   session->tick_timer = g_timeout_add_seconds (1, tick, session);
   g_message ("session %s: connected", peer);
+  rtfx_trace_step (session->trace, RTFX_TRACE_HELLO_SENT);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
           config->ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */

@@ -11,6 +11,10 @@
 //   <video id="remote">  the processed video the server sends back (autoplay playsinline muted).
 //   window.rtfx.pc       getter: the current RTCPeerConnection, or null.
 //   window.rtfx.state    getter: the same value as #status's data-state.
+//   window.rtfx.timeline getter: the steps of the newest session from the click on Start, [{step, ms}] in the
+//                        order they happened (timeline.js), or null before the first Start. Steps: click, camera,
+//                        websocket-open, hello, offer-sent, first-local-candidate, answer-received,
+//                        first-remote-candidate, ice-connected, connected, track, first-frame.
 // "connected" means the peer connection is connected and the server's video track has arrived.
 //
 // Live controls and presets (docs/protocol.md), shown once the session's first `controls` arrives, emptied on Stop:
@@ -38,6 +42,7 @@ import { Session, cameraUnavailableReason, openCamera } from './session.js';
 import { ControlPanel } from './controls.js';
 import { StatsView } from './stats.js';
 import { DetectionsView } from './detections.js';
+import { Timeline } from './timeline.js';
 
 const ui = {
   start: document.getElementById('start'),
@@ -66,6 +71,8 @@ let state = 'idle';
 // The session being started or running, or null. Each await in start() checks it is still this one:
 // Stop may have been pressed meanwhile.
 let run = null;
+// The newest session's steps, kept after it ends.
+let timeline = null;
 // ICE with no candidate at all never fails, it waits: without a deadline a silent server leaves "Connecting…" forever.
 const CONNECT_TIMEOUT_MS = 30000;
 
@@ -86,26 +93,42 @@ function notice(text) {
   ui.status.textContent = `Connected. ${text}`;
 }
 
-async function start() {
+async function start(ev) {
   if (run) return;
   const r = run = {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
   };
+  r.timeline = timeline = new Timeline(ev?.timeStamp);
   show('connecting', 'Connecting…');
   stats.start();
   try {
-    r.stream = await openCamera();
-    if (run !== r) return release(r);
-    ui.local.srcObject = r.stream;
+    // The camera opens while the websocket, the hello and the offer are made: none of them needs it. A camera that
+    // cannot be opened fails the run at once. Once open, release() closes it; if the run ended before, it is closed
+    // here.
+    const camera = openCamera().then((stream) => {
+      r.timeline.mark('camera');
+      r.stream = stream;
+      if (run !== r) stream.getTracks().forEach((t) => t.stop());
+    }, (err) => fail(r, err.message));
     // The server's hello, first on the websocket, says which STUN/TURN servers the connection may use.
     const hello = new Promise((resolve) => { r.gotHello = resolve; });
     r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
     await r.signaling.opened;
+    r.timeline.mark('websocket-open');
     const { ice_servers: iceServers } = await hello;
     if (run !== r) return release(r);
-    r.session = new Session(r.stream, sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
+    r.session = new Session(sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
+    r.timeline.watchConnection(r.session.pc);
     const sdp = await r.session.createOffer();
     if (run !== r) return release(r);
+    // The offer waits for the camera: the server gives up on a session whose video does not come (--peer-timeout),
+    // and a person may take longer than that to allow the camera.
+    await camera;
+    if (run !== r) return release(r);
+    ui.local.srcObject = r.stream;
+    await r.session.setCamera(r.stream);
+    if (run !== r) return release(r);
+    r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
     r.timer = setTimeout(() => fail(r, `No video connection after ${CONNECT_TIMEOUT_MS / 1000} seconds: ` +
       'the server did not answer, or no network path between it and this browser works.'), CONNECT_TIMEOUT_MS);
@@ -121,6 +144,7 @@ async function start() {
 function serverHandlers(r) {
   return {
     hello(msg) {
+      r.timeline.mark('hello');
       r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
@@ -138,10 +162,12 @@ function serverHandlers(r) {
       stats.server(msg);
     },
     answer(msg) {
+      r.timeline.mark('answer-received');
       if (typeof msg.sdp === 'string') r.session?.applyAnswer(msg.sdp);
     },
     ice(msg) {
       if (typeof msg.candidate === 'string' && msg.candidate && Number.isInteger(msg.sdpMLineIndex)) {
+        r.timeline.mark('first-remote-candidate');
         r.session?.addRemoteCandidate(msg.candidate, msg.sdpMLineIndex);
       }
     },
@@ -163,11 +189,14 @@ function serverHandlers(r) {
 function sessionHandlers(r) {
   return {
     candidate(c) {
+      r.timeline.mark('first-local-candidate');
       if (r.offerSent) sendCandidate(r, c);
       else r.early.push(c);
     },
     remote(stream) {
       if (run !== r) return;
+      r.timeline.mark('track');
+      r.timeline.watchFirstFrame(ui.remote);
       ui.remote.srcObject = stream;
       // autoplay should do this; an explicit play() also covers browsers that wait for a new source.
       ui.remote.play().catch(() => {});
@@ -261,6 +290,7 @@ window.addEventListener('pagehide', stop);
 window.rtfx = Object.freeze({
   get pc() { return run?.session?.pc ?? null; },
   get state() { return state; },
+  get timeline() { return timeline?.list ?? null; },
   get controls() { return panel.schema; },
   get detections() { return detections.last; },
   set(element, property, value) { return panel.set(element, property, value); },

@@ -62,12 +62,12 @@ function preferVp8(transceiver) {
 
 export class Session {
   /**
-   * @param {MediaStream} stream  the camera
+   * The camera's track joins later (setCamera): the offer does not need it, so it can be made while the camera opens.
    * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream),
    *   connected(), interrupted(), failed(reason), data(text) for each data channel message
    * @param {RTCIceServer[]} iceServers  STUN/TURN servers, from the server's hello
    */
-  constructor(stream, on, iceServers = []) {
+  constructor(on, iceServers = []) {
     this.on = on;
     this.hasRemote = false;
     this.isConnected = false;
@@ -75,8 +75,7 @@ export class Session {
     // Answer and remote candidates are applied strictly in arrival order, each after the previous one.
     this.queue = Promise.resolve();
     this.pc = new RTCPeerConnection({ iceServers });
-    this.transceiver = this.pc.addTransceiver(stream.getVideoTracks()[0],
-      { direction: 'sendrecv', streams: [stream] });
+    this.transceiver = this.pc.addTransceiver('video', { direction: 'sendrecv' });
     preferVp8(this.transceiver);
     // Created before the offer, so the offer carries it: the server sends what its chain finds on it.
     this.channel = this.pc.createDataChannel('rtfx');
@@ -106,6 +105,11 @@ export class Session {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     return this.pc.localDescription.sdp;
+  }
+
+  /** Sends the camera's video (a MediaStream) on the connection. */
+  setCamera(stream) {
+    return this.transceiver.sender.replaceTrack(stream.getVideoTracks()[0]);
   }
 
   applyAnswer(sdp) {

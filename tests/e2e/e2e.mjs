@@ -894,6 +894,121 @@ async function isolatedSessions(binary) {
   await browser.close();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// First frame: the steps from the click on Start to the first processed frame on screen, the page's
+// (window.rtfx.timeline) and the server's (GST_DEBUG=rtfx-trace:INFO) merged. Prints times; asserts only that every
+// step is there and that each chain of steps that cause one another is in order.
+
+const PAGE_STEPS = ['click', 'camera', 'websocket-open', 'hello', 'offer-sent', 'first-local-candidate',
+  'answer-received', 'first-remote-candidate', 'ice-connected', 'connected', 'track', 'first-frame'];
+const SERVER_STEPS = ['websocket-open', 'hello-sent', 'offer-received', 'pipeline-built', 'remote-description-set',
+  'answer-created', 'answer-sent', 'local-description-set', 'first-local-candidate', 'first-remote-candidate',
+  'ice-connected', 'dtls-connected', 'first-rtp-in', 'first-rtp-released', 'first-depayloaded', 'first-decoded',
+  'first-processed', 'first-encoded', 'first-rtp-out'];
+// Each chain: steps that can only happen in this order (page: or server: before the name).
+const CAUSAL_CHAINS = [
+  ['page:click', 'page:camera'],
+  ['page:click', 'page:websocket-open', 'page:hello', 'page:offer-sent', 'server:offer-received', 'server:pipeline-built',
+    'server:remote-description-set', 'server:answer-created', 'server:answer-sent', 'page:answer-received',
+    'page:connected', 'page:first-frame'],
+  ['page:answer-received', 'page:track', 'page:first-frame'],
+  ['server:websocket-open', 'server:hello-sent', 'server:offer-received'],
+  ['server:answer-created', 'server:local-description-set'],
+  ['server:ice-connected', 'server:dtls-connected', 'server:first-rtp-in', 'server:first-rtp-released',
+    'server:first-depayloaded', 'server:first-decoded',
+    'server:first-processed', 'server:first-encoded', 'server:first-rtp-out', 'page:first-frame'],
+  ['page:ice-connected', 'page:connected'],
+];
+const FIRST_FRAME_MS = 15000;
+const WARM_UP_MS = 15000;
+const FIRST_FRAME_SESSIONS = 3;
+
+/** The server's trace of one session (peer, or the newest one): {peer, steps: Map step -> ms}. */
+function serverTrace(server, peer = null) {
+  const sessions = new Map();
+  for (const line of server.proc.stderr.split('\n')) {
+    const m = /rtfx-trace .*session (\S+): +([\d.]+) ms (\S+)/.exec(line);
+    if (!m) continue;
+    if (!sessions.has(m[1])) sessions.set(m[1], new Map());
+    sessions.get(m[1]).set(m[3], Number(m[2]));
+  }
+  const wanted = peer ?? [...sessions.keys()].pop();
+  return { peer: wanted, steps: sessions.get(wanted) ?? new Map() };
+}
+
+/**
+ * Where the server's origin is on the page's clock, from the messages between them as NTP does: a message the
+ * server sent arrived after it left (an upper bound), one the page sent left before it arrived (a lower bound);
+ * the middle, and half the gap (plus the browsers' timer rounding) as the slack of comparisons across the two sides.
+ */
+function clockOffset(page, server) {
+  const upper = Math.min(page.get('hello') - server.get('hello-sent'),
+                         page.get('answer-received') - server.get('answer-sent'));
+  const lower = Math.max(page.get('offer-sent') - server.get('offer-received'),
+                         page.get('first-local-candidate') - server.get('first-remote-candidate'));
+  return { ms: (upper + lower) / 2, slack: Math.max(0, (upper - lower) / 2) + 2 };
+}
+
+/** One session: click, first frame on screen, both timelines complete; returns them merged on the page's clock. */
+async function firstFrameSession(page, server) {
+  const before = serverTrace(server).peer;
+  await click(page, '#start');
+  const { value: timeline } = await pollUntil(async () => {
+    const t = await evaluate(page, () => window.rtfx.timeline);
+    return t?.some((s) => s.step === 'first-frame') ? t : null;
+  }, FIRST_FRAME_MS, `${page.rtfxName}: first-frame in window.rtfx.timeline`, { intervalMs: 50 });
+  // The last server steps are logged on the streaming threads as the frame leaves; give them a moment.
+  const { value: trace } = await pollUntil(() => {
+    const t = serverTrace(server);
+    return t.peer !== before && SERVER_STEPS.every((s) => t.steps.has(s)) ? t : null;
+  }, 3000, 'the server\'s trace of the session (every step)', {
+    describe: () => { const t = serverTrace(server); return `${t.peer}: ${[...t.steps.keys()].join(' ')}`; },
+  });
+  const pageSteps = new Map(timeline.map((s) => [s.step, s.ms]));
+  for (const step of PAGE_STEPS) check(pageSteps.has(step), `${page.rtfxName}: no '${step}' in window.rtfx.timeline`);
+  const offset = clockOffset(pageSteps, trace.steps);
+  const merged = [
+    ...[...pageSteps].map(([step, ms]) => ({ side: 'page', step, ms })),
+    ...[...trace.steps].map(([step, ms]) => ({ side: 'server', step, ms: ms + offset.ms })),
+  ];
+  const at = new Map(merged.map((e) => [`${e.side}:${e.step}`, e.ms]));
+  for (const chain of CAUSAL_CHAINS) {
+    for (let i = 1; i < chain.length; i++) {
+      check(at.get(chain[i]) + offset.slack >= at.get(chain[i - 1]),
+            `${chain[i]} (${at.get(chain[i])} ms) came before ${chain[i - 1]} (${at.get(chain[i - 1])} ms)`);
+    }
+  }
+  merged.sort((a, b) => a.ms - b.ms);
+  return { merged, total: pageSteps.get('first-frame'), peer: trace.peer };
+}
+
+async function firstFrame(binary) {
+  const summary = [];
+  for (const kind of process.env.RTFX_E2E_BROWSER ? [process.env.RTFX_E2E_BROWSER] : ['chromium', 'firefox']) {
+    const browser = await launchBrowser(kind);
+    const server = await startServer(binary, { env: { GST_DEBUG: 'rtfx-trace:INFO', GST_DEBUG_NO_COLOR: '1' } });
+    // Sessions of a server that has done its start-up work (warmup.c), as a server that has been up a while.
+    const { value: warm } = await pollUntil(() => /warmed up in (\d+) ms/.exec(server.proc.stderr), WARM_UP_MS,
+                                           'rtfx-launch: "warmed up" in its log');
+    log(`rtfx-launch warmed up in ${warm[1]} ms`);
+    const page = await openPage(browser, server.url, kind);
+    const totals = [];
+    for (let i = 1; i <= FIRST_FRAME_SESSIONS; i++) {
+      const { merged, total, peer } = await firstFrameSession(page, server);
+      totals.push(total);
+      log(`${kind}, session ${i}${i === 1 ? ' (the server\'s first)' : ''}, ${peer}: click -> first processed ` +
+          `frame ${total.toFixed(0)} ms\n${merged.map((e) => `  ${e.ms.toFixed(1).padStart(7)} ms  ` +
+          `${e.side.padEnd(6)} ${e.step}`).join('\n')}`);
+      await stopAndCount(page, server, 0);
+      await waitForState(page, ['stopped'], 2000);
+    }
+    summary.push(`${kind} ${totals.map((t) => t.toFixed(0)).join(', ')} ms`);
+    await browser.close();
+    await stopServer(server);
+  }
+  log(`click -> first processed frame, sessions 1..${FIRST_FRAME_SESSIONS} of a fresh server: ${summary.join('; ')}`);
+}
+
 const scenarios = {
   'chromium-edges': (bin) => edges(bin, 'chromium'),
   'firefox-edges': (bin) => edges(bin, 'firefox'),
@@ -912,6 +1027,7 @@ const scenarios = {
   'preset-switch': presetSwitch,
   'isolated-sessions': isolatedSessions,
   bitrate,
+  'first-frame': firstFrame,
 };
 
 async function main() {

@@ -230,14 +230,16 @@ function extraServerArgs() {
 
 /**
  * Starts `rtfx-launch --port P [--bind ADDR] [args]` on a free port and waits until GET /status answers.
- * Retries on another port when the chosen one was taken in between.
+ * Retries on another port when the chosen one was taken in between. `env` adds to its environment (which has no
+ * GST_DEBUG unless given here).
  */
-export async function startServer(binary, { args = extraServerArgs(), bind = '127.0.0.1', readyMs = 10000 } = {}) {
+export async function startServer(binary,
+  { args = extraServerArgs(), bind = '127.0.0.1', readyMs = 10000, env = {} } = {}) {
   check(fs.existsSync(binary), `server binary ${binary} does not exist`);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const fullArgs = ['--port', String(port), ...(bind ? ['--bind', bind] : []), ...args];
-    const proc = startProcess(binary, fullArgs);
+    const proc = startProcess(binary, fullArgs, { env: { ...serverEnv(), ...env } });
     const tls = args.includes('--tls-self-signed') || args.includes('--tls-cert');
     if (tls) tlsPorts.add(port);
     const server = { ...proc, port, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, proc };
