@@ -43,6 +43,14 @@
  * (GstController), which are synced to each frame's stream time; in async mode a frame is analysed
  * with the values of its own time, so a change applies from the next analysis on.
  *
+ * ## What it costs
+ *
+ * At 640×480, an analysis takes about 40 ms of CPU on the reference machine (`make bench`), with
+ * #GstRtfxFaceDetect:threads sharing it out over cores; `analysis=sync` puts all of it in the
+ * streaming thread, every frame. `analysis=async` costs the streaming thread about 0.3 ms a frame
+ * (the copy of the luma and the boxes) and the analysis thread one analysis's CPU per analysis, at
+ * most one a frame or #GstRtfxFaceDetect:max-rate a second.
+ *
  * ## The rtfx/faces message
  *
  * After every analysis the element posts an element message whose structure is named `rtfx/faces`,
