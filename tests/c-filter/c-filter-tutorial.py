@@ -55,6 +55,11 @@ def code_blocks(markdown):
     return re.findall(r"^```(?:c|meson)\n(.*?)^```$", markdown, re.M | re.S)
 
 
+def example_files(example):
+    return sorted(name for name in os.listdir(example)
+                  if os.path.isfile(os.path.join(example, name)))
+
+
 def main():
     if len(sys.argv) not in (6, 10):
         print(__doc__, file=sys.stderr)
@@ -66,7 +71,10 @@ def main():
     # The reader's copy: a directory outside rtfx, built in its own subdirectory.
     shutil.rmtree(work, ignore_errors=True)
     source = os.path.join(work, "c-filter")
-    shutil.copytree(example, source)
+    # Its files only: a build directory left there by someone following the tutorial is not ours.
+    os.makedirs(source)
+    for name in example_files(example):
+        shutil.copy(os.path.join(example, name), source)
     build = os.path.join(source, "build")
 
     status, out = run([meson, "setup", "build"], cwd=source)
@@ -109,7 +117,7 @@ def main():
     with open(tutorial, encoding="utf-8") as f:
         blocks = code_blocks(f.read())
     files = {}
-    for name in sorted(os.listdir(example)):
+    for name in example_files(example):
         with open(os.path.join(example, name), encoding="utf-8") as f:
             files[name] = f.read()
     missing = [b for b in blocks if not any(b in text for text in files.values())]
