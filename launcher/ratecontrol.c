@@ -9,9 +9,12 @@
  *   - the acknowledged rate: the bytes that arrived over the last second of the browser's clock;
  *   - the loss: the fraction of the packets of the last second reported lost.
  * A queue that grows, or packets that are lost, mean the server sends more than the path carries:
- * the target drops below what arrived, so the queue drains. Otherwise the target grows, quickly
- * while nothing has been too much lately, and slowly for a while after a decrease, so that it probes
- * near the path's rate without filling its queue again at once. It never runs far ahead of what
+ * the target drops below what arrived, so the queue drains. Otherwise the target grows: quickly
+ * (multiplying) while it is far from any rate the path was found to be full at, and by a small step
+ * a second near the last such rate, so that it probes the path's rate without overflowing its queue
+ * (a queue of half a second at 1 Mbit/s fills in a second at 1.5 times the rate, but takes a few
+ * seconds at 1.05 times, and the growing delay cuts the target first). Well above that rate with
+ * no queue, the path has widened: that rate is forgotten. It never runs far ahead of what
  * actually arrives (an encoder filming a still picture makes less than it is asked for), and stays
  * within the limits. */
 #include "ratecontrol.h"
@@ -33,10 +36,11 @@
 #define LOSS_LOW 0.02
 /* A cut takes effect only after the packets already on their way have arrived. */
 #define DECREASE_INTERVAL_US (300 * US_PER_MS)
-/* Growth per second: while probing near the rate found at the last cut, and otherwise. */
-#define GROWTH_NEAR 1.08
+/* Growth per second: far from the rate at which the path was last full, a factor; up to NEAR_ABOVE
+ * times that rate, a step of NEAR_STEP times it. */
 #define GROWTH_FAR 1.5
-#define NEAR_FOR_US (5 * G_USEC_PER_SEC)
+#define NEAR_ABOVE 1.15
+#define NEAR_STEP 0.05
 /* The target may exceed the acknowledged rate by this much, and no more. */
 #define ACKED_HEADROOM 1.5
 
@@ -70,6 +74,7 @@ struct _RtfxRateControl
   gdouble target;               /* bit/s */
   gint64 last_update_us;        /* 0: none yet */
   gint64 last_decrease_us;      /* 0: none yet */
+  gdouble full_at;              /* bit/s that arrived when the path was last full; 0: none */
 
   Acked acked[ACKED_MAX];       /* a ring of the arrived packets, oldest at acked_head */
   guint acked_head, acked_len;
@@ -210,19 +215,25 @@ decrease (RtfxRateControl * rc, gint64 now_us)
    * makes little, and one late report would otherwise cut the target to that little. A path that
    * really narrowed that much takes a few cuts, a third of a second apart. */
   rc->target = MIN (rc->target, MAX (factor * from, rc->target / 2));
+  rc->full_at = from;
   rc->last_decrease_us = now_us;
 }
 
 static void
 increase (RtfxRateControl * rc, gint64 now_us)
 {
-  gboolean near = rc->last_decrease_us &&
-      now_us - rc->last_decrease_us < NEAR_FOR_US;
   gdouble seconds = rc->last_update_us ?
       MIN (now_us - rc->last_update_us, G_USEC_PER_SEC) /
       (gdouble) G_USEC_PER_SEC : 0.0;
-  gdouble grown = rc->target * pow (near ? GROWTH_NEAR : GROWTH_FAR, seconds);
-  gdouble cap = MAX (rc->limits.start_bps, ACKED_HEADROOM * rc->acked_bps);
+  gdouble grown, cap;
+
+  if (rc->full_at > 0 && rc->target > NEAR_ABOVE * rc->full_at)
+    rc->full_at = 0;
+  if (rc->full_at > 0)
+    grown = rc->target + NEAR_STEP * rc->full_at * seconds;
+  else
+    grown = rc->target * pow (GROWTH_FAR, seconds);
+  cap = MAX (rc->limits.start_bps, ACKED_HEADROOM * rc->acked_bps);
 
   /* Held below the cap, but not cut by it: that is for congestion to do. */
   rc->target = MAX (rc->target, MIN (grown, cap));
