@@ -1,7 +1,9 @@
 /* The page's controls come from the elements' own property specs, with no per-element code: a
  * property flagged GST_PARAM_CONTROLLABLE and GST_PARAM_MUTABLE_PLAYING says it may be tuned live,
  * and its GParamSpec gives the widget (type, range, enum values, default, nick and blurb). A `set`
- * is checked against the same spec before anything changes, so a page can reach nothing else. */
+ * is checked against the same spec before anything changes, so a page can reach nothing else.
+ * An element with children of its own (GstChildProxy, not a bin: rtfxpyfilter's `params`) offers
+ * its children's properties too, named as gst-launch names them: `child::property`. */
 #include "controls.h"
 #include "protocol.h"
 
@@ -26,8 +28,9 @@ static const gchar *kind_names[] = { "int", "double", "boolean", "enum", "flags"
 
 typedef struct
 {
-  GstElement *element;          /* owned */
+  GObject *target;              /* owned: the element, or its child */
   gchar *element_name;
+  gchar *property;              /* "name", or "child::name" for a child's */
   GParamSpec *pspec;
   Kind kind;
 } Control;
@@ -93,9 +96,48 @@ is_named (const gchar * const *named, const gchar * element,
 static void
 control_free (Control * c)
 {
-  gst_object_unref (c->element);
+  g_object_unref (c->target);
   g_free (c->element_name);
+  g_free (c->property);
   g_free (c);
+}
+
+/* Bins are left out: their children are elements of their own, not settings of the bin. */
+static gboolean
+has_child_settings (GstElement * element)
+{
+  return GST_IS_CHILD_PROXY (element) && !GST_IS_BIN (element);
+}
+
+/* The properties of target (element itself, or its child called child) that are controls. */
+static void
+add_controls_of (RtfxControls * controls, GObject * target,
+    const gchar * element_name, const gchar * child,
+    const gchar * const *named, gboolean auto_controls)
+{
+  guint n_specs;
+  g_autofree GParamSpec **specs =
+      g_object_class_list_properties (G_OBJECT_GET_CLASS (target), &n_specs);
+
+  for (guint p = 0; p < n_specs; p++) {
+    g_autofree gchar *property = child ?
+        g_strconcat (child, "::", specs[p]->name, NULL) :
+        g_strdup (specs[p]->name);
+    Control *c;
+
+    if (kind_of (specs[p]) == KIND_UNSUPPORTED || !is_writable (specs[p]))
+      continue;
+    if (!(auto_controls && is_live_tunable (specs[p])) &&
+        !is_named (named, element_name, property))
+      continue;
+    c = g_new0 (Control, 1);
+    c->target = g_object_ref (target);
+    c->element_name = g_strdup (element_name);
+    c->property = g_steal_pointer (&property);
+    c->pspec = specs[p];
+    c->kind = kind_of (specs[p]);
+    g_ptr_array_add (controls->controls, c);
+  }
 }
 
 RtfxControls *
@@ -110,24 +152,21 @@ rtfx_controls_new (GstElement * chain, const gchar * const *named,
   for (guint i = 0; i < elements->len; i++) {
     GstElement *element = g_ptr_array_index (elements, i);
     const gchar *name = rtfx_chain_element_name (element);
-    guint n_specs;
-    g_autofree GParamSpec **specs =
-        g_object_class_list_properties (G_OBJECT_GET_CLASS (element), &n_specs);
+    guint n_children;
 
-    for (guint p = 0; p < n_specs; p++) {
-      Control *c;
+    add_controls_of (controls, G_OBJECT (element), name, NULL, named,
+        auto_controls);
+    if (!has_child_settings (element))
+      continue;
+    n_children = gst_child_proxy_get_children_count (GST_CHILD_PROXY (element));
+    for (guint k = 0; k < n_children; k++) {
+      g_autoptr (GObject) child =
+          gst_child_proxy_get_child_by_index (GST_CHILD_PROXY (element), k);
 
-      if (kind_of (specs[p]) == KIND_UNSUPPORTED || !is_writable (specs[p]))
-        continue;
-      if (!(auto_controls && is_live_tunable (specs[p])) &&
-          !is_named (named, name, specs[p]->name))
-        continue;
-      c = g_new0 (Control, 1);
-      c->element = gst_object_ref (element);
-      c->element_name = g_strdup (name);
-      c->pspec = specs[p];
-      c->kind = kind_of (specs[p]);
-      g_ptr_array_add (controls->controls, c);
+      /* Only a named child can be reached by `child::property`. */
+      if (GST_IS_OBJECT (child))
+        add_controls_of (controls, child, name, GST_OBJECT_NAME (child), named,
+            auto_controls);
     }
   }
   return controls;
@@ -157,8 +196,16 @@ rtfx_controls_exists (GstElement * chain, const gchar * name)
     if (strncmp (rtfx_chain_element_name (element), name, dot - name) != 0 ||
         rtfx_chain_element_name (element)[dot - name] != '\0')
       continue;
-    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-        dot + 1);
+    if (has_child_settings (element) && strstr (dot + 1, "::") != NULL) {
+      g_autoptr (GObject) target = NULL;
+      if (!gst_child_proxy_lookup (GST_CHILD_PROXY (element), dot + 1, &target,
+              &pspec))
+        continue;
+      g_param_spec_unref (pspec);       /* the class still holds it */
+    } else {
+      pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          dot + 1);
+    }
     if (pspec != NULL && is_writable (pspec) &&
         kind_of (pspec) != KIND_UNSUPPORTED)
       return TRUE;
@@ -263,7 +310,7 @@ current_value (Control * c)
   JsonNode *node;
 
   g_value_init (&value, c->pspec->value_type);
-  g_object_get_property (G_OBJECT (c->element), c->pspec->name, &value);
+  g_object_get_property (c->target, c->pspec->name, &value);
   node = rtfx_json_from_value (&value);
   g_value_unset (&value);
   return node;
@@ -282,7 +329,7 @@ rtfx_controls_describe (RtfxControls * controls)
     json_builder_set_member_name (b, "element");
     json_builder_add_string_value (b, c->element_name);
     json_builder_set_member_name (b, "property");
-    json_builder_add_string_value (b, c->pspec->name);
+    json_builder_add_string_value (b, c->property);
     json_builder_set_member_name (b, "nick");
     json_builder_add_string_value (b, g_param_spec_get_nick (c->pspec));
     json_builder_set_member_name (b, "blurb");
@@ -313,7 +360,7 @@ find_control (RtfxControls * controls, const gchar * element,
   for (guint i = 0; i < controls->controls->len; i++) {
     Control *c = g_ptr_array_index (controls->controls, i);
     if (g_str_equal (c->element_name, element) &&
-        g_str_equal (c->pspec->name, property))
+        g_str_equal (c->property, property))
       return c;
   }
   return NULL;
@@ -345,7 +392,7 @@ to_int (Control * c, JsonNode * node, GValue * value, GError ** error)
 
   if (!is_json_type (node, G_TYPE_INT64)) {
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes an integer",
-        c->element_name, c->pspec->name);
+        c->element_name, c->property);
     return FALSE;
   }
   v = json_node_get_int (node);
@@ -353,7 +400,7 @@ to_int (Control * c, JsonNode * node, GValue * value, GError ** error)
   if (v < min || v > max) {
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s: %" G_GINT64_FORMAT
         " is outside %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT, c->element_name,
-        c->pspec->name, v, min, max);
+        c->property, v, min, max);
     return FALSE;
   }
   g_value_init (&as, G_TYPE_INT64);
@@ -370,14 +417,14 @@ to_double (Control * c, JsonNode * node, GValue * value, GError ** error)
 
   if (!is_json_type (node, G_TYPE_DOUBLE) && !is_json_type (node, G_TYPE_INT64)) {
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes a number",
-        c->element_name, c->pspec->name);
+        c->element_name, c->property);
     return FALSE;
   }
   v = json_node_get_double (node);
   double_range (c->pspec, &min, &max);
   if (v < min || v > max) {
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s: %g is outside %g–%g",
-        c->element_name, c->pspec->name, v, min, max);
+        c->element_name, c->property, v, min, max);
     return FALSE;
   }
   g_value_init (&as, G_TYPE_DOUBLE);
@@ -415,7 +462,7 @@ to_enum (Control * c, JsonNode * node, GValue * value, GError ** error)
   if (!is_json_type (node, G_TYPE_STRING)) {
     nicks = nick_list (c->pspec->value_type);
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes one of: %s",
-        c->element_name, c->pspec->name, nicks);
+        c->element_name, c->property, nicks);
     return FALSE;
   }
   v = g_enum_get_value_by_nick (klass, json_node_get_string (node));
@@ -423,7 +470,7 @@ to_enum (Control * c, JsonNode * node, GValue * value, GError ** error)
     g_autofree gchar *quoted = rtfx_quote (json_node_get_string (node));
     nicks = nick_list (c->pspec->value_type);
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no value '%s' "
-        "(one of: %s)", c->element_name, c->pspec->name, quoted, nicks);
+        "(one of: %s)", c->element_name, c->property, quoted, nicks);
     return FALSE;
   }
   g_value_set_enum (value, v->value);
@@ -440,7 +487,7 @@ to_flags (Control * c, JsonNode * node, GValue * value, GError ** error)
 
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
     g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes an array of "
-        "flag names (of: %s)", c->element_name, c->pspec->name, nicks);
+        "flag names (of: %s)", c->element_name, c->property, nicks);
     return FALSE;
   }
   array = json_node_get_array (node);
@@ -453,7 +500,7 @@ to_flags (Control * c, JsonNode * node, GValue * value, GError ** error)
     if (v == NULL) {
       g_autofree gchar *quoted = rtfx_quote (nick ? nick : "(not a string)");
       g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s has no flag '%s' "
-          "(flags: %s)", c->element_name, c->pspec->name, quoted, nicks);
+          "(flags: %s)", c->element_name, c->property, quoted, nicks);
       return FALSE;
     }
     flags |= v->value;
@@ -489,7 +536,7 @@ to_gvalue (Control * c, JsonNode * node, GValue * value, GError ** error)
       g_assert_not_reached ();
   }
   g_set_error (error, RTFX_CONTROLS_ERROR, 0, "%s.%s takes a %s",
-      c->element_name, c->pspec->name, kind_names[c->kind]);
+      c->element_name, c->property, kind_names[c->kind]);
   return FALSE;
 }
 
@@ -518,7 +565,7 @@ rtfx_controls_set (RtfxControls * controls, const gchar * element,
   }
   /* Elements guard their properties themselves (the object lock), so this is safe while the
    * streaming threads run. */
-  g_object_set_property (G_OBJECT (c->element), c->pspec->name, &v);
+  g_object_set_property (c->target, c->pspec->name, &v);
   g_value_unset (&v);
   return current_value (c);
 }

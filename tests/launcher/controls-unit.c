@@ -980,6 +980,55 @@ test_exists (void)
   }
 }
 
+/* An element with children of its own (GstChildProxy, not a bin) offers its children's
+ * properties as `child::property`, as gst-launch names them; compositor's sink pads are such
+ * children, and their properties are controllable but not flagged mutable in PLAYING. */
+static void
+test_child_settings (void)
+{
+  const gchar *named[] = { "compositor.sink_0::alpha", "compositor.sink_0::nope",
+    "compositor.sink_9::alpha", NULL
+  };
+  g_autoptr (GstElement) chain = build ("identity ! compositor");
+  GstElement *compositor = element_called (chain, "compositor");
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (compositor, "sink_0");
+  g_autoptr (RtfxControls) controls = rtfx_controls_new (chain, named, FALSE);
+  g_autoptr (JsonArray) described = describe (controls);
+  g_autoptr (JsonNode) half = json_from_string ("0.25", NULL);
+  g_autoptr (JsonNode) too_much = json_from_string ("2", NULL);
+  g_autoptr (JsonNode) in_force = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonObject *alpha;
+  gdouble value;
+
+  assert_controls (described, "compositor.sink_0::alpha");
+  alpha = find_control (described, "compositor", "sink_0::alpha");
+  assert_member_string (alpha, "type", "double");
+  assert_member_number (alpha, "maximum", 1);
+  assert_member_number (alpha, "value", 1);
+
+  in_force = rtfx_controls_set (controls, "compositor", "sink_0::alpha", half,
+      &error);
+  g_assert_no_error (error);
+  g_object_get (pad, "alpha", &value, NULL);
+  g_assert_cmpfloat (value, ==, 0.25);
+  g_assert_null (rtfx_controls_set (controls, "compositor", "sink_0::alpha",
+          too_much, &error));
+  g_assert_nonnull (strstr (error->message, "compositor.sink_0::alpha"));
+  g_clear_error (&error);
+  g_assert_null (rtfx_controls_set (controls, "compositor", "alpha", half,
+          &error));
+  g_clear_error (&error);
+  g_object_get (pad, "alpha", &value, NULL);
+  g_assert_cmpfloat (value, ==, 0.25);
+
+  g_assert_true (rtfx_controls_exists (chain, "compositor.sink_0::alpha"));
+  g_assert_false (rtfx_controls_exists (chain, "compositor.sink_0::nope"));
+  g_assert_false (rtfx_controls_exists (chain, "compositor.sink_9::alpha"));
+  g_assert_false (rtfx_controls_exists (chain, "compositor.sink_0::"));
+  g_assert_false (rtfx_controls_exists (chain, "compositor.::alpha"));
+}
+
 /* The controls hold no reference once freed: the session drops the chain on a preset switch. */
 static void
 test_frees_what_it_takes (void)
@@ -1456,6 +1505,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controls/schema/named-skipped", test_schema_named_skipped);
   g_test_add_func ("/controls/schema/no-auto", test_schema_no_auto);
   g_test_add_func ("/controls/exists", test_exists);
+  g_test_add_func ("/controls/child-settings", test_child_settings);
   g_test_add_func ("/controls/frees-what-it-takes", test_frees_what_it_takes);
   for (guint i = 0; i < G_N_ELEMENTS (set_cases); i++) {
     g_autofree gchar *path = g_strconcat (set_cases[i].in_force ?
