@@ -1,10 +1,15 @@
 // What the server's chain finds, as it arrives on the session's data channel (docs/protocol.md, "The data
 // channel"): the current detections of each rtfx/ message type, listed as count and boxes.
 
-/** A list item of an object with a box (x, y, width, height) and, where there is one, a score. */
+/**
+ * A list item of an object with a box (x, y, width, height) and, where there are, its text or label (what a QR code
+ * says, what a classifier saw) and its score.
+ */
 function describeBox(item) {
   const box = `${item.width}×${item.height} at (${item.x}, ${item.y})`;
-  return typeof item.score === 'number' ? `${box}, score ${item.score.toFixed(2)}` : box;
+  const scored = typeof item.score === 'number' ? `${box}, score ${item.score.toFixed(2)}` : box;
+  const name = [item.text, item.label].find((v) => typeof v === 'string');
+  return name === undefined ? scored : `“${name}”: ${scored}`;
 }
 
 const isBox = (v) => v && typeof v === 'object' && ['x', 'y', 'width', 'height'].every((k) => Number.isFinite(v[k]));
