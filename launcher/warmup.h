@@ -1,5 +1,6 @@
 /* What the first session would otherwise wait for, done at start-up before the server listens: the
- * DTLS certificate every session shares, and the plugins of a session's elements loaded. */
+ * DTLS certificate every session shares, the plugins of a session's elements loaded, and a frame
+ * through each codec's encoder and decoder. */
 #pragma once
 
 #include "codec.h"
