@@ -25,6 +25,12 @@ static const gchar *default_presets[][2] = {
   /* A stand-in for an expensive model: what rtfxlatest is for. */
   {"slow-model", "rtfxlatest ! rtfxdelay delay-ms=200 ! rtfxedges"},
 };
+/* Python filters from examples/python (docs/tutorial-python.md), %s their directory. Offered when
+ * they build: without GStreamer's Python plugin loader they are left out, with a message. */
+static const gchar *default_python_presets[][2] = {
+  {"py-edges", "rtfxlatest ! videoconvert ! rtfxpyfilter script=%s/edges.py ! videoconvert"},
+  {"py-qrcode", "rtfxlatest ! videoconvert ! rtfxpyfilter script=%s/qrcode.py ! videoconvert"},
+};
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_LATENCY_MS 50
@@ -59,6 +65,42 @@ fail (GError ** error, const gchar * format, ...)
   return FALSE;
 }
 
+/* examples/python: this source tree's when rtfx-launch runs from its build directory, else where
+ * meson installed them; RTFX_EXAMPLES_DIR overrides both. */
+static gchar *
+python_examples_dir (void)
+{
+  const gchar *env = g_getenv ("RTFX_EXAMPLES_DIR");
+  g_autofree gchar *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (env != NULL && env[0] != '\0')
+    return g_build_filename (env, "python", NULL);
+  if (exe != NULL && g_str_has_prefix (exe, RTFX_BUILD_ROOT G_DIR_SEPARATOR_S))
+    return g_build_filename (RTFX_SOURCE_ROOT, "examples", "python", NULL);
+  return g_build_filename (RTFX_EXAMPLES_DIR, "python", NULL);
+}
+
+static void
+add_python_presets (GPtrArray * names, GPtrArray * chains)
+{
+  g_autofree gchar *dir = python_examples_dir ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (default_python_presets); i++) {
+    g_autofree gchar *chain = g_strdup_printf (default_python_presets[i][1],
+        dir);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GstElement) built = rtfx_chain_build (chain, &error);
+
+    if (built == NULL) {
+      g_message ("preset '%s' left out: %s", default_python_presets[i][0],
+          error->message);
+      continue;
+    }
+    g_ptr_array_add (names, g_strdup (default_python_presets[i][0]));
+    g_ptr_array_add (chains, g_steal_pointer (&chain));
+  }
+}
+
 /* The presets from --preset NAME=CHAIN (or the defaults), and the one a session starts with: the
  * CHAIN argument's if given (added as "chain" when it is none of them), else the first. */
 static gboolean
@@ -88,6 +130,7 @@ set_presets (RtfxConfig * config, gchar ** presets, gchar ** chain_words,
       g_ptr_array_add (names, g_strdup (default_presets[i][0]));
       g_ptr_array_add (chains, g_strdup (default_presets[i][1]));
     }
+    add_python_presets (names, chains);
     if (chain == NULL)
       chain = g_strdup (DEFAULT_CHAIN);
   }
