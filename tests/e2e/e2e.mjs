@@ -1009,6 +1009,122 @@ async function firstFrame(binary) {
   log(`click -> first processed frame, sessions 1..${FIRST_FRAME_SESSIONS} of a fresh server: ${summary.join('; ')}`);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Python filters (docs/tutorial-python.md): rtfxpyfilter runs a script's process(frame, params); the script's
+// PARAMS are controls on the page like any element's (property `params::NAME`), and its results reach the list.
+
+const SOURCE_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const pythonChain = (script) => `rtfxlatest ! videoconvert ! rtfxpyfilter script=${script} ! videoconvert`;
+
+/** Writes a Python filter into dir: the whole picture painted one grey, the `level` parameter's or `shade`'s. */
+function writePaintScript(file, param, initial) {
+  fs.writeFileSync(file, [
+    `PARAMS = {"${param}": (${initial}, 0, 255)}`,
+    `PARAM_DOCS = {"${param}": "the grey the picture is painted"}`,
+    '',
+    'def process(frame, params):',
+    `    frame[:] = params.${param}`,
+    '    return frame',
+    '',
+  ].join('\n'));
+}
+
+/** The mean luma of #remote once it is within tolerance of want (the codec and the colour conversions move it). */
+async function greyUntil(page, want, ms, what) {
+  let last = null;
+  return pollUntil(async () => {
+    last = await lumaStats(page, '#remote');
+    check(!last.error, `${page.rtfxName}: ${last.error}`);
+    return Math.abs(last.meanLuma - want) <= 16 ? last : null;
+  }, ms, `${page.rtfxName}: ${what}`, { intervalMs: 50, describe: () => (last ? last.meanLuma.toFixed(1) : 'none') });
+}
+
+/**
+ * A Python filter written by the test: its parameter's widget is moved and the picture follows on the same peer
+ * connection; the script is edited and the next session has the new parameter, with the server still running;
+ * then it raises, and that session ends with the file and line on the page while the first session goes on.
+ */
+async function pythonFilter(binary) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-py-'));
+  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = path.join(dir, 'paint.py');
+  writePaintScript(script, 'level', 40);
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: [pythonChain(script)] });
+  const a = await openPage(browser, server.url, 'A', { init: recordSignaling });
+  await connect(a);
+  await firstFrames(a);
+  await evaluate(a, () => { window.rtfx.pc.rtfxMark = 'the first'; });
+  const { control, input } = await controlOnPage(a, 'rtfxpyfilter', 'params::level');
+  check(control.type === 'int' && control.minimum === 0 && control.maximum === 255 && control.value === 40,
+        `params::level is not the int 0–255 at 40 the script declares: ${JSON.stringify(control)}`);
+  check(control.blurb === 'the grey the picture is painted', `params::level's blurb is ${JSON.stringify(control.blurb)}`);
+  const dark = await greyUntil(a, 40, SET_EFFECT_MS, 'the picture painted grey 40');
+  log(`A: painted ${dark.meanLuma.toFixed(1)} (level 40)`);
+
+  const t = await evaluate(a, () => performance.now());
+  await moveToEnd(a, input, 'End', control.maximum);
+  const { value: light, ms } = await greyUntil(a, 255, SLIDER_EFFECT_MS, 'the picture painted 255 after End');
+  const { replies } = await setAndReply(a, 'rtfxpyfilter', 'params::level', t);
+  log(`A: End -> ${light.meanLuma.toFixed(1)} after ${Math.round(ms)} ms; replies ${JSON.stringify(replies.map((e) => e.msg))}`);
+  check(replies.some((e) => e.msg.type === 'value' && e.msg.value === 255), 'no value reply of 255 for params::level');
+  check(await evaluate(a, () => window.rtfx.pc.rtfxMark === 'the first' && window.rtfx.pc.connectionState === 'connected'),
+        'the picture changed on another peer connection, or the first one is gone');
+
+  // Edited while the server runs: the next session has the new parameter and its default.
+  writePaintScript(script, 'shade', 200);
+  const b = await openPage(browser, server.url, 'B', { init: recordSignaling });
+  await connect(b);
+  await firstFrames(b);
+  const { control: shade } = await controlOnPage(b, 'rtfxpyfilter', 'params::shade');
+  const bGrey = await greyUntil(b, 200, SET_EFFECT_MS, 'the edited script painting grey 200');
+  const bControls = (await waitForControls(b, () => true, CONTROLS_MS, 'controls')).controls.map((c) => c.property);
+  log(`B: edited script: controls ${JSON.stringify(bControls)}, painted ${bGrey.meanLuma.toFixed(1)}`);
+  check(shade.value === 200 && !bControls.includes('params::level'), `B's controls are not the edited script's: ${bControls}`);
+  await click(b, '#stop');
+
+  // A script that raises: that session fails with the file and the line; A goes on.
+  fs.writeFileSync(script, ['def process(frame, params):', '    raise ValueError("no such luck")', ''].join('\n'));
+  const c = await openPage(browser, server.url, 'C', { init: recordSignaling });
+  await click(c, '#start');
+  const { value: failed } = await waitForState(c, ['failed'], CONNECT_MS);
+  log(`C: ${failed.text}`);
+  check(/paint\.py/.test(failed.text) && /line 2/.test(failed.text) && /no such luck/.test(failed.text),
+        `C's failure does not name the file, the line and the error: "${failed.text}"`);
+  await sleep(500);
+  const aAfter = await greyUntil(a, 255, SET_EFFECT_MS, 'A still painted 255');
+  const aState = await pageState(a);
+  const frames0 = (await inboundVideo(a)).framesDecoded;
+  await sleep(1000);
+  const frames1 = (await inboundVideo(a)).framesDecoded;
+  log(`A after C failed: ${aState.dataState}, ${aAfter.meanLuma.toFixed(1)}, ${frames1 - frames0} frames in 1 s`);
+  check(aState.dataState === 'connected' && frames1 - frames0 >= 10, 'A did not go on while C failed');
+  await browser.close();
+  await stopServer(server);
+}
+
+/** OpenCV's QR code detector as a Python filter: a camera clip holding a QR code, its text in the page's list. */
+async function pythonQrcode(binary) {
+  const TEXT = 'rtfx e2e 42';
+  const clip = path.join(os.tmpdir(), 'rtfx-qr.y4m');
+  const r = await runToExit('/usr/bin/python3', [path.join(SOURCE_ROOT, 'tests', 'python', 'make-qr-clip.py'), clip,
+    '--text', TEXT],
+    30000);
+  check(r.code === 0, `making ${clip} failed: ${r.stderr}`);
+  const browser = await launchBrowser('chromium', { fakeVideo: clip });
+  const server = await startServer(binary, { args: [pythonChain(path.join(SOURCE_ROOT, 'examples', 'python', 'qrcode.py'))] });
+  const page = await openPage(browser, server.url, 'page');
+  await connect(page);
+  await firstFrames(page);
+  const { value: item, ms } = await pollUntil(async () => evaluate(page, () => {
+    const li = document.querySelector('#detections li[data-type="rtfx/qrcode"]');
+    return li && !document.querySelector('#detections').hidden ? li.textContent : null;
+  }).then((text) => (text && text.includes(TEXT) ? text : null)), 10000, `"${TEXT}" in #detections`);
+  log(`#detections after ${Math.round(ms)} ms: ${JSON.stringify(item)}`);
+  await browser.close();
+  await stopServer(server);
+}
+
 const scenarios = {
   'chromium-edges': (bin) => edges(bin, 'chromium'),
   'firefox-edges': (bin) => edges(bin, 'firefox'),
@@ -1028,6 +1144,8 @@ const scenarios = {
   'isolated-sessions': isolatedSessions,
   bitrate,
   'first-frame': firstFrame,
+  'python-filter': pythonFilter,
+  'python-qrcode': pythonQrcode,
 };
 
 async function main() {
