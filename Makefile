@@ -14,8 +14,10 @@ APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
 	libsoup-3.0-dev libjson-glib-dev libgnutls28-dev glib-networking
 APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
-# rtfxpyfilter (Python filters): GStreamer's Python plugin loader, and what its scripts use.
-APT_PYTHON := gstreamer1.0-python3-plugin-loader python3-gst-1.0 python3-numpy python3-opencv
+# rtfxpyfilter (Python filters): GStreamer's Python plugin loader, and what its examples use (zbar:
+# examples/python/qrcode.py, as Debian's OpenCV cannot decode QR codes).
+APT_PYTHON := gstreamer1.0-python3-plugin-loader python3-gst-1.0 python3-numpy python3-opencv \
+	python3-zbar
 # clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests;
 # aiortc's example server (aiohttp) and matplotlib for the session bench, which make test runs briefly.
 APT_TEST := python3 opencv-doc opencv-data clang libclang-rt-14-dev \

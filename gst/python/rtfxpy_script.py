@@ -95,24 +95,25 @@ class Script:
             error = self._error("run", "process() failed")
         if error is not None:
             raise error
-        picture, results = returned if isinstance(returned, tuple) else (returned, None)
         if isinstance(returned, tuple) and len(returned) != 2:
-            raise self._bad_return(f"a tuple of {len(returned)} items")
+            raise self.bad_return(f"a tuple of {len(returned)} items")
+        picture, results = returned if isinstance(returned, tuple) else (returned, None)
         if picture is not None and picture is not frame:
             self._copy_back(picture, frame)
         if results is not None and not isinstance(results, dict):
-            raise self._bad_return(f"results of type {type(results).__name__}, not a dict")
+            raise self.bad_return(f"results of type {type(results).__name__}, not a dict")
         return results
 
     def _copy_back(self, picture, frame):
         if not isinstance(picture, np.ndarray):
-            raise self._bad_return(f"a {type(picture).__name__}")
+            raise self.bad_return(f"a {type(picture).__name__}")
         if picture.shape != frame.shape or picture.dtype != frame.dtype:
-            raise self._bad_return(f"an array of shape {picture.shape} and dtype {picture.dtype}, "
+            raise self.bad_return(f"an array of shape {picture.shape} and dtype {picture.dtype}, "
                                    f"not {frame.shape} {frame.dtype}")
         np.copyto(frame, picture)
 
-    def _bad_return(self, what):
+    def bad_return(self, what):
+        """A ScriptError for a wrong return value, at the line of def process."""
         line = self.process.__code__.co_firstlineno
         return ScriptError(
             "run", f"{self.path}, line {line}, process() returned {what}: it must return None, "

@@ -6,7 +6,7 @@ script named by its `script` property; the script's PARAMS become properties of 
 returns is posted as an element message named rtfx/<script stem>. docs/tutorial-python.md is the
 user's guide; DESCRIPTION below is what gst-inspect-1.0 shows. PyGObject cannot make a debug
 category in GStreamer 1.22: the element logs in gst-python's, GST_DEBUG=python:5."""
-import os
+import sys
 
 import gi
 
@@ -196,7 +196,7 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
         except ScriptError as e:
             error = e
         except (TypeError, ValueError, OverflowError) as e:
-            error = ScriptError("run", f"{self._script.path}: the results of process(): {e}")
+            error = self._script.bad_return(f"results that fit no message: {e}")
         del frame
         if not self._release(buf, mapping) and error is None:
             error = ScriptError("run", f"{self._script.path}: process() kept the frame array (or "
@@ -208,10 +208,11 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
 
     def _release(self, buf, mapping):
         """Unmaps the frame, unless the script still holds an array on it: that buffer then stays
-        mapped, and alive, as long as the element, so the array never points at freed memory."""
-        try:
-            mapping.data.release()
-        except BufferError:
+        mapped, and alive, as long as the element, so the array never points at freed memory.
+        numpy arrays made on a memoryview hold no export of it (memoryview.release() would not
+        refuse), but every one of them, views included, refers to it as its base: more than
+        the mapping's reference and getrefcount's argument means an array is still there."""
+        if sys.getrefcount(mapping.data) > 2:
             self._kept.append((buf, mapping))
             return False
         buf.unmap(mapping)
