@@ -14,14 +14,18 @@ APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
 	libsoup-3.0-dev libjson-glib-dev libgnutls28-dev glib-networking
 APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
+# rtfxpyfilter (Python filters): GStreamer's Python plugin loader, and what its examples use (zbar:
+# examples/python/qrcode.py, as Debian's OpenCV cannot decode QR codes).
+APT_PYTHON := gstreamer1.0-python3-plugin-loader python3-gst-1.0 python3-numpy python3-opencv \
+	python3-zbar
 # clang for the fuzz targets; a second WebRTC stack (aiortc) and nftables for the peer and fault tests;
 # aiortc's example server (aiohttp) and matplotlib for the session bench, which make test runs briefly.
-APT_TEST := python3 python3-numpy python3-opencv opencv-doc opencv-data clang libclang-rt-14-dev \
+APT_TEST := python3 opencv-doc opencv-data clang libclang-rt-14-dev \
 	python3-aiortc python3-websockets nftables python3-aiohttp python3-matplotlib
 APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
-APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
+APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_PYTHON) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
 
 # puppeteer-core for the browser tests, from npm. These machines ship Node 20 with its own npm,
 # which Debian's npm package conflicts with: install that only where there is no npm at all.
