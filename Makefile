@@ -113,8 +113,9 @@ bench: build e2e-deps
 	exit $$status
 
 # ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
+# GST_PLUGIN_PATH too: the Python plugin loader's registry entry follows only it (rtfxpyfilter).
 run: build
-	GST_PLUGIN_PATH_1_0=$(BUILD)/gst $(BUILD)/launcher/rtfx-launch $(ARGS)
+	GST_PLUGIN_PATH_1_0=$(BUILD)/gst GST_PLUGIN_PATH=$(BUILD)/gst $(BUILD)/launcher/rtfx-launch $(ARGS)
 
 # 200 session cycles against the ASan server, then the release one (tests/soak/soak.py): the
 # soak-short tests, made longer.

@@ -46,6 +46,7 @@ unset DBUS_SESSION_BUS_ADDRESS RTFX_BENCH_INSIDE
 if [ -z "${GST_PLUGIN_PATH_1_0:-}" ] && [ -d "$(dirname "$launcher")/../gst" ]; then
   GST_PLUGIN_PATH_1_0=$(readlink -f "$(dirname "$launcher")/../gst")
   export GST_PLUGIN_PATH_1_0
+  export GST_PLUGIN_PATH=$GST_PLUGIN_PATH_1_0  # for the Python plugin loader's registry entry
 fi
 export GST_REGISTRY_1_0=${GST_REGISTRY_1_0:-$out/registry.bin}
 

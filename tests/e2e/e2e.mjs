@@ -1059,7 +1059,7 @@ async function pythonFilter(binary) {
   check(control.type === 'int' && control.minimum === 0 && control.maximum === 255 && control.value === 40,
         `params::level is not the int 0–255 at 40 the script declares: ${JSON.stringify(control)}`);
   check(control.blurb === 'the grey the picture is painted', `params::level's blurb is ${JSON.stringify(control.blurb)}`);
-  const dark = await greyUntil(a, 40, SET_EFFECT_MS, 'the picture painted grey 40');
+  const { value: dark } = await greyUntil(a, 40, SET_EFFECT_MS, 'the picture painted grey 40');
   log(`A: painted ${dark.meanLuma.toFixed(1)} (level 40)`);
 
   const t = await evaluate(a, () => performance.now());
@@ -1077,7 +1077,7 @@ async function pythonFilter(binary) {
   await connect(b);
   await firstFrames(b);
   const { control: shade } = await controlOnPage(b, 'rtfxpyfilter', 'params::shade');
-  const bGrey = await greyUntil(b, 200, SET_EFFECT_MS, 'the edited script painting grey 200');
+  const { value: bGrey } = await greyUntil(b, 200, SET_EFFECT_MS, 'the edited script painting grey 200');
   const bControls = (await waitForControls(b, () => true, CONTROLS_MS, 'controls')).controls.map((c) => c.property);
   log(`B: edited script: controls ${JSON.stringify(bControls)}, painted ${bGrey.meanLuma.toFixed(1)}`);
   check(shade.value === 200 && !bControls.includes('params::level'), `B's controls are not the edited script's: ${bControls}`);
@@ -1092,7 +1092,7 @@ async function pythonFilter(binary) {
   check(/paint\.py/.test(failed.text) && /line 2/.test(failed.text) && /no such luck/.test(failed.text),
         `C's failure does not name the file, the line and the error: "${failed.text}"`);
   await sleep(500);
-  const aAfter = await greyUntil(a, 255, SET_EFFECT_MS, 'A still painted 255');
+  const { value: aAfter } = await greyUntil(a, 255, SET_EFFECT_MS, 'A still painted 255');
   const aState = await pageState(a);
   const frames0 = (await inboundVideo(a)).framesDecoded;
   await sleep(1000);

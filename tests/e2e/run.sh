@@ -94,6 +94,8 @@ unset DBUS_SESSION_BUS_ADDRESS
 if [ -z "${GST_PLUGIN_PATH_1_0:-}" ] && [ -d "$(dirname "$server")/../gst" ]; then
   GST_PLUGIN_PATH_1_0=$(readlink -f "$(dirname "$server")/../gst")
   export GST_PLUGIN_PATH_1_0
+  # The Python plugin loader's registry entry follows GST_PLUGIN_PATH only (rtfxpyfilter).
+  export GST_PLUGIN_PATH=$GST_PLUGIN_PATH_1_0
 fi
 export GST_REGISTRY_1_0=${GST_REGISTRY_1_0:-$scratch/registry.bin}
 
