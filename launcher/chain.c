@@ -118,3 +118,27 @@ rtfx_chain_build (const gchar * desc, GError ** error)
   name_elements (bin);
   return g_steal_pointer (&bin);
 }
+
+gboolean
+rtfx_chain_try_start (GstElement * chain, GError ** error)
+{
+  g_autoptr (GstBus) bus = gst_bus_new ();
+  g_autoptr (GstMessage) msg = NULL;
+  GstStateChangeReturn ret;
+
+  gst_element_set_bus (chain, bus);
+  ret = gst_element_set_state (chain, GST_STATE_READY);
+  gst_element_set_state (chain, GST_STATE_NULL);
+  gst_element_set_bus (chain, NULL);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  if (msg != NULL) {
+    gst_message_parse_error (msg, error, NULL);
+    return FALSE;
+  }
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "its elements cannot start");
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -8,6 +8,11 @@ G_BEGIN_DECLS
 /* Builds a new bin (a full reference, not floating) from desc with ghost pads "sink" and "src", or NULL and a one-line error. */
 GstElement *rtfx_chain_build (const gchar * desc, GError ** error);
 
+/* Takes chain (from rtfx_chain_build, not yet in a pipeline) to READY and back to NULL: elements
+ * that check their settings when they start (rtfxpyfilter: its script) refuse here, and error
+ * has what they said. */
+gboolean rtfx_chain_try_start (GstElement * chain, GError ** error);
+
 /* The chain's elements, from its input to its output (a new array of borrowed elements). */
 GPtrArray *rtfx_chain_elements (GstElement * chain);
 

@@ -91,7 +91,7 @@ add_python_presets (GPtrArray * names, GPtrArray * chains)
     g_autoptr (GError) error = NULL;
     g_autoptr (GstElement) built = rtfx_chain_build (chain, &error);
 
-    if (built == NULL) {
+    if (built == NULL || !rtfx_chain_try_start (built, &error)) {
       g_message ("preset '%s' left out: %s", default_python_presets[i][0],
           error->message);
       continue;
@@ -193,7 +193,8 @@ bad:
       "to 65535, such as 40000-40100");
 }
 
-/* Every preset must build, and every --control must name a property of some preset's chain. */
+/* Every preset must build and start (to READY), and every --control must name a property of some
+ * preset's chain. */
 static gboolean
 check_chains (RtfxConfig * config, GError ** error)
 {
@@ -205,10 +206,11 @@ check_chains (RtfxConfig * config, GError ** error)
     GstElement *chain = rtfx_chain_build (config->preset_chains[i],
         &chain_error);
 
-    if (chain == NULL)
+    if (chain != NULL)
+      g_ptr_array_add (built, chain);
+    if (chain == NULL || !rtfx_chain_try_start (chain, &chain_error))
       return fail (error, "preset '%s': %s", config->preset_names[i],
           chain_error->message);
-    g_ptr_array_add (built, chain);
   }
   for (gchar ** c = config->controls; c && *c; c++) {
     gboolean found = FALSE;
