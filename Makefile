@@ -97,6 +97,9 @@ bench: build e2e-deps
 	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
 		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
 	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-encoder
+	@echo "Python filters: rtfxpyfilter's cost per frame, edges.py against rtfxedges, the GIL (docs/tutorial-python.md):"
+	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
+		tests/launcher/run-in-netns.sh /usr/bin/python3 bench/python/pyfilter-bench.py
 	@echo "The video bitrate on a path limited to 1 Mbit/s for 15 s (docs/performance.md):"
 	RTFX_BITRATE_CSV=$(CURDIR)/$(BUILD)/bitrate.csv tests/e2e/run.sh $(BUILD)/launcher/rtfx-launch bitrate
 	bench/bitrate-plot.py $(BUILD)/bitrate.csv docs/img/bitrate.png \
