@@ -6,6 +6,7 @@
 
 #include "launch-config.h"
 
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <string.h>
 
@@ -26,10 +27,14 @@ static const gchar *default_presets[][2] = {
   {"slow-model", "rtfxlatest ! rtfxdelay delay-ms=200 ! rtfxedges"},
 };
 /* Python filters from examples/python (docs/tutorial-python.md), %s their directory. Offered when
- * they build: without GStreamer's Python plugin loader they are left out, with a message. */
+ * rtfxpyfilter is registered and the script readable, else left out with a message; not built at
+ * start-up, which would start Python (about 0.8 s and 90 MB) in every server, but when a page
+ * picks one. */
+#define PYTHON_PRESET_CHAIN \
+  "rtfxlatest ! videoconvert ! rtfxpyfilter script=%s ! videoconvert"
 static const gchar *default_python_presets[][2] = {
-  {"py-edges", "rtfxlatest ! videoconvert ! rtfxpyfilter script=%s/edges.py ! videoconvert"},
-  {"py-qrcode", "rtfxlatest ! videoconvert ! rtfxpyfilter script=%s/qrcode.py ! videoconvert"},
+  {"py-edges", "edges.py"},
+  {"py-qrcode", "qrcode.py"},
 };
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
@@ -80,25 +85,30 @@ python_examples_dir (void)
   return g_build_filename (RTFX_EXAMPLES_DIR, "python", NULL);
 }
 
-static void
+/* Returns how many it added. */
+static guint
 add_python_presets (GPtrArray * names, GPtrArray * chains)
 {
   g_autofree gchar *dir = python_examples_dir ();
+  g_autoptr (GstPluginFeature) element =
+      gst_registry_lookup_feature (gst_registry_get (), "rtfxpyfilter");
+  guint added = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (default_python_presets); i++) {
-    g_autofree gchar *chain = g_strdup_printf (default_python_presets[i][1],
-        dir);
-    g_autoptr (GError) error = NULL;
-    g_autoptr (GstElement) built = rtfx_chain_build (chain, &error);
+    g_autofree gchar *script = g_build_filename (dir,
+        default_python_presets[i][1], NULL);
 
-    if (built == NULL || !rtfx_chain_try_start (built, &error)) {
+    if (element == NULL || g_access (script, R_OK) != 0) {
       g_message ("preset '%s' left out: %s", default_python_presets[i][0],
-          error->message);
+          element ? "its script cannot be read" : "no element rtfxpyfilter "
+          "(package gstreamer1.0-python3-plugin-loader)");
       continue;
     }
     g_ptr_array_add (names, g_strdup (default_python_presets[i][0]));
-    g_ptr_array_add (chains, g_steal_pointer (&chain));
+    g_ptr_array_add (chains, g_strdup_printf (PYTHON_PRESET_CHAIN, script));
+    added++;
   }
+  return added;
 }
 
 /* The presets from --preset NAME=CHAIN (or the defaults), and the one a session starts with: the
@@ -130,7 +140,7 @@ set_presets (RtfxConfig * config, gchar ** presets, gchar ** chain_words,
       g_ptr_array_add (names, g_strdup (default_presets[i][0]));
       g_ptr_array_add (chains, g_strdup (default_presets[i][1]));
     }
-    add_python_presets (names, chains);
+    config->unbuilt_presets = add_python_presets (names, chains);
     if (chain == NULL)
       chain = g_strdup (DEFAULT_CHAIN);
   }
@@ -193,15 +203,17 @@ bad:
       "to 65535, such as 40000-40100");
 }
 
-/* Every preset must build and start (to READY), and every --control must name a property of some
- * preset's chain. */
+/* Every preset (but the default Python ones) must build and start (to READY), and every --control
+ * must name a property of some preset's chain. */
 static gboolean
 check_chains (RtfxConfig * config, GError ** error)
 {
   g_autoptr (GPtrArray) built = g_ptr_array_new_with_free_func
       (gst_object_unref);
+  const guint n = g_strv_length (config->preset_chains) -
+      config->unbuilt_presets;
 
-  for (guint i = 0; config->preset_chains[i]; i++) {
+  for (guint i = 0; i < n; i++) {
     g_autoptr (GError) chain_error = NULL;
     GstElement *chain = rtfx_chain_build (config->preset_chains[i],
         &chain_error);

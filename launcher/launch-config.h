@@ -13,6 +13,7 @@ typedef struct
   gchar **preset_names;         /* the chains a page may switch between, checked at start-up */
   gchar **preset_chains;
   guint start_preset;
+  guint unbuilt_presets;        /* the last this many (default Python ones) are built when used */
   gchar **controls;             /* "element.property" offered besides (or, without */
   gboolean auto_controls;       /* auto_controls, instead of) the live-tunable ones */
   gchar *bind;
