@@ -645,14 +645,19 @@ async function setAndReply(page, element, property, since) {
   return { sets, replies };
 }
 
-/** Polls the bright (edge) fraction of #remote until pred holds; returns {value, ms} or throws after ms. */
-async function brightUntil(page, pred, ms, what) {
+/** Polls lumaStats of #remote until pred(stats) holds; returns {value, ms} or throws after ms, naming show(stats). */
+async function remoteUntil(page, pred, show, ms, what, intervalMs) {
   let last = null;
   return pollUntil(async () => {
     last = await lumaStats(page, '#remote');
     check(!last.error, `${page.rtfxName}: ${last.error}`);
-    return pred(last.bright) ? last : null;
-  }, ms, `${page.rtfxName}: ${what}`, { intervalMs: 30, describe: () => (last ? pct(last.bright) : 'none') });
+    return pred(last) ? last : null;
+  }, ms, `${page.rtfxName}: ${what}`, { intervalMs, describe: () => (last ? show(last) : 'none') });
+}
+
+/** Polls the bright (edge) fraction of #remote until pred holds; returns {value, ms} or throws after ms. */
+async function brightUntil(page, pred, ms, what) {
+  return remoteUntil(page, (s) => pred(s.bright), (s) => pct(s.bright), ms, what, 30);
 }
 
 async function controlsSlider(binary) {
@@ -1031,12 +1036,7 @@ function writePaintScript(file, param, initial) {
 
 /** The mean luma of #remote once it is within tolerance of want (the codec and the colour conversions move it). */
 async function greyUntil(page, want, ms, what) {
-  let last = null;
-  return pollUntil(async () => {
-    last = await lumaStats(page, '#remote');
-    check(!last.error, `${page.rtfxName}: ${last.error}`);
-    return Math.abs(last.meanLuma - want) <= 16 ? last : null;
-  }, ms, `${page.rtfxName}: ${what}`, { intervalMs: 50, describe: () => (last ? last.meanLuma.toFixed(1) : 'none') });
+  return remoteUntil(page, (s) => Math.abs(s.meanLuma - want) <= 16, (s) => s.meanLuma.toFixed(1), ms, what, 50);
 }
 
 /**
