@@ -475,9 +475,33 @@ catch_source_end (GstPad * pad, GstPadProbeInfo * info, gpointer handoff)
   return GST_PAD_PROBE_DROP;
 }
 
-/* A new instance of the source, linked to clocksync, its running time starting at offset. */
+/* Called with the source's first buffer: makes that buffer due now, and the next ones at the
+ * file's pace from there (a live source's are due already), however long the source took to
+ * start. The segment goes again with the offset, as after a relink. */
+static GstPadProbeReturn
+start_source_now (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
+{
+  GstElement *source = GST_ELEMENT (GST_OBJECT_PARENT (pad));
+  g_autoptr (GstEvent) event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT,
+      0);
+  g_autoptr (GstClock) clock = gst_element_get_clock (source);
+  const GstSegment *segment = NULL;
+  GstClockTime due;
+
+  if (event == NULL || clock == NULL)
+    return GST_PAD_PROBE_REMOVE;
+  gst_event_parse_segment (event, &segment);
+  due = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
+  if (GST_CLOCK_TIME_IS_VALID (due))
+    gst_pad_set_offset (pad, GST_CLOCK_DIFF (due, gst_clock_get_time (clock) -
+            gst_element_get_base_time (source)));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* A new instance of the source, linked to clocksync; start_source starts it. */
 static gboolean
-add_source (RtfxPipeline * p, GstClockTime offset, GError ** error)
+add_source (RtfxPipeline * p, GError ** error)
 {
   g_autoptr (GstPad) src = NULL;
   g_autoptr (GstPad) sink = gst_element_get_static_pad (p->clocksync, "sink");
@@ -486,10 +510,12 @@ add_source (RtfxPipeline * p, GstClockTime offset, GError ** error)
   if (p->source == NULL)
     return FALSE;
   src = gst_element_get_static_pad (p->source, "src");
-  gst_pad_set_offset (src, offset);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
+      start_source_now, NULL, NULL);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       catch_source_end, rtfx_handoff_ref (p->handoff),
       (GDestroyNotify) rtfx_handoff_unref);
+  gst_element_set_locked_state (p->source, TRUE);
   gst_bin_add (GST_BIN (p->pipeline), p->source);
   if (gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
@@ -499,27 +525,41 @@ add_source (RtfxPipeline * p, GstClockTime offset, GError ** error)
   return TRUE;
 }
 
-/* --loop: a fresh instance in place of the one that ended, going on from the clock's time now so
- * that clocksync does not rush it. */
+/* Apart from the pipeline, so that a source that cannot start (a file gone) ends the session with
+ * its own error rather than failing the pipeline's start. Its elements post their errors; this one
+ * is for a source that failed without a word. Both reach the session from the bus, as its errors
+ * while it runs do. */
+static void
+start_source (RtfxPipeline * p)
+{
+  g_autoptr (GError) error = NULL;
+
+  gst_element_set_locked_state (p->source, FALSE);
+  if (gst_element_sync_state_with_parent (p->source))
+    return;
+  error = g_error_new_literal (GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+      "it cannot start");
+  gst_element_post_message (p->source, gst_message_new_error (GST_OBJECT
+          (p->source), error, NULL));
+}
+
+/* --loop: a fresh instance in place of the one that ended. */
 static void
 restart_source (RtfxPipeline * p)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GstClock) clock = gst_element_get_clock (p->pipeline);
   GstElement *old = g_steal_pointer (&p->source);
-  const GstClockTime now = clock ? gst_clock_get_time (clock) -
-      gst_element_get_base_time (p->pipeline) : 0;
 
   gst_element_set_locked_state (old, TRUE);
   gst_bin_remove (GST_BIN (p->pipeline), old);
   gst_element_call_async (old, stop_element, NULL, NULL);
   gst_object_unref (old);
-  if (!add_source (p, now, &error)) {
+  if (!add_source (p, &error)) {
     p->events.failed (RTFX_CODE_SOURCE_FAILED, error->message,
         p->events_data);
     return;
   }
-  gst_element_sync_state_with_parent (p->source);
+  start_source (p);
 }
 
 /* SOURCE ! clocksync ! head. webrtcbin's sinks do not wait for the clock, so clocksync paces a
@@ -530,7 +570,7 @@ build_source (RtfxPipeline * p, GError ** error)
   p->clocksync = gst_element_factory_make ("clocksync", NULL);
   gst_bin_add (GST_BIN (p->pipeline), p->clocksync);
   gst_element_link (p->clocksync, p->head);
-  return add_source (p, 0, error);
+  return add_source (p, error);
 }
 
 /* --- building and starting --------------------------------------------------------------- */
@@ -682,6 +722,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         "the session's pipeline cannot start");
     return FALSE;
   }
+  if (p->source != NULL)
+    start_source (p);
   return TRUE;
 }
 

@@ -6,10 +6,12 @@
 
 #define OUT_NAME "rtfx-source-out"
 
+/* Stops at an unlinked pad, and says so in unlinked. */
 static gboolean
-is_linked (GstElement * element, GstPad * pad, gpointer unused)
+find_unlinked (GstElement * element, GstPad * pad, gpointer unlinked)
 {
-  return gst_pad_is_linked (pad);
+  *(gboolean *) unlinked = !gst_pad_is_linked (pad);
+  return !*(gboolean *) unlinked;
 }
 
 /* Whether an element but out waits for input (out's own waits for a pad yet to come). */
@@ -23,8 +25,8 @@ takes_input (GstElement * bin, GstElement * out)
   while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
     GstElement *element = g_value_get_object (&item);
 
-    found = element != out && !gst_element_foreach_sink_pad (element,
-        is_linked, NULL);
+    if (element != out)
+      gst_element_foreach_sink_pad (element, find_unlinked, &found);
     g_value_reset (&item);
   }
   g_value_unset (&item);

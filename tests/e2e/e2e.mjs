@@ -12,6 +12,7 @@ import {
   withTimeout,
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
+import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1028,6 +1029,10 @@ const scenarios = {
   'isolated-sessions': isolatedSessions,
   bitrate,
   'first-frame': firstFrame,
+  sendonly,
+  'recvonly-live': recvonlyLive,
+  'recvonly-file': recvonlyFile,
+  'time-limit': timeLimit,
 };
 
 async function main() {
