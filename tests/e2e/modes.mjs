@@ -144,9 +144,9 @@ async function watch(browser, server, name, windowMs) {
   return { page, stats };
 }
 
-/** recvonly from a live test pattern. */
+/** recvonly from a live test pattern, in Chromium (or RTFX_E2E_BROWSER). */
 export async function recvonlyLive(binary) {
-  const browser = await launchBrowser('chromium');
+  const browser = await launchBrowser(process.env.RTFX_E2E_BROWSER || 'chromium');
   const server = await startServer(binary, { args: ['--mode', 'recvonly', '--source',
     'videotestsrc is-live=true ! video/x-raw,width=640,height=480,framerate=30/1'] });
   const { page } = await watch(browser, server, 'recvonly-live', WINDOW_MS);
