@@ -6,27 +6,28 @@
 
 #define OUT_NAME "rtfx-source-out"
 
-/* Stops at an unlinked pad, and says so in unlinked. */
+/* Whether element's kind has no input: no sink pad template at all. */
 static gboolean
-find_unlinked (GstElement * element, GstPad * pad, gpointer unlinked)
+makes_video (GstElement * element)
 {
-  *(gboolean *) unlinked = !gst_pad_is_linked (pad);
-  return !*(gboolean *) unlinked;
+  for (GList * t = gst_element_class_get_pad_template_list
+      (GST_ELEMENT_GET_CLASS (element)); t != NULL; t = t->next)
+    if (GST_PAD_TEMPLATE_DIRECTION (t->data) == GST_PAD_SINK)
+      return FALSE;
+  return TRUE;
 }
 
-/* Whether an element but out waits for input (out's own waits for a pad yet to come). */
+/* Whether bin has an element that starts the video. Unlinked sink pads tell nothing: a decoder's
+ * input waits for a pad yet to come (rtspsrc ! decodebin) as out's does. */
 static gboolean
-takes_input (GstElement * bin, GstElement * out)
+has_origin (GstElement * bin)
 {
   GstIterator *it = gst_bin_iterate_elements (GST_BIN (bin));
   GValue item = G_VALUE_INIT;
   gboolean found = FALSE;
 
   while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = g_value_get_object (&item);
-
-    if (element != out)
-      gst_element_foreach_sink_pad (element, find_unlinked, &found);
+    found = makes_video (g_value_get_object (&item));
     g_value_reset (&item);
   }
   g_value_unset (&item);
@@ -48,13 +49,13 @@ rtfx_source_build (const gchar * desc, GError ** error)
 
   if (bin == NULL)
     return NULL;
-  out = gst_bin_get_by_name (GST_BIN (bin), OUT_NAME);
-  if (takes_input (bin, out)) {
+  if (!has_origin (bin)) {
     g_set_error (error, GST_PARSE_ERROR, GST_PARSE_ERROR_LINK,
-        "invalid source '%s': it must take no input, like 'videotestsrc "
-        "is-live=true' or 'uridecodebin uri=file:///…'", desc);
+        "invalid source '%s': it needs an element that takes no input, like "
+        "videotestsrc, uridecodebin, rtspsrc or v4l2src", desc);
     return NULL;
   }
+  out = gst_bin_get_by_name (GST_BIN (bin), OUT_NAME);
   out_src = gst_element_get_static_pad (out, "src");
   gst_element_add_pad (bin, gst_ghost_pad_new ("src", out_src));
   return g_steal_pointer (&bin);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  check, evaluate, faceVideo, fps, getStatus, inboundVideo, launchBrowser, log, onCleanup, openPage, pollUntil,
+  check, evaluate, faceVideo, fps, freePort, getStatus, inboundVideo, launchBrowser, log, onCleanup, openPage, pollUntil,
   recordSignaling, runToExit, signalingLog, sleep, startServer, stopServer, click, waitForSessions, waitForState,
 } from './lib.mjs';
 
@@ -170,8 +170,8 @@ async function makeClip() {
 
 /**
  * recvonly from a file made here: with --loop it plays on past its end, at its own speed (the server's fps_in no
- * more than MAX_FILE_FPS); without, its end ends the session with a bye `source-ended`; and once the file is gone a
- * session ends with `source-failed` while the server goes on.
+ * more than MAX_FILE_FPS); without, its end ends the session with a bye `source-ended`; once the file is gone a
+ * session ends with `source-failed` while the server goes on, and so does one whose RTSP server is not there.
  */
 export async function recvonlyFile(binary) {
   const file = await makeClip();
@@ -202,6 +202,18 @@ export async function recvonlyFile(binary) {
   log(`file gone: bye ${JSON.stringify(failed.msg)}`);
   check(failed.msg.code === 'source-failed', `the bye's code is ${failed.msg.code}, not source-failed`);
   await failedWith(once, failed);
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  await stopServer(server);
+
+  // A network source whose server is not there (a port nothing listens on).
+  server = await startServer(binary, { args: ['--mode', 'recvonly', '--source',
+    `rtspsrc location=rtsp://127.0.0.1:${await freePort()}/none ! decodebin`] });
+  const rtsp = await openPage(browser, server.url, 'recvonly-rtsp', { init: recordSignaling });
+  await click(rtsp, '#start');
+  const gone = await byeWithin(rtsp, BYE_SLACK_MS, 'no RTSP server');
+  log(`RTSP server gone: bye ${JSON.stringify(gone.msg)}`);
+  check(gone.msg.code === 'source-failed', `the bye's code is ${gone.msg.code}, not source-failed`);
+  await failedWith(rtsp, gone);
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
   await browser.close();
   await stopServer(server);

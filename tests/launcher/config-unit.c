@@ -71,17 +71,17 @@ test_recvonly (void)
   rtfx_config_clear (&config);
 }
 
-/* A decoder's pads come only once it plays: the description builds, and a file that is not there
- * is that session's error, not the server's. */
+/* A decoder's pads come only once it plays: the description builds, and a file or a server that is
+ * not there is that session's error, not the server's. */
 static void
-test_recvonly_dynamic_pads (void)
+test_recvonly_dynamic_pads (gconstpointer source)
 {
-  const gchar *args[] = { "--mode", "recvonly", "--source",
-    "uridecodebin uri=file:///nonexistent/clip.webm", NULL
-  };
+  const gchar *args[] = { "--mode", "recvonly", "--source", source, NULL };
   RtfxConfig config = { 0 };
+  g_autoptr (GError) error = NULL;
 
-  g_assert_true (parse (&config, args, NULL));
+  if (!parse (&config, args, &error))
+    g_error ("%s", error->message);
   rtfx_config_clear (&config);
 }
 
@@ -101,7 +101,9 @@ static const BadCase bad_cases[] = {
   {"source-bad-property", {"--mode", "recvonly", "--source",
           "videotestsrc pattern=banana", NULL}, {"--source", "banana", NULL}},
   {"source-takes-input", {"--mode", "recvonly", "--source", "videoconvert",
-          NULL}, {"'videoconvert'", "input", NULL}},
+          NULL}, {"'videoconvert'", "no input", NULL}},
+  {"source-takes-input-too", {"--mode", "recvonly", "--source",
+          "videoconvert ! videoscale", NULL}, {"no input", NULL}},
   {"source-without-recvonly", {"--source", "videotestsrc", NULL},
       {"--source", "recvonly", NULL}},
   {"source-with-sendonly", {"--mode", "sendonly", "--source", "videotestsrc",
@@ -138,7 +140,11 @@ main (int argc, char **argv)
   g_test_add_func ("/config/mode/default", test_default_mode);
   g_test_add_func ("/config/mode/sendonly", test_sendonly);
   g_test_add_func ("/config/mode/recvonly", test_recvonly);
-  g_test_add_func ("/config/mode/recvonly-dynamic-pads",
+  g_test_add_data_func ("/config/mode/recvonly-file",
+      "uridecodebin uri=file:///nonexistent/clip.webm",
+      test_recvonly_dynamic_pads);
+  g_test_add_data_func ("/config/mode/recvonly-rtsp",
+      "rtspsrc location=rtsp://127.0.0.1:1/none ! decodebin",
       test_recvonly_dynamic_pads);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
     g_autofree gchar *path = g_strconcat ("/config/refuse/", bad_cases[i].what,
