@@ -525,22 +525,40 @@ add_source (RtfxPipeline * p, GError ** error)
   return TRUE;
 }
 
-/* Apart from the pipeline, so that a source that cannot start (a file gone) ends the session with
- * its own error rather than failing the pipeline's start. Its elements post their errors; this one
- * is for a source that failed without a word. Both reach the session from the bus, as its errors
- * while it runs do. */
+/* Starts source on a thread of its own (a source may take its time: rtspsrc connects, a camera
+ * opens), apart from the pipeline, so that a source that cannot start (a file gone) ends the session
+ * with its own error rather than failing the pipeline's start. Its elements post their errors; this
+ * one is for a source that failed without a word. Under the source's state lock, which stopping
+ * takes after it (teardown_thread), so that a source never starts once the session stops. */
 static void
-start_source (RtfxPipeline * p)
+start_element (GstElement * source, gpointer data)
 {
+  RtfxPipeline *p = data;
   g_autoptr (GError) error = NULL;
+  gboolean stopping, started = TRUE;
 
-  gst_element_set_locked_state (p->source, FALSE);
-  if (gst_element_sync_state_with_parent (p->source))
+  GST_STATE_LOCK (source);
+  g_mutex_lock (&p->lock);
+  stopping = p->stopping;
+  g_mutex_unlock (&p->lock);
+  if (!stopping) {
+    gst_element_set_locked_state (source, FALSE);
+    started = gst_element_sync_state_with_parent (source);
+  }
+  GST_STATE_UNLOCK (source);
+  if (started)
     return;
   error = g_error_new_literal (GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
       "it cannot start");
-  gst_element_post_message (p->source, gst_message_new_error (GST_OBJECT
-          (p->source), error, NULL));
+  gst_element_post_message (source, gst_message_new_error (GST_OBJECT
+          (source), error, NULL));
+}
+
+static void
+start_source (RtfxPipeline * p)
+{
+  gst_element_call_async (p->source, start_element, pipeline_ref (p),
+      (GDestroyNotify) pipeline_unref);
 }
 
 /* --loop: a fresh instance in place of the one that ended. */
@@ -782,6 +800,9 @@ teardown_thread (gpointer data)
     gst_pad_push_event (encoder_src, gst_event_new_flush_start ());
   }
   gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  /* A source still starting was skipped, locked; this waits for its start (start_element). */
+  if (p->source != NULL)
+    gst_element_set_state (p->source, GST_STATE_NULL);
   g_message ("session %s: pipeline freed", p->peer);
   pipeline_unref (p);
   /* Freed sessions leave their threads' memory in pieces; give it back. */
