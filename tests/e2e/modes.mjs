@@ -156,14 +156,19 @@ export async function recvonlyLive(binary) {
   await stopServer(server);
 }
 
-/** CLIP_SECONDS of a moving test pattern at 30 fps, VP8 in WebM, in a temporary folder. */
+/**
+ * CLIP_SECONDS of a moving test pattern at 30 fps, VP8 in WebM, in a temporary folder; with a sound track, as films
+ * have (the source takes its video only).
+ */
 async function makeClip() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-modes-'));
   onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'clip.webm');
   const r = await runToExit('gst-launch-1.0', ['-q', 'videotestsrc', `num-buffers=${30 * CLIP_SECONDS}`,
     'pattern=ball', '!', 'video/x-raw,width=640,height=480,framerate=30/1', '!', 'vp8enc', 'deadline=1', '!',
-    'webmmux', '!', 'filesink', `location=${file}`], 30000);
+    'webmmux', 'name=mux', '!', 'filesink', `location=${file}`,
+    'audiotestsrc', `num-buffers=${Math.ceil((44100 * CLIP_SECONDS) / 1024)}`, '!', 'audioconvert', '!',
+    'audioresample', '!', 'opusenc', '!', 'mux.'], 30000);
   check(r.code === 0, `making ${file} failed: ${r.stderr}`);
   return file;
 }
