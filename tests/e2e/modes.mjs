@@ -95,13 +95,14 @@ export async function sendonly(binary) {
   log(`${found.faces.length} face(s) found ${Math.round(ms)} ms after connected; #detections lists ${listed}`);
   check(listed >= 1, `#detections lists ${listed} faces`);
 
-  // Three more seconds of the server's counts, after the face: the camera has been running a while.
+  // Three more seconds of the server's counts, after the face, and past the first two: Chromium's camera sends fewer
+  // frames while its bandwidth estimate starts.
   const statsSoFar = async () => (await signalingLog(page, ['stats'])).received.map((e) => e.msg.fps_in);
-  const seen = (await statsSoFar()).length;
+  const wanted = Math.max((await statsSoFar()).length + 3, 5);
   const { value: rates } = await pollUntil(async () => {
     const r = await statsSoFar();
-    return r.length >= seen + 3 ? r : null;
-  }, 3 * WINDOW_MS, 'three more stats messages');
+    return r.length >= wanted ? r : null;
+  }, 10000, `${wanted} stats messages`);
   const last = rates.slice(-3).sort((a, b) => a - b);
   const remote = await inboundVideo(page);
   const remoteSrc = await evaluate(page, () => document.querySelector('#remote').srcObject !== null);
