@@ -88,25 +88,37 @@ name_elements (GstElement * chain)
 }
 
 GstElement *
-rtfx_chain_build (const gchar * desc, GError ** error)
+rtfx_bin_parse (const gchar * desc, gboolean ghost, const gchar * what,
+    const gchar * shown, GError ** error)
 {
-  g_autoptr (GstElement) bin = NULL;
-  g_autoptr (GstPad) sink = NULL;
-  g_autoptr (GstPad) src = NULL;
+  GstElement *bin;
   GError *parse_error = NULL;
 
   /* Fatal errors: without the flag a wrong property or a missing element only warns. */
-  bin = gst_parse_bin_from_description_full (desc, TRUE, NULL,
+  bin = gst_parse_bin_from_description_full (desc, ghost, NULL,
       GST_PARSE_FLAG_FATAL_ERRORS | GST_PARSE_FLAG_PLACE_IN_BIN, &parse_error);
   if (bin != NULL)
     gst_object_ref_sink (bin);
   if (bin == NULL || parse_error != NULL) {
     g_set_error (error, GST_PARSE_ERROR, parse_error ? parse_error->code : 0,
-        "invalid chain '%s': %s", desc,
+        "invalid %s '%s': %s", what, shown,
         parse_error ? parse_error->message : "cannot be built");
     g_clear_error (&parse_error);
-    return NULL;
+    gst_clear_object (&bin);
   }
+  return bin;
+}
+
+GstElement *
+rtfx_chain_build (const gchar * desc, GError ** error)
+{
+  g_autoptr (GstElement) bin = rtfx_bin_parse (desc, TRUE, "chain", desc,
+      error);
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstPad) src = NULL;
+
+  if (bin == NULL)
+    return NULL;
   sink = gst_element_get_static_pad (bin, "sink");
   src = gst_element_get_static_pad (bin, "src");
   if (sink == NULL || src == NULL) {

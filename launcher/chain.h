@@ -1,9 +1,15 @@
-/* The processing chain: a gst-launch description turned into a bin with one video input and output. */
+/* The processing chain: a gst-launch description turned into a bin with one video input and output
+ * (and the parsing it shares with the server-side source, source.c). */
 #pragma once
 
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
+
+/* A new bin (a full reference) from the gst-launch description desc, with ghost its unlinked pads
+ * ghosted as "sink" and "src"; or NULL and a one-line error "invalid WHAT 'SHOWN': …". */
+GstElement *rtfx_bin_parse (const gchar * desc, gboolean ghost,
+    const gchar * what, const gchar * shown, GError ** error);
 
 /* Builds a new bin (a full reference, not floating) from desc with ghost pads "sink" and "src", or NULL and a one-line error. */
 GstElement *rtfx_chain_build (const gchar * desc, GError ** error);

@@ -16,8 +16,8 @@ typedef struct
   gchar *text;
 } Event;
 
-static RtfxHandoff *
-handoff_ref (RtfxHandoff * handoff)
+RtfxHandoff *
+rtfx_handoff_ref (RtfxHandoff * handoff)
 {
   return g_atomic_rc_box_acquire (handoff);
 }
@@ -64,7 +64,7 @@ rtfx_handoff_post (RtfxHandoff * handoff, gint kind, guint number,
 {
   Event *e = g_new0 (Event, 1);
 
-  e->handoff = handoff_ref (handoff);
+  e->handoff = rtfx_handoff_ref (handoff);
   e->kind = kind;
   e->number = number;
   e->text = text;

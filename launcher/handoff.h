@@ -15,6 +15,7 @@ typedef void (*RtfxHandoffFunc) (gint kind, guint number, const gchar * text,
     gpointer data);
 
 RtfxHandoff *rtfx_handoff_new (RtfxHandoffFunc deliver, gpointer data);
+RtfxHandoff *rtfx_handoff_ref (RtfxHandoff * handoff);
 void rtfx_handoff_unref (RtfxHandoff * handoff);
 
 /* From any thread; text (may be NULL) is taken. */

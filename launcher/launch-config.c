@@ -12,6 +12,7 @@
 
 #include "chain.h"
 #include "controls.h"
+#include "source.h"
 #include "tls.h"
 
 #define DEFAULT_CHAIN "rtfxlatest ! rtfxedges"
@@ -52,8 +53,21 @@ static const gchar *default_python_presets[][2] = {
 #define DEFAULT_MAX_BITRATE 2500
 #define BITRATE_MIN 30
 #define BITRATE_MAX 100000
+#define TIME_LIMIT_MAX_S (30 * 24 * 3600)
 
 G_DEFINE_QUARK (rtfx-config-error-quark, rtfx_config_error)
+
+static const gchar *mode_names[] = {
+  [RTFX_MODE_SENDRECV] = "sendrecv",
+  [RTFX_MODE_SENDONLY] = "sendonly",
+  [RTFX_MODE_RECVONLY] = "recvonly",
+};
+
+const gchar *
+rtfx_mode_name (RtfxMode mode)
+{
+  return mode_names[mode];
+}
 
 static gboolean
 fail (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
@@ -237,6 +251,34 @@ check_chains (RtfxConfig * config, GError ** error)
   return TRUE;
 }
 
+/* --mode by name; recvonly takes its video from --source, which must build, and only it does. */
+static gboolean
+set_mode (RtfxConfig * config, const gchar * mode, GError ** error)
+{
+  g_autoptr (GError) source_error = NULL;
+  g_autoptr (GstElement) source = NULL;
+  guint i;
+
+  for (i = 0; mode != NULL && i < G_N_ELEMENTS (mode_names); i++)
+    if (g_str_equal (mode, mode_names[i]))
+      break;
+  if (i == G_N_ELEMENTS (mode_names))
+    return fail (error, "--mode must be sendrecv, sendonly or recvonly, not "
+        "'%s'", mode);
+  config->mode = mode != NULL ? (RtfxMode) i : RTFX_MODE_SENDRECV;
+  if (config->mode != RTFX_MODE_RECVONLY)
+    return config->source == NULL && !config->loop_source ? TRUE :
+        fail (error, "--source and --loop are for --mode recvonly (the page "
+        "then sends no camera)");
+  if (config->source == NULL)
+    return fail (error, "--mode recvonly needs --source, the video to send, "
+        "such as --source 'videotestsrc is-live=true'");
+  source = rtfx_source_build (config->source, &source_error);
+  if (source == NULL)
+    return fail (error, "--source: %s", source_error->message);
+  return TRUE;
+}
+
 /* The integer options with a range, by their place in parse's table. */
 typedef enum
 {
@@ -249,6 +291,7 @@ typedef enum
   LIMIT_MIN_BITRATE,
   LIMIT_START_BITRATE,
   LIMIT_MAX_BITRATE,
+  LIMIT_TIME,
 } LimitIndex;
 
 /* An integer option and the range it must be in. */
@@ -379,6 +422,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   gboolean no_auto_controls = FALSE, tls_self_signed = FALSE;
   g_auto (GStrv) chain = NULL, presets = NULL;
   g_autofree gchar *ice_ports = NULL, *tls_cert = NULL, *tls_key = NULL;
+  g_autofree gchar *mode = NULL;
   Limit limits[] = {
     /* in the order of LimitIndex */
     {"--offer-timeout", DEFAULT_OFFER_TIMEOUT_S, 1, 3600,
@@ -399,6 +443,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         &config->start_bitrate_kbps},
     {"--max-bitrate", DEFAULT_MAX_BITRATE, BITRATE_MIN, BITRATE_MAX,
         &config->max_bitrate_kbps},
+    {"--time-limit", 0, 0, TIME_LIMIT_MAX_S, &config->time_limit_s},
   };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -469,6 +514,23 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"max-bitrate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_MAX_BITRATE].value,
         "Never send video above this rate, however good the path (default 2500)",
         "KBIT/S"},
+    {"mode", 0, 0, G_OPTION_ARG_STRING, &mode,
+        "Which way video goes, from the browser's side: sendrecv (camera to the "
+          "server and back, the default), sendonly (camera to the server, nothing "
+          "back but what the chain reports), recvonly (no camera: --source to the "
+          "page)", "MODE"},
+    {"source", 0, 0, G_OPTION_ARG_STRING, &config->source,
+        "With --mode recvonly: the video each session sends, a gst-launch "
+          "description such as 'videotestsrc is-live=true', 'uridecodebin "
+          "uri=file:///…', 'rtspsrc location=… ! decodebin' or 'v4l2src'",
+        "DESCRIPTION"},
+    {"loop", 0, 0, G_OPTION_ARG_NONE, &config->loop_source,
+        "Start --source again at its end (a file) instead of ending the session",
+        NULL},
+    {"time-limit", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_TIME].value,
+        "End a session this long after its offer (its start), 0 for no limit "
+          "(default 0)",
+        "SECONDS"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &config->show_version,
         "Print the version and exit", NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -478,7 +540,9 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
 
   g_option_context_set_summary (context,
       "Serves a page that sends the browser's camera over WebRTC, runs CHAIN (gst-launch\n"
-      "syntax, default \"" DEFAULT_CHAIN "\") on every frame, and sends the result back.");
+      "syntax, default \"" DEFAULT_CHAIN "\") on every frame, and sends the result back.\n"
+      "--mode sendonly sends nothing back; --mode recvonly runs CHAIN on --source instead\n"
+      "of a camera.");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, argc, argv, error))
@@ -509,7 +573,8 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
       (const gchar * const *) config->turns, error);
   if (config->ice_servers == NULL)
     return FALSE;
-  return set_presets (config, presets, chain, error) &&
+  return set_mode (config, mode, error) &&
+      set_presets (config, presets, chain, error) &&
       check_chains (config, error);
 }
 
@@ -538,5 +603,6 @@ rtfx_config_clear (RtfxConfig * config)
   g_strfreev (config->allowed_origins);
   g_free (config->bind);
   g_free (config->web_dir);
+  g_free (config->source);
   memset (config, 0, sizeof (*config));
 }

@@ -7,6 +7,17 @@
 
 G_BEGIN_DECLS
 
+/* Which way video goes, named from the browser's side as streamlit-webrtc names it. */
+typedef enum
+{
+  RTFX_MODE_SENDRECV,           /* the camera in, the chain's output back */
+  RTFX_MODE_SENDONLY,           /* the camera in, nothing back but what the chain reports */
+  RTFX_MODE_RECVONLY,           /* no camera: the server's --source through the chain to the page */
+} RtfxMode;
+
+/* "sendrecv", "sendonly" or "recvonly". */
+const gchar *rtfx_mode_name (RtfxMode mode);
+
 typedef struct
 {
   gchar *chain;                 /* the chain a session starts with: preset_chains[start_preset] */
@@ -41,6 +52,10 @@ typedef struct
   guint min_bitrate_kbps;
   guint start_bitrate_kbps;
   guint max_bitrate_kbps;
+  RtfxMode mode;
+  gchar *source;                /* recvonly: the server-side source's description */
+  gboolean loop_source;         /* restart it at its end rather than end the session */
+  guint time_limit_s;           /* the longest a session runs from its offer; 0: no limit */
   gboolean show_version;        /* --version: print it, do nothing else */
 } RtfxConfig;
 

@@ -124,6 +124,11 @@ main (int argc, char **argv)
 
   g_print ("rtfx-launch %s: open %s://%s:%u/ (processing: %s)\n", VERSION,
       config.tls ? "https" : "http", config.bind, config.port, config.chain);
+  if (config.mode == RTFX_MODE_SENDONLY)
+    g_print ("rtfx-launch: send-only: pages send their camera, nothing comes back\n");
+  else if (config.mode == RTFX_MODE_RECVONLY)
+    g_print ("rtfx-launch: receive-only: pages get %s%s\n", config.source,
+        config.loop_source ? ", looped" : "");
   if (config.tls != NULL) {
     g_autofree gchar *fingerprint = rtfx_tls_fingerprint (config.tls);
     g_print ("rtfx-launch: TLS certificate SHA-256 fingerprint %s\n",

@@ -5,6 +5,9 @@
  *       └── payloader ! encoder ! videoconvert ! CHAIN ! videoconvert (head)
  *                                    (convert_out)
  *
+ * --mode sendonly ends at a fakesink after convert_out; --mode recvonly has no decoder but
+ * SOURCE ! clocksync before head (source.c).
+ *
  * The sending half is built before the offer is applied, so that webrtcbin answers sendrecv; the
  * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
  * lost. The offer and the answer are negotiation.c's. CHAIN is switched between head and
@@ -27,6 +30,7 @@
 #include "ice.h"
 #include "negotiation.h"
 #include "protocol.h"
+#include "source.h"
 #include "trace.h"
 #include "twcc.h"
 
@@ -48,8 +52,13 @@ struct _RtfxPipeline
   GstElement *webrtc;
   GstElement *head;             /* where the decoded video enters the processing */
   GstElement *convert_out;      /* where it leaves */
-  GstElement *encoder;          /* encoder and payloader, feeding webrtcbin */
+  GstElement *encoder;          /* encoder and payloader, feeding webrtcbin; NULL in sendonly */
   RtfxTwcc *twcc;               /* the encoder's bitrate, from the browser's feedback */
+  /* recvonly, in the main context: the source's description, its instance, where it goes. */
+  gchar *source_desc;
+  gboolean loop_source;
+  GstElement *source;
+  GstElement *clocksync;
 
   gint frames_in;               /* atomic: frames into and out of the chain */
   gint frames_out;
@@ -79,9 +88,11 @@ pipeline_free (RtfxPipeline * p)
   g_clear_object (&p->decoder_src);
   gst_clear_object (&p->chain);
   gst_clear_object (&p->next_chain);
+  gst_clear_object (&p->source);
   g_clear_object (&p->channel);
   g_clear_pointer (&p->twcc, rtfx_twcc_unref);
   g_mutex_clear (&p->lock);
+  g_free (p->source_desc);
   rtfx_teardowns_unref (p->teardowns);
   rtfx_handoff_unref (p->handoff);
   rtfx_trace_unref (p->trace);
@@ -101,7 +112,10 @@ typedef enum
   EVENT_ANSWER,                 /* text: the SDP */
   EVENT_ICE_CANDIDATE,          /* number: the m-line, text: the candidate */
   EVENT_FAILED,                 /* number: an RtfxCode, text: the reason */
+  EVENT_SOURCE_ENDED,           /* recvonly: the source's end of stream */
 } EventKind;
+
+static void restart_source (RtfxPipeline * p);
 
 static void
 deliver_event (gint kind, guint number, const gchar * text, gpointer data)
@@ -117,6 +131,13 @@ deliver_event (gint kind, guint number, const gchar * text, gpointer data)
       break;
     case EVENT_FAILED:
       p->events.failed ((RtfxCode) number, text, p->events_data);
+      break;
+    case EVENT_SOURCE_ENDED:
+      if (p->loop_source)
+        restart_source (p);
+      else
+        p->events.failed (RTFX_CODE_SOURCE_ENDED, "the server's video source "
+            "came to its end", p->events_data);
       break;
   }
 }
@@ -283,8 +304,15 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       gst_message_parse_error (msg, &err, &debug);
       g_message ("session %s: pipeline error from %s: %s (%s)", p->peer,
           GST_OBJECT_NAME (msg->src), err->message, debug ? debug : "");
-      p->events.failed (RTFX_CODE_PIPELINE_ERROR, err->message,
-          p->events_data);
+      if (p->source != NULL && gst_object_has_as_ancestor (msg->src,
+              GST_OBJECT (p->source))) {
+        g_autofree gchar *reason = g_strdup_printf ("the server's video "
+            "source failed: %s", err->message);
+        p->events.failed (RTFX_CODE_SOURCE_FAILED, reason, p->events_data);
+      } else {
+        p->events.failed (RTFX_CODE_PIPELINE_ERROR, err->message,
+            p->events_data);
+      }
       break;
     case GST_MESSAGE_WARNING:
       gst_message_parse_warning (msg, &err, &debug);
@@ -372,10 +400,11 @@ rtfx_pipeline_send_rate (RtfxPipeline * p, RtfxRateState * state)
     0};
 }
 
+/* For a chain or a source taken out of the pipeline, on a thread of its own. */
 static void
-stop_chain (GstElement * chain, gpointer unused)
+stop_element (GstElement * element, gpointer unused)
 {
-  gst_element_set_state (chain, GST_STATE_NULL);
+  gst_element_set_state (element, GST_STATE_NULL);
 }
 
 /* Called on the streaming thread with the next frame held at head's output: puts the newest chain
@@ -408,7 +437,7 @@ swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   gst_element_sync_state_with_parent (chain);
   g_mutex_unlock (&p->lock);
 
-  gst_element_call_async (old, stop_chain, NULL, NULL);
+  gst_element_call_async (old, stop_element, NULL, NULL);
   gst_object_unref (old);
   gst_element_post_message (p->pipeline,
       gst_message_new_latency (GST_OBJECT (p->pipeline)));
@@ -433,12 +462,178 @@ rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
   }
 }
 
+/* --- the server's source (recvonly) ------------------------------------------------------ */
+
+/* The source's end of stream goes no further than its pad (the encoder and webrtcbin would end with
+ * it): the session restarts the source or ends instead. */
+static GstPadProbeReturn
+catch_source_end (GstPad * pad, GstPadProbeInfo * info, gpointer handoff)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  rtfx_handoff_post (handoff, EVENT_SOURCE_ENDED, 0, NULL);
+  return GST_PAD_PROBE_DROP;
+}
+
+/* Called with the source's first buffer: makes that buffer due now, and the next ones at the
+ * file's pace from there (a live source's are due already), however long the source took to
+ * start. The segment goes again with the offset, as after a relink. */
+static GstPadProbeReturn
+start_source_now (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
+{
+  GstElement *source = GST_ELEMENT (GST_OBJECT_PARENT (pad));
+  g_autoptr (GstEvent) event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT,
+      0);
+  g_autoptr (GstClock) clock = gst_element_get_clock (source);
+  const GstSegment *segment = NULL;
+  GstClockTime due;
+
+  if (event == NULL || clock == NULL)
+    return GST_PAD_PROBE_REMOVE;
+  gst_event_parse_segment (event, &segment);
+  due = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
+  if (GST_CLOCK_TIME_IS_VALID (due))
+    gst_pad_set_offset (pad, GST_CLOCK_DIFF (due, gst_clock_get_time (clock) -
+            gst_element_get_base_time (source)));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* A new instance of the source, linked to clocksync; start_source starts it. */
+static gboolean
+add_source (RtfxPipeline * p, GError ** error)
+{
+  g_autoptr (GstPad) src = NULL;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (p->clocksync, "sink");
+
+  p->source = rtfx_source_build (p->source_desc, error);
+  if (p->source == NULL)
+    return FALSE;
+  src = gst_element_get_static_pad (p->source, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
+      start_source_now, NULL, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      catch_source_end, rtfx_handoff_ref (p->handoff),
+      (GDestroyNotify) rtfx_handoff_unref);
+  gst_element_set_locked_state (p->source, TRUE);
+  gst_bin_add (GST_BIN (p->pipeline), p->source);
+  if (gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
+        "cannot link the source '%s'", p->source_desc);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Starts source on a thread of its own (a source may take its time: rtspsrc connects, a camera
+ * opens), apart from the pipeline, so that a source that cannot start (a file gone) ends the session
+ * with its own error rather than failing the pipeline's start. Its elements post their errors; this
+ * one is for a source that failed without a word. Under the source's state lock, which stopping
+ * takes after it (teardown_thread), so that a source never starts once the session stops. */
+static void
+start_element (GstElement * source, gpointer data)
+{
+  RtfxPipeline *p = data;
+  g_autoptr (GError) error = NULL;
+  gboolean stopping, started = TRUE;
+
+  GST_STATE_LOCK (source);
+  g_mutex_lock (&p->lock);
+  stopping = p->stopping;
+  g_mutex_unlock (&p->lock);
+  if (!stopping) {
+    gst_element_set_locked_state (source, FALSE);
+    started = gst_element_sync_state_with_parent (source);
+  }
+  GST_STATE_UNLOCK (source);
+  if (started)
+    return;
+  error = g_error_new_literal (GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+      "it cannot start");
+  gst_element_post_message (source, gst_message_new_error (GST_OBJECT
+          (source), error, NULL));
+}
+
+static void
+start_source (RtfxPipeline * p)
+{
+  gst_element_call_async (p->source, start_element, pipeline_ref (p),
+      (GDestroyNotify) pipeline_unref);
+}
+
+/* --loop: a fresh instance in place of the one that ended. */
+static void
+restart_source (RtfxPipeline * p)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *old = g_steal_pointer (&p->source);
+
+  gst_element_set_locked_state (old, TRUE);
+  gst_bin_remove (GST_BIN (p->pipeline), old);
+  gst_element_call_async (old, stop_element, NULL, NULL);
+  gst_object_unref (old);
+  if (!add_source (p, &error)) {
+    p->events.failed (RTFX_CODE_SOURCE_FAILED, error->message,
+        p->events_data);
+    return;
+  }
+  start_source (p);
+}
+
+/* SOURCE ! clocksync ! head. webrtcbin's sinks do not wait for the clock, so clocksync paces a
+ * file at its own speed (a live source's frames are due when they come). */
+static gboolean
+build_source (RtfxPipeline * p, GError ** error)
+{
+  p->clocksync = gst_element_factory_make ("clocksync", NULL);
+  gst_bin_add (GST_BIN (p->pipeline), p->clocksync);
+  gst_element_link (p->clocksync, p->head);
+  return add_source (p, error);
+}
+
 /* --- building and starting --------------------------------------------------------------- */
 
-/* head (videoconvert) ! CHAIN ! videoconvert ! I420 ! encoder ! payloader ! webrtcbin */
+/* head (videoconvert) ! CHAIN ! videoconvert (convert_out), and the frames counted through it. */
+static gboolean
+build_processing (RtfxPipeline * p, const gchar * chain_description,
+    GError ** error)
+{
+  p->head = gst_element_factory_make ("videoconvert", NULL);
+  p->convert_out = gst_element_factory_make ("videoconvert", NULL);
+  gst_bin_add_many (GST_BIN (p->pipeline), p->head, p->chain, p->convert_out,
+      NULL);
+  if (!gst_element_link_many (p->head, p->chain, p->convert_out, NULL)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "the chain '%s' does not take and give raw video", chain_description);
+    return FALSE;
+  }
+  count_frames (p->head, "src", &p->frames_in);
+  count_frames (p->convert_out, "sink", &p->frames_out);
+  return TRUE;
+}
+
+/* sendonly: the processed video ends here, and webrtcbin only receives, in the offer's codec. */
+static void
+build_sink (RtfxPipeline * p, const RtfxOffer * offer)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstWebRTCRTPTransceiver *transceiver = NULL;
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "enable-last-sample",
+      FALSE, NULL);
+  gst_bin_add (GST_BIN (p->pipeline), sink);
+  gst_element_link (p->convert_out, sink);
+  g_signal_emit_by_name (p->webrtc, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, offer->preferences,
+      &transceiver);
+  gst_clear_object (&transceiver);
+}
+
+/* convert_out ! I420 ! encoder ! payloader ! webrtcbin, its transceiver sending (and, in sendrecv,
+ * receiving). */
 static gboolean
 build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
-    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+    const RtfxOffer * offer, GError ** error)
 {
   const RtfxRateLimits limits = {
     .min_bps = config->min_bitrate_kbps * 1000,
@@ -456,20 +651,10 @@ build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
   if (p->encoder == NULL)
     return FALSE;
   p->twcc = rtfx_twcc_follow (p->encoder, offer->codec, &limits, p->peer);
-  p->head = gst_element_factory_make ("videoconvert", NULL);
-  p->convert_out = gst_element_factory_make ("videoconvert", NULL);
   filter = gst_element_factory_make ("capsfilter", NULL);
   g_object_set (filter, "caps", i420, NULL);
-  gst_bin_add_many (GST_BIN (p->pipeline), p->head, p->chain, p->convert_out,
-      filter, p->encoder, NULL);
-  if (!gst_element_link_many (p->head, p->chain, p->convert_out, filter,
-          p->encoder, NULL)) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-        "the chain '%s' does not take and give raw video", chain_description);
-    return FALSE;
-  }
-  count_frames (p->head, "src", &p->frames_in);
-  count_frames (p->convert_out, "sink", &p->frames_out);
+  gst_bin_add_many (GST_BIN (p->pipeline), filter, p->encoder, NULL);
+  gst_element_link_many (p->convert_out, filter, p->encoder, NULL);
 
   webrtc_sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
   pay_src = gst_element_get_static_pad (p->encoder, "src");
@@ -479,11 +664,29 @@ build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
     return FALSE;
   }
   g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
-  g_object_set (transceiver, "direction",
+  g_object_set (transceiver, "direction", config->mode == RTFX_MODE_RECVONLY ?
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY :
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "codec-preferences",
       offer->preferences, NULL);
   gst_object_unref (transceiver);
   return TRUE;
+}
+
+/* The graph of config's mode around the chain. */
+static gboolean
+build_graph (RtfxPipeline * p, const RtfxConfig * config,
+    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+{
+  if (!build_processing (p, chain_description, error))
+    return FALSE;
+  if (config->mode == RTFX_MODE_SENDONLY) {
+    build_sink (p, offer);
+    return TRUE;
+  }
+  if (!build_send_branch (p, config, offer, error))
+    return FALSE;
+  rtfx_trace_encoder (p->trace, p->encoder);
+  return config->mode != RTFX_MODE_RECVONLY || build_source (p, error);
 }
 
 static gboolean
@@ -511,7 +714,7 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         G_CALLBACK (on_new_jitterbuffer), NULL);
   }
 
-  if (!build_send_branch (p, config, offer, chain_description, error))
+  if (!build_graph (p, config, offer, chain_description, error))
     return FALSE;
   rtfx_trace_webrtcbin (p->trace, p->webrtc);
   {
@@ -519,7 +722,6 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         "sink");
     rtfx_trace_first_buffer (p->trace, out, RTFX_TRACE_FIRST_PROCESSED);
   }
-  rtfx_trace_encoder (p->trace, p->encoder);
 
   g_signal_connect (p->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), p);
@@ -538,6 +740,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         "the session's pipeline cannot start");
     return FALSE;
   }
+  if (p->source != NULL)
+    start_source (p);
   return TRUE;
 }
 
@@ -557,6 +761,8 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->handoff = rtfx_handoff_new (deliver_event, p);
   p->trace = rtfx_trace_ref (trace);
   p->chain = gst_object_ref (chain);
+  p->source_desc = g_strdup (config->source);
+  p->loop_source = config->loop_source;
   if (!build_and_play (p, config, offer, chain_description, error)) {
     rtfx_pipeline_stop (p);
     return NULL;
@@ -594,6 +800,9 @@ teardown_thread (gpointer data)
     gst_pad_push_event (encoder_src, gst_event_new_flush_start ());
   }
   gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  /* A source still starting was skipped, locked; this waits for its start (start_element). */
+  if (p->source != NULL)
+    gst_element_set_state (p->source, GST_STATE_NULL);
   g_message ("session %s: pipeline freed", p->peer);
   pipeline_unref (p);
   /* Freed sessions leave their threads' memory in pieces; give it back. */

@@ -26,6 +26,9 @@ static const gchar *code_names[] = {
   [RTFX_CODE_ICE_FAILED] = "ice-failed",
   [RTFX_CODE_PIPELINE_ERROR] = "pipeline-error",
   [RTFX_CODE_SHUTDOWN] = "shutdown",
+  [RTFX_CODE_SOURCE_ENDED] = "source-ended",
+  [RTFX_CODE_SOURCE_FAILED] = "source-failed",
+  [RTFX_CODE_TIME_LIMIT] = "time-limit",
 };
 
 const gchar *
@@ -286,12 +289,13 @@ finish_message (JsonBuilder * builder)
 
 gchar *
 rtfx_message_hello (const gchar * version, const gchar * chain,
-    JsonNode * ice_servers)
+    const gchar * mode, JsonNode * ice_servers)
 {
   JsonBuilder *builder = begin_message ("hello");
 
   add_string (builder, "version", version);
   add_string (builder, "chain", chain);
+  add_string (builder, "mode", mode);
   json_builder_set_member_name (builder, "ice_servers");
   json_builder_add_value (builder, json_node_copy (ice_servers));
   return finish_message (builder);

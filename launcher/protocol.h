@@ -30,6 +30,9 @@ typedef enum
   RTFX_CODE_ICE_FAILED,
   RTFX_CODE_PIPELINE_ERROR,     /* an element of the session's pipeline failed */
   RTFX_CODE_SHUTDOWN,
+  RTFX_CODE_SOURCE_ENDED,       /* the server's --source came to its end (no --loop) */
+  RTFX_CODE_SOURCE_FAILED,      /* an element of the server's --source failed */
+  RTFX_CODE_TIME_LIMIT,         /* the session ran for --time-limit */
 } RtfxCode;
 
 /* The code as the page sees it: "bad-message", "token-required", … */
@@ -93,9 +96,10 @@ gchar *rtfx_quote (const gchar * text);
 gchar *rtfx_json_write (JsonNode * root);
 
 /* Each returns a newly allocated JSON text. */
-/* ice_servers: the page's RTCPeerConnection iceServers (rtfx_ice_servers_for_page). */
+/* mode: sendrecv, sendonly or recvonly (rtfx_mode_name); ice_servers: the page's
+ * RTCPeerConnection iceServers (rtfx_ice_servers_for_page). */
 gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
-    JsonNode * ice_servers);
+    const gchar * mode, JsonNode * ice_servers);
 
 gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);

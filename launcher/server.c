@@ -140,6 +140,8 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
   json_builder_add_string_value (builder, VERSION);
   json_builder_set_member_name (builder, "chain");
   json_builder_add_string_value (builder, server->config->chain);
+  json_builder_set_member_name (builder, "mode");
+  json_builder_add_string_value (builder, rtfx_mode_name (server->config->mode));
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   text = rtfx_json_write (root);

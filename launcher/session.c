@@ -33,6 +33,7 @@ struct _RtfxSession
   gboolean ended;
   guint offer_timer;
   guint tick_timer;             /* every second: liveness, then stats */
+  guint time_limit_timer;       /* --time-limit, from the offer */
   guint wanted_preset;          /* the last preset asked for, */
   guint preset_idle;            /* until apply_preset puts it in force */
 
@@ -144,8 +145,10 @@ tick (gpointer data)
     session->video_time = now;
   if (now - session->video_time > timeout * G_USEC_PER_SEC) {
     session->tick_timer = 0;
-    reason = g_strdup_printf ("no video from the page for %u s (its network "
-        "path may be lost)", timeout);
+    reason = session->config->mode == RTFX_MODE_RECVONLY ?
+        g_strdup_printf ("no video from the server's source for %u s",
+        timeout) : g_strdup_printf ("no video from the page for %u s (its "
+        "network path may be lost)", timeout);
     rtfx_session_end (session, RTFX_CODE_NO_VIDEO, reason);
     return G_SOURCE_REMOVE;
   }
@@ -162,6 +165,18 @@ offer_timed_out (gpointer data)
 
   session->offer_timer = 0;
   rtfx_session_end (session, RTFX_CODE_NO_OFFER, reason);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+time_is_up (gpointer data)
+{
+  RtfxSession *session = data;
+  g_autofree gchar *reason = g_strdup_printf ("the session reached the "
+      "server's time limit of %u s", session->config->time_limit_s);
+
+  session->time_limit_timer = 0;
+  rtfx_session_end (session, RTFX_CODE_TIME_LIMIT, reason);
   return G_SOURCE_REMOVE;
 }
 
@@ -307,6 +322,9 @@ handle_offer (RtfxSession * session, const gchar * text)
     return;
   }
   session->stats_time = session->video_time = g_get_monotonic_time ();
+  if (session->config->time_limit_s > 0)
+    session->time_limit_timer = g_timeout_add (session->config->time_limit_s
+        * 1000, time_is_up, session);
 }
 
 static void
@@ -407,7 +425,7 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
   g_message ("session %s: connected", peer);
   rtfx_trace_step (session->trace, RTFX_TRACE_HELLO_SENT);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
-          config->ice_servers));
+          rtfx_mode_name (config->mode), config->ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */
   session->chain = rtfx_chain_build (config->chain, NULL);
   offer_controls (session, config->start_preset, session->chain);
@@ -436,6 +454,7 @@ end_session (RtfxSession * session, RtfxCode code, const gchar * reason,
   g_signal_handlers_disconnect_by_data (session->ws, session);
   g_clear_handle_id (&session->tick_timer, g_source_remove);
   g_clear_handle_id (&session->offer_timer, g_source_remove);
+  g_clear_handle_id (&session->time_limit_timer, g_source_remove);
   g_clear_handle_id (&session->preset_idle, g_source_remove);
 
   if (session->pipeline != NULL)

@@ -7,15 +7,20 @@
 //                        idle | connecting | connected | failed | stopped; its text is "Connecting…", "Connected",
 //                        "Failed: <reason>" or "Stopped" (a notice may follow "Connected"). It is idle at load,
 //                        or failed at once when the browser cannot use a camera here (e.g. insecure origin).
-//   <video id="local">   the camera preview.
-//   <video id="remote">  the processed video the server sends back (autoplay playsinline muted).
+//   <video id="local">   the camera preview (its figure hidden when the server runs --mode recvonly).
+//   <video id="remote">  the processed video the server sends back (autoplay playsinline muted; its figure hidden
+//                        when the server runs --mode sendonly).
+//   #mode-note           a visible sentence saying what the server's mode leaves out; hidden in sendrecv.
 //   window.rtfx.pc       getter: the current RTCPeerConnection, or null.
 //   window.rtfx.state    getter: the same value as #status's data-state.
+//   window.rtfx.mode     getter: the server's mode, sendrecv | sendonly | recvonly (docs/protocol.md), as GET /status
+//                        said at load and each hello since; sendrecv until then.
 //   window.rtfx.timeline getter: the steps of the newest session from the click on Start, [{step, ms}] in the
 //                        order they happened (timeline.js), or null before the first Start. Steps: click, camera,
 //                        websocket-open, hello, offer-sent, first-local-candidate, answer-received,
 //                        first-remote-candidate, ice-connected, connected, track, first-frame.
-// "connected" means the peer connection is connected and the server's video track has arrived.
+// "connected" means the peer connection is connected and the server's video track has arrived (in sendonly, where no
+// video comes back, that the peer connection is connected). In recvonly the page never asks for the camera.
 //
 // Live controls and presets (docs/protocol.md), shown once the session's first `controls` arrives, emptied on Stop:
 //   #preset              the <select> of the server's presets, value = the preset in force; choosing one sends
@@ -54,6 +59,7 @@ const ui = {
   chainText: document.getElementById('chain-text'),
   version: document.getElementById('server-version'),
   panel: document.getElementById('panel'),
+  modeNote: document.getElementById('mode-note'),
 };
 
 const panel = new ControlPanel({
@@ -68,6 +74,20 @@ const stats = new StatsView(document.getElementById('stats'), () => run?.session
 const detections = new DetectionsView(document.getElementById('detections'));
 
 let state = 'idle';
+// The server's mode (docs/protocol.md): GET /status tells it at load, so that Start can open the camera at once when
+// one is wanted and never ask for it when none is; each hello says it again, and that is what a session follows.
+let mode = 'sendrecv';
+const MODES = ['sendrecv', 'sendonly', 'recvonly'];
+const MODE_NOTES = {
+  sendrecv: '',
+  sendonly: 'Send-only: the server analyses your camera and sends no video back; what it finds is listed below.',
+  recvonly: 'Receive-only: the server sends video of its own; your camera is not used.',
+};
+const IDLE_TEXT = {
+  sendrecv: 'Press Start to send your camera to the server.',
+  sendonly: 'Press Start to send your camera to the server.',
+  recvonly: 'Press Start to watch the server\'s video.',
+};
 // The session being started or running, or null. Each await in start() checks it is still this one:
 // Stop may have been pressed meanwhile.
 let run = null;
@@ -102,32 +122,35 @@ async function start(ev) {
   show('connecting', 'Connecting…');
   stats.start();
   try {
-    // The camera opens while the websocket, the hello and the offer are made: none of them needs it. A camera that
-    // cannot be opened fails the run at once. Once open, release() closes it; if the run ended before, it is closed
-    // here.
-    const camera = openCamera().then((stream) => {
-      r.timeline.mark('camera');
-      r.stream = stream;
-      if (run !== r) stream.getTracks().forEach((t) => t.stop());
-    }, (err) => fail(r, err.message));
-    // The server's hello, first on the websocket, says which STUN/TURN servers the connection may use.
+    // The camera opens while the websocket, the hello and the offer are made: none of them needs it.
+    let camera = mode === 'recvonly' ? null : openCameraFor(r);
+    // The server's hello, first on the websocket, says its mode and which STUN/TURN servers the connection may use.
     const hello = new Promise((resolve) => { r.gotHello = resolve; });
     r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
     await r.signaling.opened;
     r.timeline.mark('websocket-open');
     const { ice_servers: iceServers } = await hello;
     if (run !== r) return release(r);
-    r.session = new Session(sessionHandlers(r), Array.isArray(iceServers) ? iceServers : []);
+    // The mode /status gave at load was out of date (the server restarted meanwhile).
+    if (mode === 'recvonly' && camera) {
+      camera.then(() => { r.stream?.getTracks().forEach((t) => t.stop()); r.stream = null; });
+      camera = null;
+    } else if (mode !== 'recvonly') {
+      camera ??= openCameraFor(r);
+    }
+    r.session = new Session(sessionHandlers(r), Array.isArray(iceServers) ? iceServers : [], mode);
     r.timeline.watchConnection(r.session.pc);
     const sdp = await r.session.createOffer();
     if (run !== r) return release(r);
     // The offer waits for the camera: the server gives up on a session whose video does not come (--peer-timeout),
     // and a person may take longer than that to allow the camera.
-    await camera;
-    if (run !== r) return release(r);
-    ui.local.srcObject = r.stream;
-    await r.session.setCamera(r.stream);
-    if (run !== r) return release(r);
+    if (camera) {
+      await camera;
+      if (run !== r) return release(r);
+      ui.local.srcObject = r.stream;
+      await r.session.setCamera(r.stream);
+      if (run !== r) return release(r);
+    }
     r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
     r.timer = setTimeout(() => fail(r, `No video connection after ${CONNECT_TIMEOUT_MS / 1000} seconds: ` +
@@ -141,10 +164,34 @@ async function start(ev) {
   }
 }
 
+/** Opens the camera for run r. A camera that cannot be opened fails the run at once. Once open, release() closes it;
+ * if the run ended before, it is closed here. */
+function openCameraFor(r) {
+  return openCamera().then((stream) => {
+    r.timeline.mark('camera');
+    r.stream = stream;
+    if (run !== r) stream.getTracks().forEach((t) => t.stop());
+  }, (err) => fail(r, err.message));
+}
+
+/** Shows what the server's mode (a string from /status or hello; anything else counts as sendrecv) leaves out. */
+function applyMode(next) {
+  mode = MODES.includes(next) ? next : 'sendrecv';
+  document.body.dataset.mode = mode;
+  ui.modeNote.textContent = MODE_NOTES[mode];
+  ui.modeNote.hidden = !MODE_NOTES[mode];
+  ui.local.closest('figure').hidden = mode === 'recvonly';
+  ui.remote.closest('figure').hidden = mode === 'sendonly';
+  if (state === 'idle') show('idle', IDLE_TEXT[mode]);
+  // A browser without a camera can still watch.
+  if (state === 'failed' && !run && cameraUnavailableReason() && mode === 'recvonly') show('idle', IDLE_TEXT[mode]);
+}
+
 function serverHandlers(r) {
   return {
     hello(msg) {
       r.timeline.mark('hello');
+      applyMode(msg.mode);
       r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
@@ -290,6 +337,7 @@ window.addEventListener('pagehide', stop);
 window.rtfx = Object.freeze({
   get pc() { return run?.session?.pc ?? null; },
   get state() { return state; },
+  get mode() { return mode; },
   get timeline() { return timeline?.list ?? null; },
   get controls() { return panel.schema; },
   get detections() { return detections.last; },
@@ -299,3 +347,7 @@ window.rtfx = Object.freeze({
 const unavailable = cameraUnavailableReason();
 if (unavailable) show('failed', `Failed: ${unavailable}`);
 else show('idle', ui.status.textContent);
+fetch(new URL('status', window.location.href), { cache: 'no-store' })
+  .then((res) => (res.ok ? res.json() : null))
+  .then((status) => { if (status && !run) applyMode(status.mode); })
+  .catch(() => { /* the hello says it too */ });

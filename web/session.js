@@ -66,16 +66,20 @@ export class Session {
    * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream),
    *   connected(), interrupted(), failed(reason), data(text) for each data channel message
    * @param {RTCIceServer[]} iceServers  STUN/TURN servers, from the server's hello
+   * @param {string} mode  the server's, from its hello: sendrecv, sendonly (no video comes back) or recvonly (no
+   *   camera goes out)
    */
-  constructor(on, iceServers = []) {
+  constructor(on, iceServers = [], mode = 'sendrecv') {
     this.on = on;
     this.hasRemote = false;
+    // Connected means the server's video has arrived, except where none comes.
+    this.expectsRemote = mode !== 'sendonly';
     this.isConnected = false;
     this.isInterrupted = false;
     // Answer and remote candidates are applied strictly in arrival order, each after the previous one.
     this.queue = Promise.resolve();
     this.pc = new RTCPeerConnection({ iceServers });
-    this.transceiver = this.pc.addTransceiver('video', { direction: 'sendrecv' });
+    this.transceiver = this.pc.addTransceiver('video', { direction: mode });
     preferVp8(this.transceiver);
     // Created before the offer, so the offer carries it: the server sends what its chain finds on it.
     this.channel = this.pc.createDataChannel('rtfx');
@@ -115,9 +119,10 @@ export class Session {
   applyAnswer(sdp) {
     return this.#enqueue(async () => {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      const wanted = this.transceiver.direction;
       const direction = this.transceiver.currentDirection;
-      if (direction === 'sendonly' || direction === 'inactive') {
-        this.#fail('The server answered without sending video back.');
+      if (direction !== wanted) {
+        this.#fail(`The server's answer does not fit its mode: video goes ${direction}, not ${wanted}.`);
       }
     }, 'The server\'s answer could not be used');
   }
@@ -152,7 +157,7 @@ export class Session {
     switch (this.#state()) {
       case 'connected':
       case 'completed':
-        if (this.hasRemote && (!this.isConnected || this.isInterrupted)) {
+        if ((this.hasRemote || !this.expectsRemote) && (!this.isConnected || this.isInterrupted)) {
           this.isConnected = true;
           this.isInterrupted = false;
           this.on.connected();

@@ -5,13 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, findControl, fps, frameMonitorResult,
+  Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, faceVideo, findControl, fps, frameMonitorResult,
   freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
   pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
   withTimeout,
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
+import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -246,20 +247,6 @@ async function leaks(binary) {
         `rtfx-launch-asan reported:\n${serverStderrTail(server, 60)}`);
   log('no leak and no memory error reported after three sessions ended three ways');
   await browser.close();
-}
-
-/** A fake camera file showing a face: OpenCV's messi5.jpg (package opencv-doc), letterboxed to 640x480. */
-async function faceVideo() {
-  const jpeg = '/usr/share/doc/opencv-doc/examples/data/messi5.jpg';
-  if (!fs.existsSync(jpeg)) throw new Skip(`${jpeg} is missing (package opencv-doc)`);
-  const y4m = path.join(os.tmpdir(), 'rtfx-face.y4m');
-  const r = await runToExit('gst-launch-1.0', ['-q', 'filesrc', `location=${jpeg}`, '!', 'jpegdec', '!',
-    'videoconvert', '!', 'videoscale', 'add-borders=true', '!',
-    'video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1', '!',
-    'imagefreeze', 'num-buffers=30', '!', 'video/x-raw,framerate=30/1', '!', 'y4menc', '!', 'filesink',
-    `location=${y4m}`], 20000);
-  check(r.code === 0, `making ${y4m} failed: ${r.stderr}`);
-  return y4m;
 }
 
 /**
@@ -1146,6 +1133,10 @@ const scenarios = {
   'first-frame': firstFrame,
   'python-filter': pythonFilter,
   'python-qrcode': pythonQrcode,
+  sendonly,
+  'recvonly-live': recvonlyLive,
+  'recvonly-file': recvonlyFile,
+  'time-limit': timeLimit,
 };
 
 async function main() {

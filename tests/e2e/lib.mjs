@@ -714,3 +714,17 @@ export async function lumaMean(page, selector, n = 3, everyMs = 150) {
   const avg = (k) => all.reduce((sum, s) => sum + s[k], 0) / all.length;
   return { dark: avg('dark'), bright: avg('bright'), meanLuma: avg('meanLuma'), all };
 }
+
+/** A fake camera file showing a face: OpenCV's messi5.jpg (package opencv-doc), letterboxed to 640x480. */
+export async function faceVideo() {
+  const jpeg = '/usr/share/doc/opencv-doc/examples/data/messi5.jpg';
+  if (!fs.existsSync(jpeg)) throw new Skip(`${jpeg} is missing (package opencv-doc)`);
+  const y4m = path.join(os.tmpdir(), 'rtfx-face.y4m');
+  const r = await runToExit('gst-launch-1.0', ['-q', 'filesrc', `location=${jpeg}`, '!', 'jpegdec', '!',
+    'videoconvert', '!', 'videoscale', 'add-borders=true', '!',
+    'video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1', '!',
+    'imagefreeze', 'num-buffers=30', '!', 'video/x-raw,framerate=30/1', '!', 'y4menc', '!', 'filesink',
+    `location=${y4m}`], 20000);
+  check(r.code === 0, `making ${y4m} failed: ${r.stderr}`);
+  return y4m;
+}

@@ -137,6 +137,7 @@ test_start (void)
   g_assert_cmpstr (json_object_get_string_member (status, "version"), ==,
       VERSION);
   g_assert_cmpstr (json_object_get_string_member (status, "chain"), ==, HARNESS_CHAIN);
+  g_assert_cmpstr (json_object_get_string_member (status, "mode"), ==, "sendrecv");
 
   t.witness = client_connect (&t.main, "witness");
   expect_hello (t.witness);

@@ -251,6 +251,8 @@ on_log_line (GObject * source, GAsyncResult * result, gpointer data)
     return;
   }
   g_printerr ("[%s server] %s\n", server->name, line);
+  if (g_str_has_prefix (line, "Tracer caught signal"))
+    server->lsan_tracer_crashed = TRUE;
   if (is_warning (line)) {
     server->warnings++;
     wake ();
@@ -430,7 +432,12 @@ server_stop (Server * server)
     g_error ("%s server: killed by signal %d after SIGTERM", server->name,
         server->exit_status);
   server_forget (server);
-  if (server->exit_status != 0)
+  /* A known, rare crash of LeakSanitizer's stop-the-world thread, not a leak
+   * (github.com/google/sanitizers/issues/1353): this server's exit gives no verdict. */
+  if (server->exit_status != 0 && server->lsan_tracer_crashed)
+    g_test_incomplete ("LeakSanitizer's tracer crashed at the server's exit: "
+        "no leak verdict for this server");
+  else if (server->exit_status != 0)
     g_error ("%s server: exit status %d after SIGTERM (its log above says why)",
         server->name, server->exit_status);
   if (server->warnings > 0)
@@ -649,7 +656,8 @@ expect_hello (Client * client)
 
   g_assert_cmpstr (nonempty_member (client, hello, "version"), ==, VERSION);
   g_assert_cmpstr (nonempty_member (client, hello, "chain"), ==, HARNESS_CHAIN);
-  g_assert_cmpuint (json_object_get_size (hello), ==, 4);
+  g_assert_cmpstr (nonempty_member (client, hello, "mode"), ==, "sendrecv");
+  g_assert_cmpuint (json_object_get_size (hello), ==, 5);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (hello,
               "ice_servers")));
   /* Then the chain's controls (their content is tested in controls-unit). */

@@ -37,6 +37,7 @@ typedef struct
   GDataInputStream *log;        /* its stderr, which we copy to ours */
   gboolean log_ended;
   guint warnings;               /* GLib warnings and criticals in its log, not yet checked */
+  gboolean lsan_tracer_crashed; /* LeakSanitizer's own thread crashed at exit: no leak verdict */
 } Server;
 
 typedef struct

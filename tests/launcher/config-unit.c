@@ -1,0 +1,155 @@
+/* Unit tests for launcher/launch-config.c's modes (docs/protocol.md, "Modes"): --mode, --source,
+ * --loop and --time-limit as parsed into the config, and every bad combination refused with a
+ * sentence that names what was wrong (main() prints it and exits with status 2). Options are parsed
+ * by the real parser, chains and sources built by the real GStreamer with this build's plugin. */
+#include <gst/gst.h>
+#include <string.h>
+
+#include "launch-config.h"
+
+/* Parses "rtfx-launch" followed by args (NULL-terminated); the error, if any, in error. */
+static gboolean
+parse (RtfxConfig * config, const gchar * const *args, GError ** error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree gchar **copy = NULL;
+  gchar **parsed;
+  int argc;
+
+  g_ptr_array_add (argv, (gpointer) "rtfx-launch");
+  for (; *args; args++)
+    g_ptr_array_add (argv, (gpointer) * args);
+  g_ptr_array_add (argv, NULL);
+  argc = argv->len - 1;
+  /* GOption takes out what it parses: it gets a copy of the array (not of the strings). */
+  parsed = copy = g_memdup2 (argv->pdata, argv->len * sizeof (gchar *));
+  return rtfx_config_parse (config, &argc, &parsed, error);
+}
+
+static void
+test_default_mode (void)
+{
+  const gchar *args[] = { NULL };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, args, NULL));
+  g_assert_cmpint (config.mode, ==, RTFX_MODE_SENDRECV);
+  g_assert_cmpstr (rtfx_mode_name (config.mode), ==, "sendrecv");
+  g_assert_null (config.source);
+  g_assert_false (config.loop_source);
+  g_assert_cmpuint (config.time_limit_s, ==, 0);
+  rtfx_config_clear (&config);
+}
+
+static void
+test_sendonly (void)
+{
+  const gchar *args[] = { "--mode", "sendonly", "--time-limit", "90", NULL };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, args, NULL));
+  g_assert_cmpint (config.mode, ==, RTFX_MODE_SENDONLY);
+  g_assert_cmpstr (rtfx_mode_name (config.mode), ==, "sendonly");
+  g_assert_cmpuint (config.time_limit_s, ==, 90);
+  rtfx_config_clear (&config);
+}
+
+static void
+test_recvonly (void)
+{
+  const gchar *args[] = { "--mode", "recvonly", "--source",
+    "videotestsrc is-live=true ! video/x-raw,width=320", "--loop", NULL
+  };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, args, NULL));
+  g_assert_cmpint (config.mode, ==, RTFX_MODE_RECVONLY);
+  g_assert_cmpstr (rtfx_mode_name (config.mode), ==, "recvonly");
+  g_assert_cmpstr (config.source, ==,
+      "videotestsrc is-live=true ! video/x-raw,width=320");
+  g_assert_true (config.loop_source);
+  rtfx_config_clear (&config);
+}
+
+/* A decoder's pads come only once it plays: the description builds, and a file or a server that is
+ * not there is that session's error, not the server's. */
+static void
+test_recvonly_dynamic_pads (gconstpointer source)
+{
+  const gchar *args[] = { "--mode", "recvonly", "--source", source, NULL };
+  RtfxConfig config = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!parse (&config, args, &error))
+    g_error ("%s", error->message);
+  rtfx_config_clear (&config);
+}
+
+typedef struct
+{
+  const gchar *what;
+  const gchar *args[8];
+  const gchar *named[3];        /* each must be in the message */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  {"unknown-mode", {"--mode", "both", NULL}, {"--mode", "'both'", NULL}},
+  {"recvonly-without-source", {"--mode", "recvonly", NULL},
+      {"--mode recvonly", "--source", NULL}},
+  {"source-not-found", {"--mode", "recvonly", "--source", "nosuchsrc", NULL},
+      {"--source", "nosuchsrc", NULL}},
+  {"source-bad-property", {"--mode", "recvonly", "--source",
+          "videotestsrc pattern=banana", NULL}, {"--source", "banana", NULL}},
+  {"source-takes-input", {"--mode", "recvonly", "--source", "videoconvert",
+          NULL}, {"'videoconvert'", "no input", NULL}},
+  {"source-takes-input-too", {"--mode", "recvonly", "--source",
+          "videoconvert ! videoscale", NULL}, {"no input", NULL}},
+  {"source-without-recvonly", {"--source", "videotestsrc", NULL},
+      {"--source", "recvonly", NULL}},
+  {"source-with-sendonly", {"--mode", "sendonly", "--source", "videotestsrc",
+          NULL}, {"--source", "recvonly", NULL}},
+  {"loop-without-recvonly", {"--loop", NULL}, {"--loop", "recvonly", NULL}},
+  {"negative-time-limit", {"--time-limit", "-1", NULL}, {"--time-limit",
+          NULL}},
+  {"huge-time-limit", {"--time-limit", "2592001", NULL}, {"--time-limit",
+          NULL}},
+  {"word-time-limit", {"--time-limit", "soon", NULL}, {"time-limit", "soon",
+          NULL}},
+};
+
+static void
+test_bad (gconstpointer data)
+{
+  const BadCase *c = data;
+  g_autoptr (GError) error = NULL;
+  RtfxConfig config = { 0 };
+
+  g_assert_false (parse (&config, c->args, &error));
+  g_assert_nonnull (error);
+  g_assert_null (strchr (error->message, '\n'));
+  for (guint i = 0; c->named[i]; i++)
+    if (strstr (error->message, c->named[i]) == NULL)
+      g_error ("'%s' does not name %s", error->message, c->named[i]);
+  rtfx_config_clear (&config);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/mode/default", test_default_mode);
+  g_test_add_func ("/config/mode/sendonly", test_sendonly);
+  g_test_add_func ("/config/mode/recvonly", test_recvonly);
+  g_test_add_data_func ("/config/mode/recvonly-file",
+      "uridecodebin uri=file:///nonexistent/clip.webm",
+      test_recvonly_dynamic_pads);
+  g_test_add_data_func ("/config/mode/recvonly-rtsp",
+      "rtspsrc location=rtsp://127.0.0.1:1/none ! decodebin",
+      test_recvonly_dynamic_pads);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
+    g_autofree gchar *path = g_strconcat ("/config/refuse/", bad_cases[i].what,
+        NULL);
+    g_test_add_data_func (path, &bad_cases[i], test_bad);
+  }
+  return g_test_run ();
+}
