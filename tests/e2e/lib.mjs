@@ -291,6 +291,11 @@ export async function stopServer(server, graceMs = 2000) {
     throw new Error(`rtfx-launch did not exit within ${graceMs} ms of SIGTERM (killed)\n  stderr:\n${tail(server.proc.stderr)}`);
   }
   const ms = performance.now() - sent;
+  // A known, rare crash of LeakSanitizer's own thread at exit (github.com/google/sanitizers/issues/1353): not a
+  // leak, and no verdict either.
+  if (exit.code !== 0 && /^Tracer caught signal/m.test(server.proc.stderr)) {
+    throw new Skip('LeakSanitizer\'s tracer crashed at the server\'s exit: no leak verdict');
+  }
   check(exit.code === 0, `rtfx-launch exited with code ${exit.code} (signal ${exit.signal}) on SIGTERM, not 0\n` +
                          `  stderr:\n${tail(server.proc.stderr)}`);
   check(!/did not stop in time/.test(server.proc.stderr),
