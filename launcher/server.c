@@ -393,7 +393,7 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
   soup_server_add_handler (server->soup, NULL, serve_page, server, NULL);
   soup_server_add_handler (server->soup, "/status", serve_status, server,
       NULL);
-  soup_server_add_handler (server->soup, "/recordings", serve_recording,
+  soup_server_add_handler (server->soup, "/recordings/", serve_recording,
       server, NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
       on_websocket, server, NULL);
