@@ -13,6 +13,7 @@ import {
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
+import { recordingBadDir, recordingEnds, recordingFullDisk, recordingStop } from './recording.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1137,6 +1138,10 @@ const scenarios = {
   'recvonly-live': recvonlyLive,
   'recvonly-file': recvonlyFile,
   'time-limit': timeLimit,
+  'recording-stop': recordingStop,
+  'recording-ends': recordingEnds,
+  'recording-full-disk': recordingFullDisk,
+  'recording-bad-dir': recordingBadDir,
 };
 
 async function main() {
