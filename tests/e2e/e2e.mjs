@@ -6,7 +6,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import {
   Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, faceVideo, findControl, fps, frameMonitorResult,
-  freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
+  freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, offerH264Only, lumaStats, openPage, pageControls, pageLogs, pageState,
   pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
   withTimeout,
@@ -88,14 +88,6 @@ function mean(xs) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/** Makes the page offer H.264 only, so the server must take its H.264 path (no VP8 to prefer). */
-function offerH264Only() {
-  const original = RTCRtpTransceiver.prototype.setCodecPreferences;
-  RTCRtpTransceiver.prototype.setCodecPreferences = function (codecs) {
-    return original.call(this, codecs.filter((c) => /^video\/(h264|rtx|red|ulpfec)$/i.test(c.mimeType)));
-  };
-}
 
 async function edges(binary, kind, { codec = 'VP8' } = {}) {
   const browser = await launchBrowser(kind);
@@ -1139,6 +1131,7 @@ const scenarios = {
   'recvonly-file': recvonlyFile,
   'time-limit': timeLimit,
   'recording-stop': recordingStop,
+  'recording-h264': (bin) => recordingStop(bin, { codec: 'H264' }),
   'recording-ends': recordingEnds,
   'recording-full-disk': recordingFullDisk,
   'recording-bad-dir': recordingBadDir,

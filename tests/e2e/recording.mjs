@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  check, click, evaluate, inboundVideo, launchBrowser, log, onCleanup, openPage, pollUntil, recordSignaling,
+  check, click, evaluate, inboundVideo, launchBrowser, log, offerH264Only, onCleanup, openPage, pollUntil, recordSignaling,
   runToExit, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
 } from './lib.mjs';
 
@@ -19,7 +19,9 @@ const DURATION_TOLERANCE = 0.1;
 const READY_MS = 5000;
 const CLOSED_TO_ZERO_MS = 5000;
 const TOOL_MS = 30000;
-const NAME = /^\d{8}-\d{6}-[0-9a-f]{8}-(in|out)\.webm$/;
+// The container of each codec (docs/recording.md): its file name's end and MIME type.
+const CONTAINERS = { VP8: { ext: 'webm', type: 'video/webm' }, H264: { ext: 'mkv', type: 'video/x-matroska' } };
+const NAME = /^\d{8}-\d{6}-[0-9a-f]{8}-(in|out)\.(webm|mkv)$/;
 const URL_PATH = /^recordings\/[0-9a-f]{32}\/(in|out)$/;
 // A tmpfs this small fills up within seconds of video in both directions.
 const SMALL_DISK = '384k';
@@ -49,8 +51,8 @@ async function connect(page) {
   return performance.now();
 }
 
-/** The `recording` message the page got: its files, checked ({direction, url, name}). */
-async function recordingFiles(page) {
+/** The `recording` message the page got: its files, checked ({direction, url, name}), each with the extension ext. */
+async function recordingFiles(page, ext = 'webm') {
   const { value } = await pollUntil(async () => (await signalingLog(page, ['recording'])).received, 5000,
     `${page.rtfxName}: a recording message`, { describe: (v) => JSON.stringify(v) });
   check(value.length === 1, `${value.length} recording messages, not 1`);
@@ -58,7 +60,7 @@ async function recordingFiles(page) {
   check(Array.isArray(files) && files.length === 2, `recording message: ${JSON.stringify(value[0].msg)}`);
   for (const f of files) {
     check(URL_PATH.test(f.url), `link ${f.url} is not recordings/TOKEN/DIRECTION`);
-    check(NAME.test(f.name) && f.name.endsWith(`-${f.direction}.webm`), `file name ${f.name}`);
+    check(NAME.test(f.name) && f.name.endsWith(`-${f.direction}.${ext}`), `file name ${f.name}`);
   }
   check(new Set(files.map((f) => f.direction)).size === 2, 'the files are not one in, one out');
   return files;
@@ -116,15 +118,17 @@ async function whenReady(url) {
 /**
  * Stop: the page lists both files once the server has finished them; each link gives its file (the bytes on disk,
  * with the right Content-Type and Content-Disposition); each file lasts as long as the session and decodes; a link
- * with another token, another direction, or no file is 404.
+ * with another token, another direction, or no file is 404. In codec (VP8, or H264: the page offers only that).
  */
-export async function recordingStop(binary) {
+export async function recordingStop(binary, { codec = 'VP8' } = {}) {
+  const container = CONTAINERS[codec];
   const dir = recordDir();
   const browser = await launchBrowser('chromium');
   const server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir] });
-  const page = await openPage(browser, server.url, 'stop', { init: recordSignaling });
+  const init = codec === 'H264' ? `(${recordSignaling})(); (${offerH264Only})();` : recordSignaling;
+  const page = await openPage(browser, server.url, 'stop', { init });
   const connectedAt = await connect(page);
-  const files = await recordingFiles(page);
+  const files = await recordingFiles(page, container.ext);
   await sleep(Math.max(0, connectedAt + SESSION_MS - performance.now()));
   const stoppedAt = performance.now();
   await click(page, '#stop');
@@ -147,7 +151,7 @@ export async function recordingStop(binary) {
     const file = path.join(dir, f.name);
     const r = await get(link.href);
     check(r.status === 200, `GET ${link.href}: ${r.status}`);
-    check(r.headers.get('content-type') === 'video/webm', `Content-Type ${r.headers.get('content-type')}`);
+    check(r.headers.get('content-type') === container.type, `Content-Type ${r.headers.get('content-type')}`);
     check(r.headers.get('content-disposition') === `attachment; filename="${f.name}"`,
           `Content-Disposition ${r.headers.get('content-disposition')}`);
     check(r.body.equals(fs.readFileSync(file)), `GET ${f.url} is not the file ${file}`);
