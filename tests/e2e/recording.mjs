@@ -19,6 +19,7 @@ const DURATION_TOLERANCE = 0.1;
 const READY_MS = 5000;
 const CLOSED_TO_ZERO_MS = 5000;
 const TOOL_MS = 30000;
+const TIME_LIMIT_S = 6;
 // The container of each codec (docs/recording.md): its file name's end and MIME type.
 const CONTAINERS = { VP8: { ext: 'webm', type: 'video/webm' }, H264: { ext: 'mkv', type: 'video/x-matroska' } };
 const NAME = /^\d{8}-\d{6}-[0-9a-f]{8}-(in|out)\.(webm|mkv)$/;
@@ -180,18 +181,34 @@ async function checkFinished(server, dir, files, seconds) {
   }
 }
 
-/** A session ended by closing its tab, then one ended by the server's SIGTERM: both sessions' files play to their end. */
+/**
+ * A session ended by --time-limit, one ended by closing its tab, then one ended by the server's SIGTERM: every
+ * session's files play to their end.
+ */
 export async function recordingEnds(binary) {
   const dir = recordDir();
   const browser = await launchBrowser('chromium');
-  const server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir] });
+  let server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir, '--time-limit',
+    String(TIME_LIMIT_S)] });
+  const limited = await openPage(browser, server.url, 'limited', { init: recordSignaling });
+  let connectedAt = await connect(limited);
+  const limitedFiles = await recordingFiles(limited);
+  const { value: bye } = await pollUntil(async () => (await signalingLog(limited, ['bye'])).received[0] ?? null,
+    TIME_LIMIT_S * 1000 + CLOSED_TO_ZERO_MS, 'the time limit\'s bye', { intervalMs: 50 });
+  let endedAt = performance.now();
+  check(bye.msg.code === 'time-limit', `bye ${JSON.stringify(bye.msg)}`);
+  await checkFinished(server, dir, limitedFiles, (endedAt - connectedAt) / 1000);
+  await stopServer(server);
+
+  server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir] });
 
   const closed = await openPage(browser, server.url, 'closed', { init: recordSignaling });
-  let connectedAt = await connect(closed);
+  connectedAt = await connect(closed);
   const closedFiles = await recordingFiles(closed);
   await sleep(Math.max(0, connectedAt + SESSION_MS - performance.now()));
-  let endedAt = performance.now();
+  // The page's video stops somewhere while the tab closes (a few hundred ms): the session ends when it has closed.
   await withTimeout(closed.close(), 5000, 'closing the tab');
+  endedAt = performance.now();
   await waitForSessions(server, 0, CLOSED_TO_ZERO_MS);
   await checkFinished(server, dir, closedFiles, (endedAt - connectedAt) / 1000);
 
