@@ -13,7 +13,7 @@ import {
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
-import { recordingBadDir, recordingEnds, recordingFullDisk, recordingStop } from './recording.mjs';
+import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1133,6 +1133,7 @@ const scenarios = {
   'recording-stop': recordingStop,
   'recording-h264': (bin) => recordingStop(bin, { codec: 'H264' }),
   'recording-ends': recordingEnds,
+  'recording-modes': recordingModes,
   'recording-full-disk': recordingFullDisk,
   'recording-bad-dir': recordingBadDir,
 };

@@ -44,26 +44,48 @@ async function mountTmpfs(dir, options) {
   check(r.code === 0, `mount -t tmpfs -o ${options} on ${dir} failed: ${r.stderr.trim()}`);
 }
 
-/** Clicks #start, waits for connected; returns performance.now() then. */
+/**
+ * When page sent (`sent`) or received the first signaling message of type, on this process's clock: the page's own
+ * record of it (recordSignaling), so that a busy machine's slow polling does not shift it.
+ */
+async function signaledAt(page, type, sent = false) {
+  const before = performance.now();
+  const log = await signalingLog(page, [type]);
+  const after = performance.now();
+  const entry = (sent ? log.sent : log.received)[0];
+  check(entry, `${page.rtfxName}: no ${type} ${sent ? 'sent' : 'received'}`);
+  return (before + after) / 2 - (log.now - entry.t);
+}
+
+/** Clicks #start, waits for connected; returns when the page got the answer (media flows from about then). */
 async function connect(page) {
   await click(page, '#start');
   const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
   check(value.dataState === 'connected', `${page.rtfxName}: #status went to "failed" (${value.text})`);
-  return performance.now();
+  return signaledAt(page, 'answer');
 }
 
-/** The `recording` message the page got: its files, checked ({direction, url, name}), each with the extension ext. */
-async function recordingFiles(page, ext = 'webm') {
+/** Clicks #stop; returns when the page sent its bye. */
+async function stop(page) {
+  await click(page, '#stop');
+  return signaledAt(page, 'bye', true);
+}
+
+/**
+ * The `recording` message the page got: its files, checked ({direction, url, name}), one for each of directions, each
+ * with the extension ext.
+ */
+async function recordingFiles(page, ext = 'webm', directions = ['in', 'out']) {
   const { value } = await pollUntil(async () => (await signalingLog(page, ['recording'])).received, 5000,
     `${page.rtfxName}: a recording message`, { describe: (v) => JSON.stringify(v) });
   check(value.length === 1, `${value.length} recording messages, not 1`);
   const { files } = value[0].msg;
-  check(Array.isArray(files) && files.length === 2, `recording message: ${JSON.stringify(value[0].msg)}`);
+  check(Array.isArray(files) && files.length === directions.length, `recording message: ${JSON.stringify(value[0].msg)}`);
   for (const f of files) {
     check(URL_PATH.test(f.url), `link ${f.url} is not recordings/TOKEN/DIRECTION`);
     check(NAME.test(f.name) && f.name.endsWith(`-${f.direction}.${ext}`), `file name ${f.name}`);
   }
-  check(new Set(files.map((f) => f.direction)).size === 2, 'the files are not one in, one out');
+  check(files.map((f) => f.direction).sort().join() === directions.join(), `the files are not ${directions}`);
   return files;
 }
 
@@ -131,9 +153,7 @@ export async function recordingStop(binary, { codec = 'VP8' } = {}) {
   const connectedAt = await connect(page);
   const files = await recordingFiles(page, container.ext);
   await sleep(Math.max(0, connectedAt + SESSION_MS - performance.now()));
-  const stoppedAt = performance.now();
-  await click(page, '#stop');
-  const seconds = (stoppedAt - connectedAt) / 1000;
+  const seconds = (await stop(page) - connectedAt) / 1000;
 
   const { value: links } = await pollUntil(async () => evaluate(page, () => {
     const section = document.querySelector('#recordings');
@@ -195,7 +215,7 @@ export async function recordingEnds(binary) {
   const limitedFiles = await recordingFiles(limited);
   const { value: bye } = await pollUntil(async () => (await signalingLog(limited, ['bye'])).received[0] ?? null,
     TIME_LIMIT_S * 1000 + CLOSED_TO_ZERO_MS, 'the time limit\'s bye', { intervalMs: 50 });
-  let endedAt = performance.now();
+  let endedAt = await signaledAt(limited, 'bye');
   check(bye.msg.code === 'time-limit', `bye ${JSON.stringify(bye.msg)}`);
   await checkFinished(server, dir, limitedFiles, (endedAt - connectedAt) / 1000);
   await stopServer(server);
@@ -219,6 +239,29 @@ export async function recordingEnds(binary) {
   endedAt = performance.now();
   await stopServer(server);
   for (const f of liveFiles) await checkRecording(path.join(dir, f.name), (endedAt - connectedAt) / 1000);
+  await browser.close();
+}
+
+/**
+ * What there is to record in the other modes: in sendonly the page's video only (--record-out is refused there), in
+ * recvonly the video sent (of the server's source; --record-in is refused). Each file plays to its end after Stop.
+ */
+export async function recordingModes(binary) {
+  const dir = recordDir();
+  const browser = await launchBrowser('chromium');
+  for (const [mode, option, direction, more] of [
+    ['sendonly', '--record-in', 'in', []],
+    ['recvonly', '--record-out', 'out', ['--source', 'videotestsrc is-live=true ! video/x-raw,width=640,height=480,framerate=30/1']],
+  ]) {
+    const server = await startServer(binary, { args: ['--mode', mode, ...more, option, dir] });
+    const page = await openPage(browser, server.url, mode, { init: recordSignaling });
+    const connectedAt = await connect(page);
+    const files = await recordingFiles(page, 'webm', [direction]);
+    await sleep(Math.max(0, connectedAt + SESSION_MS - performance.now()));
+    const stoppedAt = await stop(page);
+    await checkFinished(server, dir, files, (stoppedAt - connectedAt) / 1000);
+    await stopServer(server);
+  }
   await browser.close();
 }
 
