@@ -46,9 +46,11 @@ wait_for (Flag * flag)
 }
 
 /* FRAMES frames of "videotestsrc ! ENCODER ! fakesink", ENCODER's output recorded as media into
- * dir; returns the recorder, closed. */
+ * dir, with a track of silent_media (or NULL) declared too and never fed; returns the recorder,
+ * closed. */
 static RtfxRecorder *
-record (const gchar * encoder, const gchar * media, const gchar * dir)
+record (const gchar * encoder, const gchar * media, const gchar * silent_media,
+    const gchar * dir)
 {
   g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%d "
       "pattern=ball ! video/x-raw,width=320,height=240,framerate=%d/1 ! %s "
@@ -67,6 +69,8 @@ record (const gchar * encoder, const gchar * media, const gchar * dir)
   stream = rtfx_recorder_add_stream (r, media, NULL);
   g_assert_cmpint (stream, ==, 0);
   rtfx_recorder_tap (r, stream, encoded);
+  if (silent_media != NULL)
+    g_assert_cmpint (rtfx_recorder_add_stream (r, silent_media, NULL), ==, 1);
   gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       raise_on_eos, &flag, NULL);
   /* Started with the pipeline, not after (as sessions do, before any frame comes): this source's
@@ -123,8 +127,8 @@ decode (const gchar * file, const gchar * decoder, GstClockTime * duration)
 }
 
 static void
-check_file (const gchar * encoder, const gchar * media, const gchar * decoder,
-    const gchar * suffix, const gchar * content_type)
+check_file (const gchar * encoder, const gchar * media, const gchar * silent,
+    const gchar * decoder, const gchar * suffix, const gchar * content_type)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("rtfx-recorder-XXXXXX", NULL);
   g_autofree gchar *factory = g_strndup (encoder, strcspn (encoder, " "));
@@ -138,7 +142,7 @@ check_file (const gchar * encoder, const gchar * media, const gchar * decoder,
     g_test_skip ("the encoder is not installed");
     return;
   }
-  r = record (encoder, media, dir);
+  r = record (encoder, media, silent, dir);
   expected = g_strconcat ("test-out", suffix, NULL);
   g_assert_cmpstr (rtfx_recorder_name (r), ==, expected);
   g_assert_cmpstr (rtfx_recorder_content_type (r), ==, content_type);
@@ -157,15 +161,24 @@ check_file (const gchar * encoder, const gchar * media, const gchar * decoder,
 static void
 test_vp8_webm (void)
 {
-  check_file ("vp8enc deadline=1", "video/x-vp8", "vp8dec", ".webm",
+  check_file ("vp8enc deadline=1", "video/x-vp8", NULL, "vp8dec", ".webm",
       "video/webm");
+}
+
+/* A track declared (audio, say) that never comes: the muxer waits for it, and the end of stream
+ * still writes the video out. */
+static void
+test_track_never_fed (void)
+{
+  check_file ("vp8enc deadline=1", "video/x-vp8", "audio/x-opus", "vp8dec",
+      ".webm", "video/webm");
 }
 
 static void
 test_h264_matroska (void)
 {
   check_file ("x264enc tune=zerolatency speed-preset=ultrafast", "video/x-h264",
-      "avdec_h264", ".mkv", "video/x-matroska");
+      NULL, "avdec_h264", ".mkv", "video/x-matroska");
 }
 
 /* A folder that is not there: the file cannot be opened, the recording fails (once), and the rest
@@ -247,6 +260,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recorder/vp8-webm", test_vp8_webm);
   g_test_add_func ("/recorder/h264-matroska", test_h264_matroska);
+  g_test_add_func ("/recorder/track-never-fed", test_track_never_fed);
   g_test_add_func ("/recorder/cannot-open", test_cannot_open);
   g_test_add_func ("/recorder/empty", test_empty);
   g_test_add_func ("/recorder/refuses-format", test_refuses_format);
