@@ -20,6 +20,7 @@ const READY_MS = 5000;
 const CLOSED_TO_ZERO_MS = 5000;
 const TOOL_MS = 30000;
 const TIME_LIMIT_S = 6;
+const PEER_TIMEOUT_S = 2;
 // The container of each codec (docs/recording.md): its file name's end and MIME type.
 const CONTAINERS = { VP8: { ext: 'webm', type: 'video/webm' }, H264: { ext: 'mkv', type: 'video/x-matroska' } };
 const NAME = /^\d{8}-\d{6}-[0-9a-f]{8}-(in|out)\.(webm|mkv)$/;
@@ -201,9 +202,43 @@ async function checkFinished(server, dir, files, seconds) {
   }
 }
 
+// Drops every UDP datagram of the namespace (run.sh's: the machine's own tables are not touched); TCP goes on.
+const NFT_DROP_UDP = [
+  ['add', 'table', 'inet', 'rtfxtest'],
+  ['add', 'chain', 'inet', 'rtfxtest', 'out', '{ type filter hook output priority 0; }'],
+  ['add', 'rule', 'inet', 'rtfxtest', 'out', 'meta', 'l4proto', 'udp', 'drop'],
+];
+
+async function nft(args) {
+  const r = await runToExit('nft', args, 5000);
+  check(r.code === 0, `nft ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
 /**
- * A session ended by --time-limit, one ended by closing its tab, then one ended by the server's SIGTERM: every
- * session's files play to their end.
+ * A session whose media path is lost (all UDP dropped, as when ICE fails; the server ends it after --peer-timeout
+ * without video): its files end where the video stopped, and play to that end.
+ */
+async function mediaLost(browser, server, dir) {
+  const page = await openPage(browser, server.url, 'lost', { init: recordSignaling });
+  const connectedAt = await connect(page);
+  const files = await recordingFiles(page);
+  await sleep(Math.max(0, connectedAt + SESSION_MS - performance.now()));
+  const lostAt = performance.now();
+  for (const args of NFT_DROP_UDP) await nft(args);
+  try {
+    const { value: bye } = await pollUntil(async () => (await signalingLog(page, ['bye'])).received[0] ?? null,
+      PEER_TIMEOUT_S * 1000 + CLOSED_TO_ZERO_MS, 'the bye of a session without video', { intervalMs: 50 });
+    log(`media lost: bye ${JSON.stringify(bye.msg)}`);
+    check(bye.msg.code === 'no-video', `bye ${JSON.stringify(bye.msg)}, not no-video`);
+  } finally {
+    await nft(['delete', 'table', 'inet', 'rtfxtest']);
+  }
+  await checkFinished(server, dir, files, (lostAt - connectedAt) / 1000);
+}
+
+/**
+ * A session ended by --time-limit, one whose media path is lost, one ended by closing its tab, then one ended by the
+ * server's SIGTERM: every session's files play to their end.
  */
 export async function recordingEnds(binary) {
   const dir = recordDir();
@@ -220,7 +255,9 @@ export async function recordingEnds(binary) {
   await checkFinished(server, dir, limitedFiles, (endedAt - connectedAt) / 1000);
   await stopServer(server);
 
-  server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir] });
+  server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir, '--peer-timeout',
+    String(PEER_TIMEOUT_S)] });
+  await mediaLost(browser, server, dir);
 
   const closed = await openPage(browser, server.url, 'closed', { init: recordSignaling });
   connectedAt = await connect(closed);
