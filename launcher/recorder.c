@@ -187,8 +187,8 @@ make_file (RtfxRecorder * r, const gchar * media, GError ** error)
   r->sink = gst_element_factory_make ("fdsink", NULL);
   if (r->mux == NULL || r->sink == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "recording needs the GStreamer elements '%s' and 'fdsink' "
-        "(Debian package gstreamer1.0-plugins-good)", r->mux_factory);
+        "recording needs the GStreamer elements '%s' (Debian package "
+        "gstreamer1.0-plugins-good) and 'fdsink'", r->mux_factory);
     return FALSE;
   }
   gst_object_ref_sink (r->mux);
