@@ -10,6 +10,7 @@
 
 #define FRAMES 60
 #define FPS 30
+#define AUDIO_FRAMES 100        /* of 20 ms: 2 s, as the video */
 #define WAIT_US (5 * G_USEC_PER_SEC)
 
 typedef struct
@@ -181,6 +182,79 @@ test_h264_matroska (void)
       NULL, "avdec_h264", ".mkv", "video/x-matroska");
 }
 
+/* Two tracks in one file, as a session with audio makes them: VP8 from an encoder and Opus as a
+ * depayloader gives it (what --record-in taps), both read back to their last frame. */
+static void
+test_video_and_opus (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("rtfx-recorder-XXXXXX", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%d "
+      "! video/x-raw,width=320,height=240,framerate=%d/1 ! vp8enc deadline=1 "
+      "name=venc ! fakesink name=vsink audiotestsrc num-buffers=%d "
+      "samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! "
+      "rtpopuspay ! rtpopusdepay name=adepay ! fakesink name=asink", FRAMES,
+      FPS, AUDIO_FRAMES);
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, NULL);
+  g_autoptr (RtfxRecorder) r = rtfx_recorder_new (pipeline, dir, "test",
+      "in");
+  const gchar *taps[] = { "venc", "adepay" };
+  const gchar *sinks[] = { "vsink", "asink" };
+  const gchar *media[] = { "video/x-vp8", "audio/x-opus" };
+  Flag flags[2] = { 0 };
+  g_autofree gchar *check = NULL;
+  g_autoptr (GstElement) reader = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+
+  for (guint i = 0; i < 2; i++) {
+    g_autoptr (GstElement) tapped = gst_bin_get_by_name (GST_BIN (pipeline),
+        taps[i]);
+    g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipeline),
+        sinks[i]);
+    g_autoptr (GstPad) src = gst_element_get_static_pad (tapped, "src");
+    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+
+    g_assert_cmpint (rtfx_recorder_add_stream (r, media[i], NULL), ==, i);
+    rtfx_recorder_tap (r, i, src);
+    gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        raise_on_eos, &flags[i], NULL);
+  }
+  g_assert_true (rtfx_recorder_start (r, NULL));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_for (&flags[0]);
+  wait_for (&flags[1]);
+  rtfx_recorder_end (r);
+  g_assert_true (rtfx_recorder_wait (r, g_get_monotonic_time () + WAIT_US));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  rtfx_recorder_close (r);
+  g_assert_cmpstr (rtfx_recorder_name (r), ==, "test-in.webm");
+
+  check = g_strdup_printf ("filesrc location=%s ! matroskademux name=d "
+      "d.video_0 ! queue ! vp8dec ! fakesink name=v "
+      "d.audio_0 ! queue ! opusdec ! fakesink name=a", rtfx_recorder_path (r));
+  reader = gst_parse_launch (check, NULL);
+  bus = gst_element_get_bus (reader);
+  gst_element_set_state (reader, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  {
+    g_autoptr (GstElement) v = gst_bin_get_by_name (GST_BIN (reader), "v");
+    g_autoptr (GstElement) a = gst_bin_get_by_name (GST_BIN (reader), "a");
+
+    g_test_message ("%s: %u video frames, %u audio frames",
+        rtfx_recorder_path (r), rendered (v), rendered (a));
+    g_assert_cmpuint (rendered (v), ==, FRAMES);
+    /* opusenc flushes its look-ahead as one more frame at the end. */
+    g_assert_cmpuint (rendered (a), >=, AUDIO_FRAMES);
+    g_assert_cmpuint (rendered (a), <=, AUDIO_FRAMES + 1);
+  }
+  gst_element_set_state (reader, GST_STATE_NULL);
+  g_unlink (rtfx_recorder_path (r));
+  g_rmdir (dir);
+}
+
 /* A folder that is not there: the file cannot be opened, the recording fails (once), and the rest
  * of the pipeline plays on. */
 static void
@@ -261,6 +335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recorder/vp8-webm", test_vp8_webm);
   g_test_add_func ("/recorder/h264-matroska", test_h264_matroska);
   g_test_add_func ("/recorder/track-never-fed", test_track_never_fed);
+  g_test_add_func ("/recorder/video-and-opus", test_video_and_opus);
   g_test_add_func ("/recorder/cannot-open", test_cannot_open);
   g_test_add_func ("/recorder/empty", test_empty);
   g_test_add_func ("/recorder/refuses-format", test_refuses_format);
