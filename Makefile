@@ -23,8 +23,9 @@ APT_PYTHON := gstreamer1.0-python3-plugin-loader python3-gst-1.0 python3-numpy p
 APT_TEST := python3 opencv-doc opencv-data clang libclang-rt-14-dev \
 	python3-aiortc python3-websockets nftables python3-aiohttp python3-matplotlib
 APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
-# Browser tests: Debian's browsers, and namespaces so they only ever see loopback.
-APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx
+# Browser tests: Debian's browsers, and namespaces so they only ever see loopback; gst-discoverer-1.0
+# reads the recordings back.
+APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx gstreamer1.0-plugins-base-apps
 APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_PYTHON) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
 
 # puppeteer-core for the browser tests, from npm. These machines ship Node 20 with its own npm,

@@ -45,6 +45,7 @@ static const RtfxElementNeed h264_needs[] = {
 static const RtfxCodec vp8 = {
   .encoding_name = "VP8",
   .display_name = "VP8",
+  .media_type = "video/x-vp8",
   .needs = vp8_needs,
   .decoder = "rtpvp8depay ! vp8dec",
   .encoder = "vp8enc name=encoder deadline=1 cpu-used=-6 lag-in-frames=0 "
@@ -60,6 +61,7 @@ static const RtfxCodec vp8 = {
 static const RtfxCodec h264 = {
   .encoding_name = "H264",
   .display_name = "H.264",
+  .media_type = "video/x-h264",
   .needs = h264_needs,
   .decoder = "rtph264depay ! avdec_h264",
   .encoder = "x264enc name=encoder tune=zerolatency speed-preset=ultrafast "
@@ -141,4 +143,23 @@ rtfx_codec_make_decoder (const RtfxCodec * codec)
   if (codec == NULL)
     return NULL;
   return gst_parse_bin_from_description (codec->decoder, TRUE, NULL);
+}
+
+GstPad *
+rtfx_codec_depayloaded_pad (GstElement * decoder)
+{
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (decoder, "sink");
+  g_autoptr (GstPad) target = gst_ghost_pad_get_target (GST_GHOST_PAD (sink));
+  g_autoptr (GstElement) depayloader = gst_pad_get_parent_element (target);
+
+  return gst_element_get_static_pad (depayloader, "src");
+}
+
+GstPad *
+rtfx_codec_encoded_pad (GstElement * bin)
+{
+  g_autoptr (GstElement) encoder = gst_bin_get_by_name (GST_BIN (bin),
+      "encoder");
+
+  return gst_element_get_static_pad (encoder, "src");
 }

@@ -18,6 +18,7 @@ typedef struct
 {
   const gchar *encoding_name;   /* as SDP and RTP caps write it: "VP8", "H264" */
   const gchar *display_name;    /* for people: "H.264" */
+  const gchar *media_type;      /* its encoded frames' caps name, as recordings take them */
   const RtfxElementNeed *needs; /* ends with an entry whose factory is NULL */
   const gchar *decoder;         /* gst-launch: depayloader ! decoder */
   /* gst-launch: encoder ! payloader, with %d for the payload type; the encoder is named "encoder" */
@@ -56,5 +57,10 @@ void rtfx_codec_set_bitrate (const RtfxCodec * codec, GstElement * encoder,
 
 /* A bin with the codec's depayloader and decoder; NULL for no codec (NULL) or on failure. */
 GstElement *rtfx_codec_make_decoder (const RtfxCodec * codec);
+
+/* Where the encoded frames pass in a bin of rtfx_codec_make_decoder (the depayloader's output) or
+ * of rtfx_codec_make_encoder (the encoder's): a source pad, for recordings. */
+GstPad *rtfx_codec_depayloaded_pad (GstElement * decoder);
+GstPad *rtfx_codec_encoded_pad (GstElement * encoder);
 
 G_END_DECLS

@@ -6,9 +6,11 @@
 
 #include "launch-config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chain.h"
 #include "controls.h"
@@ -279,6 +281,44 @@ set_mode (RtfxConfig * config, const gchar * mode, GError ** error)
   return TRUE;
 }
 
+/* --record-in or --record-out (option) DIR, if given: a folder this process can create files in,
+ * tried with a file made and removed (permissions do not tell it all: root, read-only mounts). */
+static gboolean
+check_record_dir (const gchar * option, const gchar * dir, GError ** error)
+{
+  g_autofree gchar *probe = NULL;
+  gint fd, saved;
+
+  if (dir == NULL)
+    return TRUE;
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return fail (error, "%s %s: no such folder", option, dir);
+  probe = g_build_filename (dir, ".rtfx-write-test-XXXXXX", NULL);
+  fd = g_mkstemp (probe);
+  if (fd < 0) {
+    saved = errno;
+    return fail (error, "%s %s: cannot write there (%s)", option, dir,
+        g_strerror (saved));
+  }
+  close (fd);
+  g_unlink (probe);
+  return TRUE;
+}
+
+/* What there is to record in config's mode: no page video in recvonly, none sent back in sendonly. */
+static gboolean
+check_recording (const RtfxConfig * config, GError ** error)
+{
+  if (config->record_in_dir != NULL && config->mode == RTFX_MODE_RECVONLY)
+    return fail (error, "--record-in records the page's video, and in --mode "
+        "recvonly the page sends none");
+  if (config->record_out_dir != NULL && config->mode == RTFX_MODE_SENDONLY)
+    return fail (error, "--record-out records the video sent back, and in "
+        "--mode sendonly none is");
+  return check_record_dir ("--record-in", config->record_in_dir, error) &&
+      check_record_dir ("--record-out", config->record_out_dir, error);
+}
+
 /* The integer options with a range, by their place in parse's table. */
 typedef enum
 {
@@ -531,6 +571,12 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         "End a session this long after its offer (its start), 0 for no limit "
           "(default 0)",
         "SECONDS"},
+    {"record-in", 0, 0, G_OPTION_ARG_FILENAME, &config->record_in_dir,
+        "Record the video each page sends, as it came (no new encoding), into "
+          "a file per session in DIR (docs/recording.md)", "DIR"},
+    {"record-out", 0, 0, G_OPTION_ARG_FILENAME, &config->record_out_dir,
+        "Record the video sent back to each page, as sent, into a file per "
+          "session in DIR", "DIR"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &config->show_version,
         "Print the version and exit", NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -542,7 +588,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
       "Serves a page that sends the browser's camera over WebRTC, runs CHAIN (gst-launch\n"
       "syntax, default \"" DEFAULT_CHAIN "\") on every frame, and sends the result back.\n"
       "--mode sendonly sends nothing back; --mode recvonly runs CHAIN on --source instead\n"
-      "of a camera.");
+      "of a camera. --record-in and --record-out keep a file of each session's video.");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, argc, argv, error))
@@ -574,6 +620,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   if (config->ice_servers == NULL)
     return FALSE;
   return set_mode (config, mode, error) &&
+      check_recording (config, error) &&
       set_presets (config, presets, chain, error) &&
       check_chains (config, error);
 }
@@ -604,5 +651,7 @@ rtfx_config_clear (RtfxConfig * config)
   g_free (config->bind);
   g_free (config->web_dir);
   g_free (config->source);
+  g_free (config->record_in_dir);
+  g_free (config->record_out_dir);
   memset (config, 0, sizeof (*config));
 }

@@ -56,6 +56,8 @@ typedef struct
   gchar *source;                /* recvonly: the server-side source's description */
   gboolean loop_source;         /* restart it at its end rather than end the session */
   guint time_limit_s;           /* the longest a session runs from its offer; 0: no limit */
+  gchar *record_in_dir;         /* where each session's video from the page is recorded, or NULL */
+  gchar *record_out_dir;        /* where the video sent back is recorded, or NULL */
   gboolean show_version;        /* --version: print it, do nothing else */
 } RtfxConfig;
 

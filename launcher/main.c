@@ -40,12 +40,27 @@ typedef struct
   gboolean stopping;
 } App;
 
-/* The elements of a session and of the first codec (the others are offered when installed). */
+/* What --record-in and --record-out write with (recorder.c). */
+static const RtfxElementNeed recording_needs[] = {
+  {"appsrc", "gstreamer1.0-plugins-base"},
+  {"webmmux", "gstreamer1.0-plugins-good"},
+  {"matroskamux", "gstreamer1.0-plugins-good"},
+  {"h264parse", "gstreamer1.0-plugins-bad"},
+  {"fdsink", "libgstreamer1.0-0"},
+  {NULL, NULL},
+};
+
+/* The elements of a session and of the first codec (the others are offered when installed), and
+ * of recording when asked for. */
 static gboolean
-check_elements (GError ** error)
+check_elements (const RtfxConfig * config, GError ** error)
 {
+  const gboolean recording = config->record_in_dir != NULL ||
+      config->record_out_dir != NULL;
+
   return rtfx_elements_check (session_needs, error) &&
-      rtfx_codec_check (rtfx_codecs[0], error);
+      rtfx_codec_check (rtfx_codecs[0], error) &&
+      (!recording || rtfx_elements_check (recording_needs, error));
 }
 
 /* Browsers give the camera only to pages from localhost or HTTPS: say so before someone tries. */
@@ -105,7 +120,7 @@ main (int argc, char **argv)
     g_print ("rtfx-launch %s (%s)\n", VERSION, gst_version_string ());
     return 0;
   }
-  if (!check_elements (&error)) {
+  if (!check_elements (&config, &error)) {
     g_printerr ("rtfx-launch: %s\n", error->message);
     return 1;
   }
@@ -129,6 +144,12 @@ main (int argc, char **argv)
   else if (config.mode == RTFX_MODE_RECVONLY)
     g_print ("rtfx-launch: receive-only: pages get %s%s\n", config.source,
         config.loop_source ? ", looped" : "");
+  if (config.record_in_dir != NULL)
+    g_print ("rtfx-launch: recording the video of each page in %s\n",
+        config.record_in_dir);
+  if (config.record_out_dir != NULL)
+    g_print ("rtfx-launch: recording the video sent to each page in %s\n",
+        config.record_out_dir);
   if (config.tls != NULL) {
     g_autofree gchar *fingerprint = rtfx_tls_fingerprint (config.tls);
     g_print ("rtfx-launch: TLS certificate SHA-256 fingerprint %s\n",

@@ -6,7 +6,8 @@
  *                                    (convert_out)
  *
  * --mode sendonly ends at a fakesink after convert_out; --mode recvonly has no decoder but
- * SOURCE ! clocksync before head (source.c).
+ * SOURCE ! clocksync before head (source.c). --record-in taps the depayloader's output, --record-out
+ * the encoder's, each into a file of its own (recorder.c), which stopping finishes first.
  *
  * The sending half is built before the offer is applied, so that webrtcbin answers sendrecv; the
  * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
@@ -38,6 +39,9 @@
 #define NEGOTIATION_LIMIT_US (G_USEC_PER_SEC / 2)
 /* Consecutive packets that start a jitterbuffer at once (see on_new_jitterbuffer). */
 #define FASTSTART_PACKETS 2
+/* How long stopping waits for the recordings' muxers to finish their files (a few ms unless the
+ * disk is stuck; the server waits 1.5 s for all its pipelines at exit). */
+#define RECORDING_END_LIMIT_US G_USEC_PER_SEC
 
 struct _RtfxPipeline
 {
@@ -59,6 +63,10 @@ struct _RtfxPipeline
   gboolean loop_source;
   GstElement *source;
   GstElement *clocksync;
+  /* --record-in, tapped in pad-added (its video track's number), and --record-out; or NULL. */
+  RtfxRecorder *record_in;
+  gint record_in_video;
+  RtfxRecorder *record_out;
 
   gint frames_in;               /* atomic: frames into and out of the chain */
   gint frames_out;
@@ -89,6 +97,8 @@ pipeline_free (RtfxPipeline * p)
   gst_clear_object (&p->chain);
   gst_clear_object (&p->next_chain);
   gst_clear_object (&p->source);
+  g_clear_pointer (&p->record_in, rtfx_recorder_unref);
+  g_clear_pointer (&p->record_out, rtfx_recorder_unref);
   g_clear_object (&p->channel);
   g_clear_pointer (&p->twcc, rtfx_twcc_unref);
   g_mutex_clear (&p->lock);
@@ -113,9 +123,28 @@ typedef enum
   EVENT_ICE_CANDIDATE,          /* number: the m-line, text: the candidate */
   EVENT_FAILED,                 /* number: an RtfxCode, text: the reason */
   EVENT_SOURCE_ENDED,           /* recvonly: the source's end of stream */
+  EVENT_RECORDING_FAILED,       /* number: a Recording, text: the reason */
 } EventKind;
 
+typedef enum
+{
+  RECORDING_IN,
+  RECORDING_OUT,
+} Recording;
+
 static void restart_source (RtfxPipeline * p);
+
+/* A recording that failed leaves the pipeline; the session goes on, and hears of it once. */
+static void
+give_up_recording (RtfxPipeline * p, RtfxRecorder * r, const gchar * reason)
+{
+  if (!rtfx_recorder_fail (r))
+    return;
+  g_message ("session %s: recording %s stopped: %s", p->peer,
+      rtfx_recorder_path (r), reason);
+  p->events.recording_failed (rtfx_recorder_direction (r), reason,
+      p->events_data);
+}
 
 static void
 deliver_event (gint kind, guint number, const gchar * text, gpointer data)
@@ -139,6 +168,10 @@ deliver_event (gint kind, guint number, const gchar * text, gpointer data)
         p->events.failed (RTFX_CODE_SOURCE_ENDED, "the server's video source "
             "came to its end", p->events_data);
       break;
+    case EVENT_RECORDING_FAILED:
+      give_up_recording (p, number == RECORDING_IN ? p->record_in :
+          p->record_out, text);
+      break;
   }
 }
 
@@ -146,6 +179,26 @@ static void
 post_failure (RtfxPipeline * p, RtfxCode code, const gchar * reason)
 {
   rtfx_handoff_post (p->handoff, EVENT_FAILED, code, g_strdup (reason));
+}
+
+/* The recording r failed; any thread. */
+static void
+post_recording_failure (RtfxPipeline * p, RtfxRecorder * r,
+    const gchar * reason)
+{
+  rtfx_handoff_post (p->handoff, EVENT_RECORDING_FAILED, r == p->record_in ?
+      RECORDING_IN : RECORDING_OUT, g_strdup (reason));
+}
+
+/* The recording object belongs to, or NULL. */
+static RtfxRecorder *
+recorder_of (RtfxPipeline * p, GstObject * object)
+{
+  if (p->record_in != NULL && rtfx_recorder_owns (p->record_in, object))
+    return p->record_in;
+  if (p->record_out != NULL && rtfx_recorder_owns (p->record_out, object))
+    return p->record_out;
+  return NULL;
 }
 
 /* --- the offer and the answer (negotiation.c), and the page's candidates ------------------ */
@@ -228,6 +281,10 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
     gst_bin_add (GST_BIN (p->pipeline), decoder);
     gst_pad_link (p->decoder_src, head_sink);
     rtfx_trace_decoder (p->trace, decoder);
+    if (p->record_in != NULL) {
+      g_autoptr (GstPad) depayloaded = rtfx_codec_depayloaded_pad (decoder);
+      rtfx_recorder_tap (p->record_in, p->record_in_video, depayloaded);
+    }
   } else {
     decoder = gst_element_factory_make ("fakesink", NULL);
     g_object_set (decoder, "async", FALSE, "sync", FALSE, NULL);
@@ -298,13 +355,16 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   RtfxPipeline *p = user_data;
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
+  RtfxRecorder *recorder;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
       g_message ("session %s: pipeline error from %s: %s (%s)", p->peer,
           GST_OBJECT_NAME (msg->src), err->message, debug ? debug : "");
-      if (p->source != NULL && gst_object_has_as_ancestor (msg->src,
+      if ((recorder = recorder_of (p, msg->src)) != NULL) {
+        give_up_recording (p, recorder, err->message);
+      } else if (p->source != NULL && gst_object_has_as_ancestor (msg->src,
               GST_OBJECT (p->source))) {
         g_autofree gchar *reason = g_strdup_printf ("the server's video "
             "source failed: %s", err->message);
@@ -672,6 +732,50 @@ build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
   return TRUE;
 }
 
+/* --record-in: the page's video as it came, tapped in pad-added; --record-out: the encoder's
+ * output. Their tracks are all known now, before any frame. */
+static gboolean
+build_recorders (RtfxPipeline * p, const RtfxConfig * config,
+    const RtfxOffer * offer, const gchar * name, GError ** error)
+{
+  if (config->record_in_dir != NULL && config->mode != RTFX_MODE_RECVONLY) {
+    p->record_in = rtfx_recorder_new (p->pipeline, config->record_in_dir,
+        name, "in");
+    p->record_in_video = rtfx_recorder_add_stream (p->record_in,
+        offer->codec->media_type, error);
+    if (p->record_in_video < 0)
+      return FALSE;
+  }
+  if (config->record_out_dir != NULL && p->encoder != NULL) {
+    g_autoptr (GstPad) encoded = rtfx_codec_encoded_pad (p->encoder);
+    gint video;
+
+    p->record_out = rtfx_recorder_new (p->pipeline, config->record_out_dir,
+        name, "out");
+    video = rtfx_recorder_add_stream (p->record_out, offer->codec->media_type,
+        error);
+    if (video < 0)
+      return FALSE;
+    rtfx_recorder_tap (p->record_out, video, encoded);
+  }
+  return TRUE;
+}
+
+/* Starts the recordings, once the pipeline plays: a file that cannot be opened is no reason to fail
+ * the session. */
+static void
+start_recorders (RtfxPipeline * p)
+{
+  RtfxRecorder *recorders[] = { p->record_in, p->record_out };
+
+  for (guint i = 0; i < G_N_ELEMENTS (recorders); i++) {
+    g_autoptr (GError) error = NULL;
+
+    if (recorders[i] != NULL && !rtfx_recorder_start (recorders[i], &error))
+      post_recording_failure (p, recorders[i], error->message);
+  }
+}
+
 /* The graph of config's mode around the chain. */
 static gboolean
 build_graph (RtfxPipeline * p, const RtfxConfig * config,
@@ -691,7 +795,8 @@ build_graph (RtfxPipeline * p, const RtfxConfig * config,
 
 static gboolean
 build_and_play (RtfxPipeline * p, const RtfxConfig * config,
-    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+    const RtfxOffer * offer, const gchar * chain_description,
+    const gchar * recording_name, GError ** error)
 {
   g_autoptr (GstBus) bus = NULL;
 
@@ -714,7 +819,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         G_CALLBACK (on_new_jitterbuffer), NULL);
   }
 
-  if (!build_graph (p, config, offer, chain_description, error))
+  if (!build_graph (p, config, offer, chain_description, error) ||
+      !build_recorders (p, config, offer, recording_name, error))
     return FALSE;
   rtfx_trace_webrtcbin (p->trace, p->webrtc);
   {
@@ -740,6 +846,7 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         "the session's pipeline cannot start");
     return FALSE;
   }
+  start_recorders (p);
   if (p->source != NULL)
     start_source (p);
   return TRUE;
@@ -748,7 +855,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
 RtfxPipeline *
 rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
     GstElement * chain, const gchar * chain_description, const gchar * peer,
-    const RtfxPipelineEvents * events, gpointer data,
+    const gchar * recording_name, const RtfxPipelineEvents * events,
+    gpointer data,
     RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error)
 {
   RtfxPipeline *p = g_atomic_rc_box_new0 (RtfxPipeline);
@@ -763,7 +871,8 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->chain = gst_object_ref (chain);
   p->source_desc = g_strdup (config->source);
   p->loop_source = config->loop_source;
-  if (!build_and_play (p, config, offer, chain_description, error)) {
+  if (!build_and_play (p, config, offer, chain_description, recording_name,
+          error)) {
     rtfx_pipeline_stop (p);
     return NULL;
   }
@@ -773,13 +882,57 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   return p;
 }
 
+GPtrArray *
+rtfx_pipeline_recorders (RtfxPipeline * p)
+{
+  GPtrArray *recorders = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      rtfx_recorder_unref);
+
+  if (p->record_in != NULL)
+    g_ptr_array_add (recorders, rtfx_recorder_ref (p->record_in));
+  if (p->record_out != NULL)
+    g_ptr_array_add (recorders, rtfx_recorder_ref (p->record_out));
+  return recorders;
+}
+
 /* --- stopping ---------------------------------------------------------------------------- */
+
+/* While the pipeline still plays: the recordings' ends of stream go through their muxers, which
+ * write each file's duration and index, so that it plays to its end. Bounded: a stuck file gets
+ * no more than RECORDING_END_LIMIT_US, and is closed as it is. */
+static void
+end_recordings (RtfxPipeline * p)
+{
+  const gint64 deadline = g_get_monotonic_time () + RECORDING_END_LIMIT_US;
+  RtfxRecorder *recorders[] = { p->record_in, p->record_out };
+
+  for (guint i = 0; i < G_N_ELEMENTS (recorders); i++)
+    if (recorders[i] != NULL)
+      rtfx_recorder_end (recorders[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (recorders); i++)
+    if (recorders[i] != NULL && !rtfx_recorder_wait (recorders[i], deadline))
+      g_message ("session %s: recording %s not finished within %d ms",
+          p->peer, rtfx_recorder_path (recorders[i]),
+          (gint) (RECORDING_END_LIMIT_US / 1000));
+}
+
+/* Once the pipeline is stopped, its files closed. */
+static void
+close_recordings (RtfxPipeline * p)
+{
+  if (p->record_in != NULL)
+    rtfx_recorder_close (p->record_in);
+  if (p->record_out != NULL)
+    rtfx_recorder_close (p->record_out);
+}
 
 static gpointer
 teardown_thread (gpointer data)
 {
   RtfxPipeline *p = data;
   RtfxTeardowns *teardowns = rtfx_teardowns_ref (p->teardowns);
+
+  end_recordings (p);
 
   /* The receive half feeds the send half of the same webrtcbin; with that loop linked, going to
    * NULL can hang. Break it first, under the lock pad-added takes. */
@@ -803,6 +956,7 @@ teardown_thread (gpointer data)
   /* A source still starting was skipped, locked; this waits for its start (start_element). */
   if (p->source != NULL)
     gst_element_set_state (p->source, GST_STATE_NULL);
+  close_recordings (p);
   g_message ("session %s: pipeline freed", p->peer);
   pipeline_unref (p);
   /* Freed sessions leave their threads' memory in pieces; give it back. */

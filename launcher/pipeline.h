@@ -9,6 +9,7 @@
 #include "offer.h"
 #include "protocol.h"
 #include "ratecontrol.h"
+#include "recorder.h"
 #include "teardowns.h"
 #include "trace.h"
 
@@ -25,14 +26,20 @@ typedef struct
       gpointer data);
   /* The session cannot go on; reason is for the page. */
   void (*failed) (RtfxCode code, const gchar * reason, gpointer data);
+  /* The recording of direction ("in", "out") stopped (a full disk, say) and the session goes on
+   * without it; once per recording. */
+  void (*recording_failed) (const gchar * direction, const gchar * reason,
+      gpointer data);
 } RtfxPipelineEvents;
 
 /* Builds the graph around chain (a bin from rtfx_chain_build, described by chain_description),
  * starts it and applies offer; the answer follows as an event. peer names the session in the log,
- * trace times its steps. NULL and an error for the page when it cannot start. */
+ * recording_name its files (with --record-in and --record-out: NAME-in.webm, …), trace times its
+ * steps. NULL and an error for the page when it cannot start. */
 RtfxPipeline *rtfx_pipeline_start (const RtfxConfig * config,
     const RtfxOffer * offer, GstElement * chain,
     const gchar * chain_description, const gchar * peer,
+    const gchar * recording_name,
     const RtfxPipelineEvents * events, gpointer data,
     RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error);
 
@@ -51,6 +58,10 @@ void rtfx_pipeline_counts (RtfxPipeline * pipeline, guint * frames_in,
 
 /* The video's bitrate and what the browser's feedback says of the path. */
 void rtfx_pipeline_send_rate (RtfxPipeline * pipeline, RtfxRateState * state);
+
+/* The session's recordings (RtfxRecorder, referenced; the array's to free), none without
+ * --record-in or --record-out. */
+GPtrArray *rtfx_pipeline_recorders (RtfxPipeline * pipeline);
 
 /* Stops the pipeline and takes the caller's reference: it is freed in the background, and counted
  * in its teardowns until then. No event comes after this. */

@@ -322,6 +322,34 @@ rtfx_message_ice (const gchar * candidate, guint mline_index)
 }
 
 gchar *
+rtfx_message_recording (const RtfxRecordingFile * files, guint n)
+{
+  JsonBuilder *builder = begin_message ("recording");
+
+  json_builder_set_member_name (builder, "files");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++) {
+    json_builder_begin_object (builder);
+    add_string (builder, "direction", files[i].direction);
+    add_string (builder, "url", files[i].url);
+    add_string (builder, "name", files[i].name);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  return finish_message (builder);
+}
+
+gchar *
+rtfx_message_recording_failed (const gchar * direction, const gchar * reason)
+{
+  JsonBuilder *builder = begin_message ("recording-failed");
+
+  add_string (builder, "direction", direction);
+  add_string (builder, "reason", reason);
+  return finish_message (builder);
+}
+
+gchar *
 rtfx_message_error (RtfxCode code, const gchar * message)
 {
   JsonBuilder *builder = begin_message ("error");

@@ -112,6 +112,17 @@ gchar *rtfx_message_value (const gchar * element, const gchar * property,
     JsonNode * value);
 gchar *rtfx_message_controls (const gchar * preset,
     const gchar * const *presets, const gchar * chain, JsonNode * controls);
+/* One of a session's recordings, for the page: "in" or "out", its download link (relative to the
+ * page's address), its file's name. */
+typedef struct
+{
+  const gchar *direction;
+  const gchar *url;
+  const gchar *name;
+} RtfxRecordingFile;
+gchar *rtfx_message_recording (const RtfxRecordingFile * files, guint n);
+gchar *rtfx_message_recording_failed (const gchar * direction,
+    const gchar * reason);
 /* The session's numbers of the last second (docs/protocol.md, `stats`). */
 typedef struct
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "connguard.h"
+#include "downloads.h"
 #include "netaddr.h"
 #include "protocol.h"
 #include "session.h"
@@ -27,6 +28,7 @@ struct _RtfxServer
   SoupServer *soup;
   RtfxConnGuard *conn_guard;
   RtfxTeardowns *teardowns;     /* of the sessions' pipelines */
+  RtfxDownloads *downloads;     /* the sessions' recordings */
   gchar **own_origins;          /* of this server's pages, for the Origin check */
   GHashTable *sessions;         /* RtfxSession * -> itself, owned */
 };
@@ -95,6 +97,14 @@ method_allowed (SoupServerMessage * msg)
 }
 
 static void
+not_found (SoupServerMessage * msg)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
+      "not found\n", 10);
+}
+
+static void
 serve_page (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
 {
@@ -108,9 +118,7 @@ serve_page (SoupServer * soup, SoupServerMessage * msg, const char *path,
   if (is_safe_name (name))
     body = load_page_file (server->config, name);
   if (body == NULL) {
-    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
-        "not found\n", 10);
+    not_found (msg);
     return;
   }
   soup_message_headers_replace (headers, "Cache-Control", "no-cache");
@@ -151,6 +159,58 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+/* GET /recordings/TOKEN/DIRECTION: a file a session recorded, to the holder of its token only. The
+ * URL chooses among the files the server made for that token, never a path; anything else,
+ * listings included, is 404. A file still being written is 503, to ask again shortly. */
+static void
+serve_recording (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  RtfxServer *server = user_data;
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  g_autoptr (RtfxRecorder) recorder = NULL;
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree gchar *disposition = NULL;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (!method_allowed (msg))
+    return;
+  /* "", "recordings", TOKEN, DIRECTION */
+  if (g_strv_length (parts) == 4)
+    recorder = rtfx_downloads_find (server->downloads, parts[2], parts[3]);
+  if (recorder == NULL || rtfx_recorder_state (recorder) ==
+      RTFX_RECORDING_NONE) {
+    not_found (msg);
+    return;
+  }
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  if (rtfx_recorder_state (recorder) == RTFX_RECORDING_WRITING) {
+    soup_message_headers_replace (headers, "Retry-After", "1");
+    soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        NULL);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
+        "still being written\n", 20);
+    return;
+  }
+  file = g_mapped_file_new (rtfx_recorder_path (recorder), FALSE, NULL);
+  if (file == NULL) {
+    not_found (msg);            /* removed from the folder since */
+    return;
+  }
+  /* The name is the server's own (digits, hex and dashes): nothing to quote. */
+  disposition = g_strdup_printf ("attachment; filename=\"%s\"",
+      rtfx_recorder_name (recorder));
+  soup_message_headers_replace (headers, "Content-Type",
+      rtfx_recorder_content_type (recorder));
+  soup_message_headers_replace (headers, "Content-Disposition", disposition);
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  body = g_mapped_file_get_bytes (file);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+      body);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
 }
 
 static void
@@ -307,7 +367,7 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
     return;
   }
   session = rtfx_session_new (ws, soup_server_message_get_socket (msg), peer,
-      config, server->teardowns, on_session_ended, server);
+      config, server->teardowns, server->downloads, on_session_ended, server);
   g_hash_table_add (server->sessions, session);
 }
 
@@ -326,12 +386,15 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
   server->soup = soup_server_new ("server-header", "rtfx-launch/" VERSION " ",
       NULL);
   server->teardowns = rtfx_teardowns_new ();
+  server->downloads = rtfx_downloads_new ();
   server->conn_guard = rtfx_conn_guard_new (server->soup,
       config->handshake_timeout_s, config->max_connections_per_address);
   server->own_origins = own_origins (config);
   soup_server_add_handler (server->soup, NULL, serve_page, server, NULL);
   soup_server_add_handler (server->soup, "/status", serve_status, server,
       NULL);
+  soup_server_add_handler (server->soup, "/recordings/", serve_recording,
+      server, NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
       on_websocket, server, NULL);
 
@@ -381,5 +444,6 @@ rtfx_server_free (RtfxServer * server)
   g_clear_object (&server->soup);
   g_strfreev (server->own_origins);
   g_hash_table_destroy (server->sessions);
+  g_clear_pointer (&server->downloads, rtfx_downloads_free);
   g_free (server);
 }

@@ -21,8 +21,11 @@
 struct _RtfxSession
 {
   gchar *peer;                  /* remote address, for the log */
+  gchar *id;                    /* random, in its recordings' names */
   const RtfxConfig *config;
   RtfxTeardowns *teardowns;
+  RtfxDownloads *downloads;
+  gchar *download_token;        /* of its recordings, if any */
   RtfxSessionEndedFunc on_ended;
   gpointer on_ended_data;
 
@@ -64,6 +67,8 @@ session_free (RtfxSession * session)
   g_clear_pointer (&session->controls, rtfx_controls_free);
   rtfx_teardowns_unref (session->teardowns);
   rtfx_trace_unref (session->trace);
+  g_free (session->download_token);
+  g_free (session->id);
   g_free (session->peer);
 }
 
@@ -291,16 +296,64 @@ on_pipeline_failed (RtfxCode code, const gchar * reason, gpointer data)
   rtfx_session_end (data, code, reason);
 }
 
+static void
+on_recording_failed (const gchar * direction, const gchar * reason,
+    gpointer data)
+{
+  send_now (data, rtfx_message_recording_failed (direction, reason));
+}
+
 static const RtfxPipelineEvents pipeline_events = {
   .answer = on_answer,
   .ice_candidate = on_ice_candidate,
   .failed = on_pipeline_failed,
+  .recording_failed = on_recording_failed,
 };
+
+/* The recordings' files: named by the session's start (UTC) and id, and offered to the page under
+ * a download token of the session's own. */
+static gchar *
+recording_name (RtfxSession * session)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *start = g_date_time_format (now, "%Y%m%d-%H%M%S");
+
+  return g_strdup_printf ("%s-%s", start, session->id);
+}
+
+static void
+offer_recordings (RtfxSession * session)
+{
+  g_autoptr (GPtrArray) recorders = rtfx_pipeline_recorders
+      (session->pipeline);
+  g_autoptr (GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  g_autofree RtfxRecordingFile *files = g_new0 (RtfxRecordingFile,
+      recorders->len);
+
+  if (recorders->len == 0)
+    return;
+  session->download_token = rtfx_downloads_add (session->downloads,
+      recorders);
+  for (guint i = 0; i < recorders->len; i++) {
+    RtfxRecorder *r = g_ptr_array_index (recorders, i);
+    gchar *url = g_strdup_printf ("recordings/%s/%s", session->download_token,
+        rtfx_recorder_direction (r));
+
+    g_ptr_array_add (urls, url);
+    files[i].direction = rtfx_recorder_direction (r);
+    files[i].url = url;
+    files[i].name = rtfx_recorder_name (r);
+    g_message ("session %s: recording to %s", session->peer,
+        rtfx_recorder_path (r));
+  }
+  send_now (session, rtfx_message_recording (files, recorders->len));
+}
 
 static void
 handle_offer (RtfxSession * session, const gchar * text)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree gchar *name = NULL;
   RtfxOffer offer;
 
   rtfx_trace_step (session->trace, RTFX_TRACE_OFFER_RECEIVED);
@@ -312,15 +365,17 @@ handle_offer (RtfxSession * session, const gchar * text)
   g_clear_handle_id (&session->offer_timer, g_source_remove);
   g_message ("session %s: offer with %s, payload type %d", session->peer,
       offer.codec->display_name, offer.pt);
+  name = recording_name (session);
   session->pipeline = rtfx_pipeline_start (session->config, &offer,
       session->chain, session->config->preset_chains[session->preset],
-      session->peer, &pipeline_events, session, session->teardowns,
+      session->peer, name, &pipeline_events, session, session->teardowns,
       session->trace, &error);
   rtfx_offer_clear (&offer);
   if (session->pipeline == NULL) {
     rtfx_session_end (session, RTFX_CODE_OFFER_FAILED, error->message);
     return;
   }
+  offer_recordings (session);
   session->stats_time = session->video_time = g_get_monotonic_time ();
   if (session->config->time_limit_s > 0)
     session->time_limit_timer = g_timeout_add (session->config->time_limit_s
@@ -404,12 +459,15 @@ on_ws_closed (SoupWebsocketConnection * ws, gpointer user_data)
 RtfxSession *
 rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
     const gchar * peer, const RtfxConfig * config, RtfxTeardowns * teardowns,
-    RtfxSessionEndedFunc on_ended, gpointer user_data)
+    RtfxDownloads * downloads, RtfxSessionEndedFunc on_ended,
+    gpointer user_data)
 {
   RtfxSession *session = g_atomic_rc_box_new0 (RtfxSession);
 
   session->trace = rtfx_trace_new (peer);
   session->teardowns = rtfx_teardowns_ref (teardowns);
+  session->downloads = downloads;
+  session->id = g_strdup_printf ("%08x", g_random_int ());
   session->ws = g_object_ref (ws);
   session->guard = rtfx_ws_guard_new (ws, socket, config->peer_timeout_s,
       config->max_message_rate, config->max_send_queue_kib);
@@ -459,6 +517,8 @@ end_session (RtfxSession * session, RtfxCode code, const gchar * reason,
 
   if (session->pipeline != NULL)
     rtfx_pipeline_stop (g_steal_pointer (&session->pipeline));
+  if (session->download_token != NULL)
+    rtfx_downloads_expire (session->downloads, session->download_token);
   session->on_ended (session, session->on_ended_data);
 }
 

@@ -3,6 +3,7 @@
 
 #include <libsoup/soup.h>
 
+#include "downloads.h"
 #include "launch-config.h"
 #include "pipeline.h"
 #include "protocol.h"
@@ -15,10 +16,12 @@ typedef struct _RtfxSession RtfxSession;
  * in the background, counted in the session's teardowns). */
 typedef void (*RtfxSessionEndedFunc) (RtfxSession * session, gpointer user_data);
 
-/* socket: the websocket's TCP connection, to notice a page that reads nothing (NULL: not checked). */
+/* socket: the websocket's TCP connection, to notice a page that reads nothing (NULL: not checked);
+ * downloads: where the session's recordings are offered (the server's, outliving the session). */
 RtfxSession *rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
     const gchar * peer, const RtfxConfig * config, RtfxTeardowns * teardowns,
-    RtfxSessionEndedFunc on_ended, gpointer user_data);
+    RtfxDownloads * downloads, RtfxSessionEndedFunc on_ended,
+    gpointer user_data);
 RtfxSession *rtfx_session_ref (RtfxSession * session);
 void rtfx_session_unref (RtfxSession * session);
 

@@ -41,12 +41,19 @@
 // What the chain finds (rtfx/ messages on the session's data channel, docs/protocol.md):
 //   #detections          a list with one <li data-type="rtfx/…" data-count="N"> per message type, the newest.
 //   window.rtfx.detections getter: the newest such message, parsed, or null.
+// Recordings (rtfx-launch --record-in, --record-out; docs/recording.md), emptied on Start:
+//   #recording-error     role="alert", shown with a sentence when the server says a recording stopped
+//                        (`recording-failed`); the session goes on.
+//   #recordings          shown once a session with recordings has ended (Stop, a bye, a lost connection): one
+//                        <a data-direction="in|out" download> per file kept, its href the server's link; its
+//                        data-ready is "true" once the server has finished the file, "false" until then.
 
 import { Signaling, signalingUrl } from './signaling.js';
 import { Session, cameraUnavailableReason, openCamera } from './session.js';
 import { ControlPanel } from './controls.js';
 import { StatsView } from './stats.js';
 import { DetectionsView } from './detections.js';
+import { RecordingsView } from './recordings.js';
 import { Timeline } from './timeline.js';
 
 const ui = {
@@ -72,6 +79,8 @@ const panel = new ControlPanel({
 }, (msg) => run?.signaling?.send(msg) ?? false);
 const stats = new StatsView(document.getElementById('stats'), () => run?.session?.pc ?? null);
 const detections = new DetectionsView(document.getElementById('detections'));
+const recordings = new RecordingsView(document.getElementById('recordings'),
+  document.getElementById('recording-error'));
 
 let state = 'idle';
 // The server's mode (docs/protocol.md): GET /status tells it at load, so that Start can open the camera at once when
@@ -121,6 +130,7 @@ async function start(ev) {
   r.timeline = timeline = new Timeline(ev?.timeStamp);
   show('connecting', 'Connecting…');
   stats.start();
+  recordings.clear();
   try {
     // The camera opens while the websocket, the hello and the offer are made: none of them needs it.
     let camera = mode === 'recvonly' ? null : openCameraFor(r);
@@ -207,6 +217,12 @@ function serverHandlers(r) {
     },
     stats(msg) {
       stats.server(msg);
+    },
+    recording(msg) {
+      if (run === r) recordings.offer(msg);
+    },
+    'recording-failed'(msg) {
+      if (run === r) recordings.fail(msg);
     },
     answer(msg) {
       r.timeline.mark('answer-received');
@@ -306,6 +322,7 @@ function end(next, text, sayBye = true) {
   panel.clear();
   stats.clear();
   detections.clear();
+  recordings.show();
   show(next, text);
   if (focusInPanel) ui.start.focus();
 }

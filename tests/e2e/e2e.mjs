@@ -6,13 +6,14 @@ import path from 'node:path';
 import tls from 'node:tls';
 import {
   Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, faceVideo, findControl, fps, frameMonitorResult,
-  freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, lumaStats, openPage, pageControls, pageLogs, pageState,
+  freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, offerH264Only, lumaStats, openPage, pageControls, pageLogs, pageState,
   pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
   withTimeout,
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
+import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -87,14 +88,6 @@ function mean(xs) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/** Makes the page offer H.264 only, so the server must take its H.264 path (no VP8 to prefer). */
-function offerH264Only() {
-  const original = RTCRtpTransceiver.prototype.setCodecPreferences;
-  RTCRtpTransceiver.prototype.setCodecPreferences = function (codecs) {
-    return original.call(this, codecs.filter((c) => /^video\/(h264|rtx|red|ulpfec)$/i.test(c.mimeType)));
-  };
-}
 
 async function edges(binary, kind, { codec = 'VP8' } = {}) {
   const browser = await launchBrowser(kind);
@@ -1137,6 +1130,12 @@ const scenarios = {
   'recvonly-live': recvonlyLive,
   'recvonly-file': recvonlyFile,
   'time-limit': timeLimit,
+  'recording-stop': recordingStop,
+  'recording-h264': (bin) => recordingStop(bin, { codec: 'H264' }),
+  'recording-ends': recordingEnds,
+  'recording-modes': recordingModes,
+  'recording-full-disk': recordingFullDisk,
+  'recording-bad-dir': recordingBadDir,
 };
 
 async function main() {

@@ -585,6 +585,17 @@ export function recordSignaling() {
   };
 }
 
+/**
+ * An init script (openPage's `init`): the page offers H.264 only, so the server must take its H.264 path (no VP8
+ * to prefer).
+ */
+export function offerH264Only() {
+  const original = RTCRtpTransceiver.prototype.setCodecPreferences;
+  RTCRtpTransceiver.prototype.setCodecPreferences = function (codecs) {
+    return original.call(this, codecs.filter((c) => /^video\/(h264|rtx|red|ulpfec)$/i.test(c.mimeType)));
+  };
+}
+
 /** The signaling messages recorded so far: {sent, received}, each an array of {t, msg}; types filters them. */
 export async function signalingLog(page, types = null) {
   return evaluate(page, (wanted) => {

@@ -1,7 +1,9 @@
 /* Unit tests for launcher/launch-config.c's modes (docs/protocol.md, "Modes"): --mode, --source,
- * --loop and --time-limit as parsed into the config, and every bad combination refused with a
- * sentence that names what was wrong (main() prints it and exits with status 2). Options are parsed
- * by the real parser, chains and sources built by the real GStreamer with this build's plugin. */
+ * --loop and --time-limit as parsed into the config, --record-in and --record-out
+ * (docs/recording.md), and every bad combination refused with a sentence that names what was wrong
+ * (main() prints it and exits with status 2). Options are parsed by the real parser, chains and
+ * sources built by the real GStreamer with this build's plugin. */
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <string.h>
 
@@ -38,7 +40,28 @@ test_default_mode (void)
   g_assert_null (config.source);
   g_assert_false (config.loop_source);
   g_assert_cmpuint (config.time_limit_s, ==, 0);
+  g_assert_null (config.record_in_dir);
+  g_assert_null (config.record_out_dir);
   rtfx_config_clear (&config);
+}
+
+/* A folder that can be written takes both recordings, and the check leaves nothing in it. */
+static void
+test_record_dirs (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("rtfx-config-XXXXXX", NULL);
+  const gchar *args[] = { "--record-in", dir, "--record-out", dir, NULL };
+  RtfxConfig config = { 0 };
+  g_autoptr (GDir) listing = NULL;
+
+  g_assert_nonnull (dir);
+  g_assert_true (parse (&config, args, NULL));
+  g_assert_cmpstr (config.record_in_dir, ==, dir);
+  g_assert_cmpstr (config.record_out_dir, ==, dir);
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_null (g_dir_read_name (listing));
+  rtfx_config_clear (&config);
+  g_rmdir (dir);
 }
 
 static void
@@ -115,6 +138,17 @@ static const BadCase bad_cases[] = {
           NULL}},
   {"word-time-limit", {"--time-limit", "soon", NULL}, {"time-limit", "soon",
           NULL}},
+  {"record-in-missing", {"--record-in", "/nonexistent/rtfx", NULL},
+      {"--record-in", "/nonexistent/rtfx", NULL}},
+  {"record-out-a-file", {"--record-out", "/dev/null", NULL},
+      {"--record-out", "/dev/null", NULL}},
+  /* A folder nobody can create files in, root included. */
+  {"record-in-unwritable", {"--record-in", "/proc", NULL},
+      {"--record-in /proc", "cannot write", NULL}},
+  {"record-in-recvonly", {"--mode", "recvonly", "--source", "videotestsrc",
+          "--record-in", "/tmp", NULL}, {"--record-in", "recvonly", NULL}},
+  {"record-out-sendonly", {"--mode", "sendonly", "--record-out", "/tmp",
+          NULL}, {"--record-out", "sendonly", NULL}},
 };
 
 static void
@@ -140,6 +174,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/mode/default", test_default_mode);
   g_test_add_func ("/config/mode/sendonly", test_sendonly);
   g_test_add_func ("/config/mode/recvonly", test_recvonly);
+  g_test_add_func ("/config/record/dirs", test_record_dirs);
   g_test_add_data_func ("/config/mode/recvonly-file",
       "uridecodebin uri=file:///nonexistent/clip.webm",
       test_recvonly_dynamic_pads);

@@ -531,6 +531,41 @@ test_write_bye (void)
   }
 }
 
+/* The session's recordings: each file's direction, link and name, in order. */
+static void
+test_write_recording (void)
+{
+  const RtfxRecordingFile files[] = {
+    {"in", "recordings/00ff/in", "20261203-051500-3f9c01ab-in.webm"},
+    {"out", "recordings/00ff/out", "20261203-051500-3f9c01ab-out.webm"},
+  };
+  g_autofree gchar *json = rtfx_message_recording (files, 2);
+  g_autoptr (JsonObject) obj = read_back (json, "recording", 2);
+  JsonArray *list = json_object_get_array_member (obj, "files");
+
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  for (guint i = 0; i < 2; i++) {
+    JsonObject *file = json_array_get_object_element (list, i);
+
+    g_assert_cmpuint (json_object_get_size (file), ==, 3);
+    assert_string_member (file, "direction", files[i].direction);
+    assert_string_member (file, "url", files[i].url);
+    assert_string_member (file, "name", files[i].name);
+  }
+}
+
+static void
+test_write_recording_failed (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tricky); i++) {
+    g_autofree gchar *json = rtfx_message_recording_failed ("out", tricky[i]);
+    g_autoptr (JsonObject) obj = read_back (json, "recording-failed", 3);
+
+    assert_string_member (obj, "direction", "out");
+    assert_string_member (obj, "reason", tricky[i]);
+  }
+}
+
 /* An element message for the page's data channel: nested lists and structures become JSON. */
 static void
 test_write_structure (void)
@@ -599,6 +634,9 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/write/ice-round-trip", test_ice_round_trip);
   g_test_add_func ("/protocol/write/error", test_write_error);
   g_test_add_func ("/protocol/write/bye", test_write_bye);
+  g_test_add_func ("/protocol/write/recording", test_write_recording);
+  g_test_add_func ("/protocol/write/recording-failed",
+      test_write_recording_failed);
   g_test_add_func ("/protocol/write/structure", test_write_structure);
   g_test_add_func ("/protocol/write/ice-servers", test_ice_servers);
   return g_test_run ();
