@@ -400,19 +400,12 @@ rtfx_pipeline_send_rate (RtfxPipeline * p, RtfxRateState * state)
     0};
 }
 
-/* For a chain or a source taken out of the pipeline, on a thread of its own. */
-static void
-stop_element (GstElement * element, gpointer unused)
-{
-  gst_element_set_state (element, GST_STATE_NULL);
-}
-
 /* Called on the streaming thread with the next frame held at head's output: puts the newest chain
  * asked for in place of the running one, and the frame then goes into it after the stream's sticky
  * events (the pad sends them again after a relink). However many switches came meanwhile, there is
  * one, and at most one a frame. (An idle probe would run at once in the main thread when head is
  * idle, racing the next frame: a burst of switches then let frames into a chain before its
- * stream-start and caps.) The old chain is stopped on another thread, so this one is not held up. */
+ * stream-start and caps.) */
 static GstPadProbeReturn
 swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -429,18 +422,9 @@ swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   p->dropped_before += chain_dropped (old);
   p->chain = chain;
-  gst_element_unlink_many (p->head, old, p->convert_out, NULL);
-  gst_element_set_locked_state (old, TRUE);
-  gst_bin_remove (GST_BIN (p->pipeline), old);
-  gst_bin_add (GST_BIN (p->pipeline), chain);
-  gst_element_link_many (p->head, chain, p->convert_out, NULL);
-  gst_element_sync_state_with_parent (chain);
+  rtfx_chain_replace (p->pipeline, p->head, old, chain, p->convert_out);
   g_mutex_unlock (&p->lock);
-
-  gst_element_call_async (old, stop_element, NULL, NULL);
   gst_object_unref (old);
-  gst_element_post_message (p->pipeline,
-      gst_message_new_latency (GST_OBJECT (p->pipeline)));
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -570,7 +554,7 @@ restart_source (RtfxPipeline * p)
 
   gst_element_set_locked_state (old, TRUE);
   gst_bin_remove (GST_BIN (p->pipeline), old);
-  gst_element_call_async (old, stop_element, NULL, NULL);
+  rtfx_element_stop_later (old);
   gst_object_unref (old);
   if (!add_source (p, &error)) {
     p->events.failed (RTFX_CODE_SOURCE_FAILED, error->message,
