@@ -56,6 +56,9 @@ typedef struct
   gchar *source;                /* recvonly: the server-side source's description */
   gboolean loop_source;         /* restart it at its end rather than end the session */
   guint time_limit_s;           /* the longest a session runs from its offer; 0: no limit */
+  gboolean audio;               /* --audio: the page's microphone too (sendrecv, sendonly) */
+  gchar *audio_chain;           /* with audio: what it goes through, unless a preset says */
+  gchar **preset_audio_chains;  /* with audio: each preset's, by preset_names' index; else NULL */
   gboolean show_version;        /* --version: print it, do nothing else */
 } RtfxConfig;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audio.h"
 #include "codec.h"
 #include "launch-config.h"
 #include "netaddr.h"
@@ -40,12 +41,14 @@ typedef struct
   gboolean stopping;
 } App;
 
-/* The elements of a session and of the first codec (the others are offered when installed). */
+/* The elements of a session, of the first codec (the others are offered when installed) and of
+ * the microphone's path if asked for. */
 static gboolean
-check_elements (GError ** error)
+check_elements (const RtfxConfig * config, GError ** error)
 {
   return rtfx_elements_check (session_needs, error) &&
-      rtfx_codec_check (rtfx_codecs[0], error);
+      rtfx_codec_check (rtfx_codecs[0], error) &&
+      (!config->audio || rtfx_elements_check (rtfx_audio_needs, error));
 }
 
 /* Browsers give the camera only to pages from localhost or HTTPS: say so before someone tries. */
@@ -105,7 +108,7 @@ main (int argc, char **argv)
     g_print ("rtfx-launch %s (%s)\n", VERSION, gst_version_string ());
     return 0;
   }
-  if (!check_elements (&error)) {
+  if (!check_elements (&config, &error)) {
     g_printerr ("rtfx-launch: %s\n", error->message);
     return 1;
   }
@@ -129,6 +132,9 @@ main (int argc, char **argv)
   else if (config.mode == RTFX_MODE_RECVONLY)
     g_print ("rtfx-launch: receive-only: pages get %s%s\n", config.source,
         config.loop_source ? ", looped" : "");
+  if (config.audio)
+    g_print ("rtfx-launch: audio: pages send their microphone (processing: "
+        "%s)\n", config.audio_chain);
   if (config.tls != NULL) {
     g_autofree gchar *fingerprint = rtfx_tls_fingerprint (config.tls);
     g_print ("rtfx-launch: TLS certificate SHA-256 fingerprint %s\n",

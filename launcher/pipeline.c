@@ -6,7 +6,8 @@
  *                                    (convert_out)
  *
  * --mode sendonly ends at a fakesink after convert_out; --mode recvonly has no decoder but
- * SOURCE ! clocksync before head (source.c).
+ * SOURCE ! clocksync before head (source.c). With --audio, the page's microphone takes a path of its
+ * own through the same webrtcbin (audio.c).
  *
  * The sending half is built before the offer is applied, so that webrtcbin answers sendrecv; the
  * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
@@ -25,6 +26,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include "audio.h"
 #include "chain.h"
 #include "handoff.h"
 #include "ice.h"
@@ -54,6 +56,7 @@ struct _RtfxPipeline
   GstElement *convert_out;      /* where it leaves */
   GstElement *encoder;          /* encoder and payloader, feeding webrtcbin; NULL in sendonly */
   RtfxTwcc *twcc;               /* the encoder's bitrate, from the browser's feedback */
+  RtfxAudio *audio;             /* --audio, when the page offers its microphone; else NULL */
   /* recvonly, in the main context: the source's description, its instance, where it goes. */
   gchar *source_desc;
   gboolean loop_source;
@@ -91,6 +94,7 @@ pipeline_free (RtfxPipeline * p)
   gst_clear_object (&p->source);
   g_clear_object (&p->channel);
   g_clear_pointer (&p->twcc, rtfx_twcc_unref);
+  g_clear_pointer (&p->audio, rtfx_audio_free);
   g_mutex_clear (&p->lock);
   g_free (p->source_desc);
   rtfx_teardowns_unref (p->teardowns);
@@ -217,9 +221,11 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
   if (caps != NULL)
     encoding = gst_structure_get_string (gst_caps_get_structure (caps, 0),
         "encoding-name");
+  if (p->audio != NULL && rtfx_audio_take_incoming (p->audio, pad, encoding))
+    return;
 
   g_mutex_lock (&p->lock);
-  /* Anything but our video (audio, say) is received and dropped. */
+  /* Anything but our video and audio is received and dropped. */
   if (!p->stopping && p->decoder_src == NULL)
     decoder = rtfx_codec_make_decoder (rtfx_codec_find (encoding));
   if (decoder != NULL) {
@@ -268,11 +274,14 @@ on_data_channel (GstElement * webrtc, GstWebRTCDataChannel * channel,
   g_mutex_unlock (&p->lock);
 }
 
-/* Element messages named rtfx/… (detections, say) go to the page as JSON, if it has a channel. */
+/* Element messages named rtfx/… (detections, say) and the microphone's level go to the page as
+ * JSON, if it has a channel. */
 static void
 forward_element_message (RtfxPipeline * p, GstMessage * msg)
 {
-  const GstStructure *s = gst_message_get_structure (msg);
+  g_autoptr (GstStructure) level = p->audio ?
+      rtfx_audio_level_message (p->audio, msg) : NULL;
+  const GstStructure *s = level ? level : gst_message_get_structure (msg);
   g_autoptr (GstWebRTCDataChannel) channel = NULL;
   g_autofree gchar *json = NULL;
   GstWebRTCDataChannelState state;
@@ -444,6 +453,13 @@ rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
         GST_PAD_PROBE_TYPE_BUFFER, swap_chain, pipeline_ref (p),
         (GDestroyNotify) pipeline_unref);
   }
+}
+
+void
+rtfx_pipeline_switch_audio_chain (RtfxPipeline * p, const gchar * description)
+{
+  if (p->audio != NULL)
+    rtfx_audio_switch_chain (p->audio, description, p->peer);
 }
 
 /* --- the server's source (recvonly) ------------------------------------------------------ */
@@ -656,26 +672,43 @@ build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
   return TRUE;
 }
 
+/* --audio, when the offer has the page's microphone in Opus (recvonly has none: launch-config.c),
+ * after the video, as the offer has it. */
+static gboolean
+build_audio (RtfxPipeline * p, const RtfxConfig * config,
+    const RtfxOffer * offer, const gchar * audio_description, GError ** error)
+{
+  if (audio_description == NULL || offer->audio_pt < 0)
+    return TRUE;
+  p->audio = rtfx_audio_build (p->pipeline, p->webrtc, config->mode, offer,
+      audio_description, error);
+  return p->audio != NULL;
+}
+
 /* The graph of config's mode around the chain. */
 static gboolean
 build_graph (RtfxPipeline * p, const RtfxConfig * config,
-    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+    const RtfxOffer * offer, const gchar * chain_description,
+    const gchar * audio_description, GError ** error)
 {
   if (!build_processing (p, chain_description, error))
     return FALSE;
   if (config->mode == RTFX_MODE_SENDONLY) {
     build_sink (p, offer);
-    return TRUE;
+    return build_audio (p, config, offer, audio_description, error);
   }
   if (!build_send_branch (p, config, offer, error))
     return FALSE;
   rtfx_trace_encoder (p->trace, p->encoder);
-  return config->mode != RTFX_MODE_RECVONLY || build_source (p, error);
+  if (config->mode == RTFX_MODE_RECVONLY)
+    return build_source (p, error);
+  return build_audio (p, config, offer, audio_description, error);
 }
 
 static gboolean
 build_and_play (RtfxPipeline * p, const RtfxConfig * config,
-    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+    const RtfxOffer * offer, const gchar * chain_description,
+    const gchar * audio_description, GError ** error)
 {
   g_autoptr (GstBus) bus = NULL;
 
@@ -696,9 +729,15 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         "rtpbin");
     g_signal_connect (rtpbin, "new-jitterbuffer",
         G_CALLBACK (on_new_jitterbuffer), NULL);
+    /* The sender reports tie each stream's RTP time to the time its buffers came in, not to when
+     * they leave: the video leaves later (the chain, the encoder), and the browser, which lines the
+     * streams up by the reports, then delays the sound to match it. */
+    if (config->audio)
+      g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
   }
 
-  if (!build_graph (p, config, offer, chain_description, error))
+  if (!build_graph (p, config, offer, chain_description, audio_description,
+          error))
     return FALSE;
   rtfx_trace_webrtcbin (p->trace, p->webrtc);
   {
@@ -731,7 +770,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
 
 RtfxPipeline *
 rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
-    GstElement * chain, const gchar * chain_description, const gchar * peer,
+    GstElement * chain, const gchar * chain_description,
+    const gchar * audio_description, const gchar * peer,
     const RtfxPipelineEvents * events, gpointer data,
     RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error)
 {
@@ -747,7 +787,8 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->chain = gst_object_ref (chain);
   p->source_desc = g_strdup (config->source);
   p->loop_source = config->loop_source;
-  if (!build_and_play (p, config, offer, chain_description, error)) {
+  if (!build_and_play (p, config, offer, chain_description, audio_description,
+          error)) {
     rtfx_pipeline_stop (p);
     return NULL;
   }
@@ -772,6 +813,8 @@ teardown_thread (gpointer data)
   if (p->decoder_src != NULL)
     gst_pad_unlink (p->decoder_src, GST_PAD_PEER (p->decoder_src));
   g_mutex_unlock (&p->lock);
+  if (p->audio != NULL)
+    rtfx_audio_stop (p->audio);
   if (p->negotiation != NULL)
     rtfx_negotiation_stop (g_steal_pointer (&p->negotiation),
         NEGOTIATION_LIMIT_US);
