@@ -13,6 +13,7 @@ import {
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
+import { audio, audioSendonly } from './audio.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -536,6 +537,10 @@ async function badChain(binary) {
     { args: ['--port', port, 'rtfxedges !'], names: [] },
     { args: ['--port', '0x'], names: ['0x', 'port'] },
     { args: ['--port', '70000'], names: ['70000', 'port'] },
+    { args: ['--port', port, '--audio', '--audio-chain', 'nosuchfilter'], names: ['nosuchfilter'] },
+    { args: ['--port', port, '--audio', '--audio-chain', 'audioecho delay=banana'], names: ['banana', 'delay'] },
+    { args: ['--port', port, '--audio', '--audio-chain', 'videoconvert'], names: ['videoconvert'] },
+    { args: ['--port', port, '--audio-chain', 'identity'], names: ['--audio'] },
   ];
   const failures = [];
   for (const c of cases) {
@@ -1137,6 +1142,8 @@ const scenarios = {
   'recvonly-live': recvonlyLive,
   'recvonly-file': recvonlyFile,
   'time-limit': timeLimit,
+  audio,
+  'audio-sendonly': audioSendonly,
 };
 
 async function main() {

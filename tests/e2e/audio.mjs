@@ -1,0 +1,192 @@
+// The scenarios of rtfx-launch --audio (docs/audio.md): the browser's fake microphone (Chromium's beeps once a
+// second; Firefox's a steady tone) goes to the server with the camera. `audio`: the server's level meter hears it (the
+// page's meter shows more than silence), the processed sound comes back with the video in one stream (inbound audio
+// packets grow, RTCP sender reports arrive), and a preset with its own audio chain (silence) changes what comes back
+// but not what the server hears. `audio-sendonly`: the meter still works, and no sound comes back.
+import os from 'node:os';
+import {
+  check, click, evaluate, getStatus, inboundVideo, launchBrowser, log, openPage, pollUntil, recordSignaling,
+  signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
+} from './lib.mjs';
+
+const CONNECT_MS = 15000;
+const STOP_TO_ZERO_MS = 1000;
+// The page's meter (dBFS) above this is more than silence: a quiet room's microphone reads -60 to -50, the fake
+// microphone's beeps about -20, the server's floor for digital silence is -100.
+const SILENCE_DB = -60;
+const HEAR_MS = 8000;
+const WINDOW_MS = 2500;
+// Opus sends 50 packets a second: a window of WINDOW_MS gets well over this many unless the sound stopped.
+const MIN_PACKETS = 25;
+// What comes back is judged over windows of a second (one beep each), for up to SWITCH_MS after a preset switch: a
+// loaded machine (an ASan server) may hold the sound back for a while.
+const SECOND_MS = 1000;
+const SWITCH_MS = 10000;
+// The echo chain of the default preset, and a preset whose audio chain silences what comes back.
+const ECHO = 'audioecho delay=250000000 intensity=0.5';
+const QUIET = 'volume volume=0';
+
+/** The page's inbound and outbound audio, and the sender reports it got for the inbound one. */
+async function audioStats(page) {
+  return evaluate(page, async () => {
+    const pc = window.rtfx?.pc;
+    if (!pc) return null;
+    const report = await pc.getStats();
+    const out = { inbound: null, outbound: null, senderReports: null };
+    report.forEach((s) => {
+      if ((s.kind ?? s.mediaType) !== 'audio') return;
+      if (s.type === 'inbound-rtp') {
+        out.inbound = { packetsReceived: s.packetsReceived ?? 0, totalAudioEnergy: s.totalAudioEnergy ?? null,
+          audioLevel: s.audioLevel ?? null, codecId: s.codecId };
+        out.codec = report.get(s.codecId)?.mimeType ?? null;
+      }
+      if (s.type === 'outbound-rtp') out.outbound = { packetsSent: s.packetsSent ?? 0 };
+      if (s.type === 'remote-outbound-rtp') out.senderReports = s.reportsSent ?? s.packetsSent ?? 0;
+    });
+    return out;
+  });
+}
+
+/** The loudest rms of the page's meter (window.rtfx.audioLevel, #mic) until it is above SILENCE_DB, within ms. */
+async function heard(page, ms, what) {
+  let loudest = -Infinity;
+  const { value, ms: after } = await pollUntil(async () => {
+    const m = await evaluate(page, () => {
+      const mic = document.querySelector('#mic');
+      return { level: window.rtfx.audioLevel, shown: !mic.hidden, rms: Number(mic.dataset.rms),
+        meter: document.querySelector('#mic-level').value };
+    });
+    if (m.level) loudest = Math.max(loudest, m.level.rms);
+    return m.level && m.level.rms > SILENCE_DB ? m : null;
+  }, ms, `${what}: the page's meter above ${SILENCE_DB} dB`, { intervalMs: 50, describe: () => `loudest ${loudest} dB` });
+  log(`${what}: the server hears ${value.level.rms.toFixed(1)} dB (peak ${value.level.peak.toFixed(1)}) ` +
+      `${Math.round(after)} ms on; #mic shown ${value.shown}, data-rms ${value.rms}, meter ${value.meter}`);
+  check(value.shown && value.rms === value.level.rms, '#mic does not show the newest level');
+  check(value.meter > SILENCE_DB, `#mic-level shows ${value.meter}, not the level`);
+  return value.level;
+}
+
+/** Opens a page of server, waits until it knows the server takes the microphone, starts, and waits for connected. */
+async function connectWithAudio(browser, server, name, mode) {
+  const status = await getStatus(server.port);
+  check(status.audio === true && status.mode === mode, `GET /status says ${JSON.stringify(status)}`);
+  const page = await openPage(browser, server.url, name, { init: recordSignaling });
+  await pollUntil(() => evaluate(page, () => window.rtfx.audio), 5000, `${name}: window.rtfx.audio`);
+  await click(page, '#start');
+  const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
+  check(value.dataState === 'connected', `${name}: #status went to "failed" (${value.text})`);
+  const hello = (await signalingLog(page, ['hello'])).received.at(-1)?.msg;
+  check(hello?.audio === true, `hello says audio ${JSON.stringify(hello?.audio)}`);
+  const view = await evaluate(page, () => ({
+    transceivers: window.rtfx.pc.getTransceivers().map((t) => `${t.receiver.track.kind} ${t.currentDirection}`),
+    localAudio: document.querySelector('#local').srcObject?.getAudioTracks().length ?? 0,
+  }));
+  const answer = (await signalingLog(page, ['answer'])).received[0]?.msg.sdp ?? '';
+  const audioSection = answer.split(/(?=^m=)/m).find((m) => m.startsWith('m=audio')) ?? '';
+  log(`${name}: transceivers ${JSON.stringify(view.transceivers)}, local audio tracks ${view.localAudio}; answer's ` +
+      `audio: ${JSON.stringify(audioSection.split(/\r?\n/).filter((l) => /^(m=|a=(rtpmap|sendrecv|sendonly|recvonly))/.test(l)))}`);
+  check(view.localAudio === 1, 'the page did not open the microphone');
+  check(/a=rtpmap:\d+ OPUS\/48000\/2/i.test(audioSection), 'the answer has no Opus audio');
+  return { page, view };
+}
+
+/** Opus packets and the sound's energy the page received between two audioStats. */
+function between(a, b) {
+  return {
+    packets: (b?.inbound?.packetsReceived ?? 0) - (a?.inbound?.packetsReceived ?? 0),
+    energy: Number.isFinite(b?.inbound?.totalAudioEnergy) && Number.isFinite(a?.inbound?.totalAudioEnergy)
+      ? b.inbound.totalAudioEnergy - a.inbound.totalAudioEnergy : null,
+    last: b,
+  };
+}
+
+/** Opus packets and the sound's energy the page receives over ms. */
+async function received(page, ms = WINDOW_MS) {
+  const a = await audioStats(page);
+  await sleep(ms);
+  return between(a, await audioStats(page));
+}
+
+/** Windows of SECOND_MS until one has packets and pred(its energy), within SWITCH_MS; returns that window. */
+async function secondUntil(page, pred, what) {
+  let last = null;
+  const { value, ms } = await pollUntil(async () => {
+    last = await received(page, SECOND_MS);
+    return last.packets >= MIN_PACKETS / 3 && (last.energy === null || pred(last.energy)) ? last : null;
+  }, SWITCH_MS, what, { intervalMs: 0, describe: () => JSON.stringify({ packets: last?.packets, energy: last?.energy }) });
+  log(`${what}: ${value.packets} audio packets, energy ${value.energy} in ${SECOND_MS} ms, ${Math.round(ms)} ms on`);
+  return value;
+}
+
+/**
+ * sendrecv --audio in Chromium (or RTFX_E2E_BROWSER): the server hears the microphone, its sound comes back in the
+ * video's stream with sender reports, and a preset's silent audio chain silences what comes back (the server still
+ * hears the microphone: the level is measured before the chain) until the page switches back.
+ */
+export async function audio(binary) {
+  const kind = process.env.RTFX_E2E_BROWSER || 'chromium';
+  const browser = await launchBrowser(kind);
+  const server = await startServer(binary, { args: ['--audio', '--audio-chain', ECHO,
+    '--preset', 'plain=identity', '--preset', 'quiet=identity', '--audio-preset', `quiet=${QUIET}`] });
+  const { page, view } = await connectWithAudio(browser, server, `${kind}-audio`, 'sendrecv');
+  check(view.transceivers.includes('video sendrecv') && view.transceivers.includes('audio sendrecv'),
+        'the page does not send and receive both video and audio');
+  await heard(page, HEAR_MS, 'plain');
+
+  const { value: inbound } = await pollUntil(async () => {
+    const s = await audioStats(page);
+    return s?.inbound?.packetsReceived > 0 ? s : null;
+  }, 5000, 'inbound audio packets');
+  const streams = await evaluate(page, () => {
+    const audioStream = document.querySelector('#remote-audio').srcObject;
+    const videoStream = document.querySelector('#remote').srcObject;
+    return { audio: audioStream?.id ?? null, video: videoStream?.id ?? null,
+      audioTracks: audioStream?.getAudioTracks().length ?? 0, paused: document.querySelector('#remote-audio').paused };
+  });
+  const plain = await received(page);
+  const video = await inboundVideo(page);
+  log(`plain: ${plain.packets} audio packets (${inbound.codec}) and energy ${plain.energy} in ${WINDOW_MS} ms; ` +
+      `sender reports ${plain.last.senderReports}; streams ${JSON.stringify(streams)}; video frames decoded ` +
+      `${video?.framesDecoded}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  check(plain.packets >= MIN_PACKETS, `the page received ${plain.packets} audio packets in ${WINDOW_MS} ms`);
+  check(streams.audioTracks === 1 && !streams.paused, '#remote-audio does not play the server\'s sound');
+  check(streams.audio === streams.video, 'the sound and the video come in different streams (they cannot be synced)');
+  check(plain.last.senderReports > 0, 'no RTCP sender report for the audio reached the page');
+  check(video?.framesDecoded > 0, 'the page decodes no video');
+
+  // The quiet preset: the same microphone goes in, silence comes out (a hundredth of the plain sound's energy, in
+  // a second of packets), and the plain one brings the sound back (a tenth of it at least). Browsers that measure no
+  // energy (null) are judged on the packets only.
+  const perSecond = plain.energy === null ? null : (plain.energy * SECOND_MS) / WINDOW_MS;
+  check(perSecond === null || perSecond > 0, 'the page measured no sound energy coming back with the plain preset');
+  await withTimeout(page.select('#preset', 'quiet'), 5000, 'select quiet in #preset');
+  await secondUntil(page, (e) => e < perSecond / 100, 'quiet');
+  await heard(page, HEAR_MS, 'quiet');
+  await withTimeout(page.select('#preset', 'plain'), 5000, 'select plain in #preset');
+  await secondUntil(page, (e) => e > perSecond / 10, 'plain again');
+
+  await click(page, '#stop');
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  check(await evaluate(page, () => document.querySelector('#mic').hidden && window.rtfx.audioLevel === null),
+        '#mic is still shown after Stop');
+  await browser.close();
+  await stopServer(server);
+}
+
+/** sendonly --audio: the page sends camera and microphone, the server hears it, and nothing comes back. */
+export async function audioSendonly(binary) {
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: ['--mode', 'sendonly', '--audio', '--audio-chain', ECHO] });
+  const { page, view } = await connectWithAudio(browser, server, 'audio-sendonly', 'sendonly');
+  check(view.transceivers.includes('video sendonly') && view.transceivers.includes('audio sendonly'),
+        'the page does not send only');
+  await heard(page, HEAR_MS, 'sendonly');
+  const s = await received(page);
+  log(`sendonly: the page received ${s.packets} audio packets and sent ${s.last.outbound?.packetsSent}`);
+  check(s.packets === 0, `the page received ${s.packets} audio packets in sendonly`);
+  check(s.last.outbound?.packetsSent > 0, 'the page sent no audio');
+  await click(page, '#stop');
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  await browser.close();
+  await stopServer(server);
+}
