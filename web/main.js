@@ -274,6 +274,9 @@ function sessionHandlers(r) {
       r.connected = true;
       clearTimeout(r.timer);
       show('connected', 'Connected');
+      if (audio && mode !== 'recvonly' && r.stream && r.stream.getAudioTracks().length === 0) {
+        notice('No microphone could be opened: the server gets your camera only.');
+      }
     },
     interrupted() {
       if (run === r) notice('The connection is interrupted; waiting for it to recover…');

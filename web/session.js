@@ -15,7 +15,8 @@ export function cameraUnavailableReason() {
 
 /**
  * The camera's video, and the microphone's sound when the server takes it (rtfx-launch --audio), with the browser's
- * echo cancellation (the server's sound comes back out of the speakers). Rejects with a sentence a person can act on.
+ * echo cancellation (the server's sound comes back out of the speakers). Without a microphone that works, the camera
+ * alone (the stream then has no audio track). Rejects with a sentence a person can act on.
  */
 export async function openCamera(withMicrophone = false) {
   const reason = cameraUnavailableReason();
@@ -28,6 +29,10 @@ export async function openCamera(withMicrophone = false) {
       video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
     });
   } catch (err) {
+    // A refusal is the person's answer for both; a device missing or busy may be the microphone only.
+    if (withMicrophone && ['NotFoundError', 'NotReadableError', 'OverconstrainedError'].includes(err?.name)) {
+      return openCamera(false);
+    }
     throw new Error(cameraErrorText(err, withMicrophone ? 'camera and microphone' : 'camera'));
   }
 }

@@ -173,7 +173,21 @@ export async function audio(binary) {
   await stopServer(server);
 }
 
-/** sendonly --audio: the page sends camera and microphone, the server hears it, and nothing comes back. */
+/**
+ * An init script: getUserMedia fails with NotFoundError whenever it is asked for sound, as on a machine without a
+ * microphone.
+ */
+function noMicrophone() {
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => (constraints?.audio
+    ? Promise.reject(new DOMException('Requested device not found', 'NotFoundError'))
+    : getUserMedia(constraints));
+}
+
+/**
+ * sendonly --audio: the page sends camera and microphone, the server hears it, and nothing comes back. A page with no
+ * microphone connects with its camera alone and says so.
+ */
 export async function audioSendonly(binary) {
   const browser = await launchBrowser('chromium');
   const server = await startServer(binary, { args: ['--mode', 'sendonly', '--audio', '--audio-chain', ECHO] });
@@ -186,6 +200,16 @@ export async function audioSendonly(binary) {
   check(s.packets === 0, `the page received ${s.packets} audio packets in sendonly`);
   check(s.last.outbound?.packetsSent > 0, 'the page sent no audio');
   await click(page, '#stop');
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+
+  const mute = await openPage(browser, server.url, 'no-microphone', { init: noMicrophone });
+  await pollUntil(() => evaluate(mute, () => window.rtfx.audio), 5000, 'no-microphone: window.rtfx.audio');
+  await click(mute, '#start');
+  const { value } = await waitForState(mute, ['connected', 'failed'], CONNECT_MS);
+  log(`no microphone: #status ${JSON.stringify(value)}`);
+  check(value.dataState === 'connected', `without a microphone #status went to "failed" (${value.text})`);
+  check(/microphone/i.test(value.text), 'the page does not say that it has no microphone');
+  await click(mute, '#stop');
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
   await browser.close();
   await stopServer(server);
