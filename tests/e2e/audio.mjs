@@ -121,7 +121,8 @@ async function secondUntil(page, pred, what) {
 /**
  * sendrecv --audio in Chromium (or RTFX_E2E_BROWSER): the server hears the microphone, its sound comes back in the
  * video's stream with sender reports, and a preset's silent audio chain silences what comes back (the server still
- * hears the microphone: the level is measured before the chain) until the page switches back.
+ * hears the microphone: the level is measured before the chain) until the page switches back. Then a second session,
+ * its sound flowing both ways, when the server gets SIGTERM: it stops in time (stopServer's bound).
  */
 export async function audio(binary) {
   const kind = process.env.RTFX_E2E_BROWSER || 'chromium';
@@ -169,8 +170,15 @@ export async function audio(binary) {
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
   check(await evaluate(page, () => document.querySelector('#mic').hidden && window.rtfx.audioLevel === null),
         '#mic is still shown after Stop');
-  await browser.close();
+
+  await click(page, '#start');
+  const { value: again } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
+  check(again.dataState === 'connected', `the second session went to "failed" (${again.text})`);
+  await heard(page, HEAR_MS, 'second session');
+  await pollUntil(async () => ((await audioStats(page))?.inbound?.packetsReceived > 0 ? true : null), 5000,
+    'second session: inbound audio packets');
   await stopServer(server);
+  await browser.close();
 }
 
 /**
