@@ -409,9 +409,11 @@ rtfx_pipeline_send_rate (RtfxPipeline * p, RtfxRateState * state)
     0};
 }
 
-/* Called on the streaming thread with the next frame held at head's output: puts the newest chain
- * asked for in place of the running one, and the frame then goes into it after the stream's sticky
- * events (the pad sends them again after a relink). However many switches came meanwhile, there is
+/* Called on the streaming thread with the next frame held at head's input: puts the newest chain
+ * asked for in place of the running one, and head then converts the frame to what the new chain
+ * takes (the new link makes it negotiate again) and sends it after the stream's sticky events. Held
+ * at head's output, the frame went to the new chain in the format of the old one, and a chain that
+ * takes another (RGBA after I420) ended the session, not-negotiated. However many switches came meanwhile, there is
  * one, and at most one a frame. (An idle probe would run at once in the main thread when head is
  * idle, racing the next frame: a burst of switches then let frames into a chain before its
  * stream-start and caps.) */
@@ -448,8 +450,9 @@ rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
   gst_object_replace ((GstObject **) & p->next_chain, GST_OBJECT (chain));
   g_mutex_unlock (&p->lock);
   if (probe_needed) {
-    g_autoptr (GstPad) head_src = gst_element_get_static_pad (p->head, "src");
-    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_BLOCK |
+    g_autoptr (GstPad) head_sink = gst_element_get_static_pad (p->head,
+        "sink");
+    gst_pad_add_probe (head_sink, GST_PAD_PROBE_TYPE_BLOCK |
         GST_PAD_PROBE_TYPE_BUFFER, swap_chain, pipeline_ref (p),
         (GDestroyNotify) pipeline_unref);
   }
