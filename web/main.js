@@ -188,6 +188,12 @@ function openCameraFor(r) {
   }, (err) => fail(r, err.message));
 }
 
+/** What Start will do, for the idle status line. */
+function idleText() {
+  return audio && mode !== 'recvonly' ? IDLE_TEXT[mode].replace('your camera', 'your camera and microphone')
+    : IDLE_TEXT[mode];
+}
+
 /** Shows what the server's mode (a string from /status or hello; anything else counts as sendrecv) leaves out. */
 function applyMode(next) {
   mode = MODES.includes(next) ? next : 'sendrecv';
@@ -196,17 +202,17 @@ function applyMode(next) {
   ui.modeNote.hidden = !MODE_NOTES[mode];
   ui.local.closest('figure').hidden = mode === 'recvonly';
   ui.remote.closest('figure').hidden = mode === 'sendonly';
-  if (state === 'idle') show('idle', IDLE_TEXT[mode]);
+  if (state === 'idle') show('idle', idleText());
   // A browser without a camera can still watch.
-  if (state === 'failed' && !run && cameraUnavailableReason() && mode === 'recvonly') show('idle', IDLE_TEXT[mode]);
+  if (state === 'failed' && !run && cameraUnavailableReason() && mode === 'recvonly') show('idle', idleText());
 }
 
 function serverHandlers(r) {
   return {
     hello(msg) {
       r.timeline.mark('hello');
-      applyMode(msg.mode);
       audio = msg.audio === true;
+      applyMode(msg.mode);
       r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
@@ -379,7 +385,7 @@ fetch(new URL('status', window.location.href), { cache: 'no-store' })
   .then((res) => (res.ok ? res.json() : null))
   .then((status) => {
     if (!status || run) return;
-    applyMode(status.mode);
     audio = status.audio === true;
+    applyMode(status.mode);
   })
   .catch(() => { /* the hello says it too */ });

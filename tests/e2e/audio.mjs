@@ -72,6 +72,8 @@ async function connectWithAudio(browser, server, name, mode) {
   check(status.audio === true && status.mode === mode, `GET /status says ${JSON.stringify(status)}`);
   const page = await openPage(browser, server.url, name, { init: recordSignaling });
   await pollUntil(() => evaluate(page, () => window.rtfx.audio), 5000, `${name}: window.rtfx.audio`);
+  const idle = await evaluate(page, () => document.querySelector('#status').textContent);
+  check(/microphone/.test(idle), `${name}: the idle #status does not say the microphone goes too: "${idle}"`);
   await click(page, '#start');
   const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
   check(value.dataState === 'connected', `${name}: #status went to "failed" (${value.text})`);
