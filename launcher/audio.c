@@ -1,9 +1,11 @@
 /* The microphone's path (see audio.h):
  *
- *   webrtcbin ──(pad-added)── rtpopusdepay ! opusdec ! audioconvert ! audioresample ! level ─┐
- *       ▲          (received Opus)                                                           │
- *       └── rtpopuspay ! opusenc ! audioresample ! audioconvert ! AUDIO CHAIN ! audioconvert ◄┘
- *               (sent Opus)                        (tail)                       (head)
+ *   webrtcbin ─(pad-added)─▶ rtpopusdepay ! opusdec ! audioconvert ! audioresample ! level ─┐
+ *                             (received Opus)                                                 │
+ *                                                                          audioconvert (head)
+ *                                                                                AUDIO CHAIN
+ *   webrtcbin ◀─ rtpopuspay ◀─ opusenc ◀─ audioresample ◀─ audioconvert (tail) ◀──────────────┘
+ *                               (sent Opus)
  *
  * --mode sendonly ends at a fakesink after tail, and webrtcbin only receives. Everything is built
  * before the offer is applied, so that webrtcbin answers the audio section sendrecv; the incoming
