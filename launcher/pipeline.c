@@ -732,11 +732,6 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         "rtpbin");
     g_signal_connect (rtpbin, "new-jitterbuffer",
         G_CALLBACK (on_new_jitterbuffer), NULL);
-    /* The sender reports tie each stream's RTP time to the time its buffers came in, not to when
-     * they leave: the video leaves later (the chain, the encoder), and the browser, which lines the
-     * streams up by the reports, then delays the sound to match it. */
-    if (config->audio)
-      g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
   }
 
   if (!build_graph (p, config, offer, chain_description, audio_description,

@@ -13,7 +13,7 @@ import {
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
-import { audio, audioSendonly } from './audio.mjs';
+import { audio, audioSendonly, audioSync } from './audio.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1147,6 +1147,7 @@ const scenarios = {
   'time-limit': timeLimit,
   audio,
   'audio-sendonly': audioSendonly,
+  'audio-sync': audioSync,
 };
 
 async function main() {
