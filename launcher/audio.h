@@ -1,7 +1,8 @@
 /* The microphone's path through a session (--audio): the page's Opus received, decoded, measured
  * (its level goes to the page), run through the audio chain and, in sendrecv, encoded to Opus and
- * sent back on the same webrtcbin as the video, whose RTCP sender reports let the browser play the
- * two in sync. pipeline.c builds it with the rest of the graph and hands it the incoming stream. */
+ * sent back on the same webrtcbin as the video, in the video's media stream, which the browser plays
+ * in sync (as far as the video chain is quick: docs/audio.md). pipeline.c builds it with the rest of
+ * the graph and hands it the incoming stream. */
 #pragma once
 
 #include <gst/gst.h>
