@@ -110,10 +110,10 @@ rtfx_bin_parse (const gchar * desc, gboolean ghost, const gchar * what,
 }
 
 GstElement *
-rtfx_chain_build (const gchar * desc, GError ** error)
+rtfx_filter_build (const gchar * desc, const gchar * what, const gchar * media,
+    const gchar * example, GError ** error)
 {
-  g_autoptr (GstElement) bin = rtfx_bin_parse (desc, TRUE, "chain", desc,
-      error);
+  g_autoptr (GstElement) bin = rtfx_bin_parse (desc, TRUE, what, desc, error);
   g_autoptr (GstPad) sink = NULL;
   g_autoptr (GstPad) src = NULL;
 
@@ -123,12 +123,48 @@ rtfx_chain_build (const gchar * desc, GError ** error)
   src = gst_element_get_static_pad (bin, "src");
   if (sink == NULL || src == NULL) {
     g_set_error (error, GST_PARSE_ERROR, GST_PARSE_ERROR_LINK,
-        "invalid chain '%s': it needs one unlinked video input and one unlinked "
-        "video output, like 'rtfxlatest ! rtfxedges'", desc);
+        "invalid %s '%s': it needs one unlinked %s input and one unlinked "
+        "%s output, like '%s'", what, desc, media, media, example);
     return NULL;
   }
-  name_elements (bin);
   return g_steal_pointer (&bin);
+}
+
+GstElement *
+rtfx_chain_build (const gchar * desc, GError ** error)
+{
+  GstElement *bin = rtfx_filter_build (desc, "chain", "video",
+      "rtfxlatest ! rtfxedges", error);
+
+  if (bin != NULL)
+    name_elements (bin);
+  return bin;
+}
+
+static void
+stop_element (GstElement * element, gpointer unused)
+{
+  gst_element_set_state (element, GST_STATE_NULL);
+}
+
+void
+rtfx_element_stop_later (GstElement * element)
+{
+  gst_element_call_async (element, stop_element, NULL, NULL);
+}
+
+void
+rtfx_chain_replace (GstElement * bin, GstElement * head, GstElement * old,
+    GstElement * chain, GstElement * tail)
+{
+  gst_element_unlink_many (head, old, tail, NULL);
+  gst_element_set_locked_state (old, TRUE);
+  gst_bin_remove (GST_BIN (bin), old);
+  gst_bin_add (GST_BIN (bin), chain);
+  gst_element_link_many (head, chain, tail, NULL);
+  gst_element_sync_state_with_parent (chain);
+  rtfx_element_stop_later (old);
+  gst_element_post_message (bin, gst_message_new_latency (GST_OBJECT (bin)));
 }
 
 gboolean

@@ -12,12 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audio.h"
 #include "chain.h"
 #include "controls.h"
 #include "source.h"
 #include "tls.h"
 
 #define DEFAULT_CHAIN "rtfxlatest ! rtfxedges"
+#define DEFAULT_AUDIO_CHAIN "identity"
 /* Offered to the page when no --preset is given: every rtfx filter, and nothing. */
 static const gchar *default_presets[][2] = {
   {"passthrough", "identity"},
@@ -319,6 +321,48 @@ check_recording (const RtfxConfig * config, GError ** error)
       check_record_dir ("--record-out", config->record_out_dir, error);
 }
 
+/* --audio and its chains: --audio-chain for every preset, and --audio-preset NAME=CHAIN for the
+ * preset NAME (one of set_presets'), each built, linked between raw audio and started once. */
+static gboolean
+set_audio (RtfxConfig * config, gchar ** audio_presets, GError ** error)
+{
+  g_autoptr (GError) chain_error = NULL;
+  const guint n = g_strv_length (config->preset_names);
+
+  if (!config->audio)
+    return config->audio_chain == NULL && audio_presets == NULL ? TRUE :
+        fail (error, "--audio-chain and --audio-preset are for --audio (the "
+        "page's microphone)");
+  if (config->mode == RTFX_MODE_RECVONLY)
+    return fail (error, "--audio is for --mode sendrecv and sendonly: in "
+        "recvonly the page sends no microphone (and --source's sound is not "
+        "sent)");
+  if (config->audio_chain == NULL)
+    config->audio_chain = g_strdup (DEFAULT_AUDIO_CHAIN);
+  if (!rtfx_audio_chain_check (config->audio_chain, &chain_error))
+    return fail (error, "--audio-chain: %s", chain_error->message);
+  config->preset_audio_chains = g_new0 (gchar *, n + 1);
+  for (guint i = 0; i < n; i++)
+    config->preset_audio_chains[i] = g_strdup (config->audio_chain);
+  for (gchar ** p = audio_presets; p && *p; p++) {
+    const gchar *eq = strchr (*p, '=');
+    g_autofree gchar *name = eq ? g_strndup (*p, eq - *p) : NULL;
+    gint preset;
+
+    if (name == NULL || name[0] == '\0' || eq[1] == '\0')
+      return fail (error, "--audio-preset needs NAME=AUDIO_CHAIN, such as "
+          "--audio-preset edges='audioecho delay=250000000 intensity=0.5'");
+    if ((preset = rtfx_config_find_preset (config, name)) < 0)
+      return fail (error, "--audio-preset %s: there is no preset '%s' (name "
+          "one of --preset's, or of the default presets)", name, name);
+    if (!rtfx_audio_chain_check (eq + 1, &chain_error))
+      return fail (error, "--audio-preset %s: %s", name, chain_error->message);
+    g_free (config->preset_audio_chains[preset]);
+    config->preset_audio_chains[preset] = g_strdup (eq + 1);
+  }
+  return TRUE;
+}
+
 /* The integer options with a range, by their place in parse's table. */
 typedef enum
 {
@@ -460,7 +504,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   gint port = DEFAULT_PORT, max_sessions = 2 * (gint) g_get_num_processors ();
   gint latency = DEFAULT_LATENCY_MS;
   gboolean no_auto_controls = FALSE, tls_self_signed = FALSE;
-  g_auto (GStrv) chain = NULL, presets = NULL;
+  g_auto (GStrv) chain = NULL, presets = NULL, audio_presets = NULL;
   g_autofree gchar *ice_ports = NULL, *tls_cert = NULL, *tls_key = NULL;
   g_autofree gchar *mode = NULL;
   Limit limits[] = {
@@ -577,6 +621,19 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"record-out", 0, 0, G_OPTION_ARG_FILENAME, &config->record_out_dir,
         "Record the video sent back to each page, as sent, into a file per "
           "session in DIR", "DIR"},
+    {"audio", 0, 0, G_OPTION_ARG_NONE, &config->audio,
+        "The page sends its microphone too (Opus); the server runs it through "
+          "--audio-chain and, in sendrecv, sends it back with the video, and "
+          "shows the page the level it hears (sendrecv and sendonly)", NULL},
+    {"audio-chain", 0, 0, G_OPTION_ARG_STRING, &config->audio_chain,
+        "With --audio: what the microphone goes through, a gst-launch "
+          "description of raw audio in and out (default identity), such as "
+          "'audioecho delay=250000000 intensity=0.5' or 'pitch pitch=1.5'",
+        "DESCRIPTION"},
+    {"audio-preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &audio_presets,
+        "With --audio: the preset NAME's own audio chain, in force while the "
+          "page has that preset (repeatable; the others take --audio-chain)",
+        "NAME=AUDIO_CHAIN"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &config->show_version,
         "Print the version and exit", NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -588,7 +645,8 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
       "Serves a page that sends the browser's camera over WebRTC, runs CHAIN (gst-launch\n"
       "syntax, default \"" DEFAULT_CHAIN "\") on every frame, and sends the result back.\n"
       "--mode sendonly sends nothing back; --mode recvonly runs CHAIN on --source instead\n"
-      "of a camera. --record-in and --record-out keep a file of each session's video.");
+      "of a camera. --record-in and --record-out keep a file of each session's video;\n"
+      "--audio adds the microphone, through --audio-chain, and back.");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, argc, argv, error))
@@ -622,7 +680,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   return set_mode (config, mode, error) &&
       check_recording (config, error) &&
       set_presets (config, presets, chain, error) &&
-      check_chains (config, error);
+      set_audio (config, audio_presets, error) && check_chains (config, error);
 }
 
 gint
@@ -653,5 +711,7 @@ rtfx_config_clear (RtfxConfig * config)
   g_free (config->source);
   g_free (config->record_in_dir);
   g_free (config->record_out_dir);
+  g_free (config->audio_chain);
+  g_strfreev (config->preset_audio_chains);
   memset (config, 0, sizeof (*config));
 }

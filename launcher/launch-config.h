@@ -58,6 +58,9 @@ typedef struct
   guint time_limit_s;           /* the longest a session runs from its offer; 0: no limit */
   gchar *record_in_dir;         /* where each session's video from the page is recorded, or NULL */
   gchar *record_out_dir;        /* where the video sent back is recorded, or NULL */
+  gboolean audio;               /* --audio: the page's microphone too (sendrecv, sendonly) */
+  gchar *audio_chain;           /* with audio: what it goes through, unless a preset says */
+  gchar **preset_audio_chains;  /* with audio: each preset's, by preset_names' index; else NULL */
   gboolean show_version;        /* --version: print it, do nothing else */
 } RtfxConfig;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audio.h"
 #include "codec.h"
 #include "launch-config.h"
 #include "netaddr.h"
@@ -50,8 +51,8 @@ static const RtfxElementNeed recording_needs[] = {
   {NULL, NULL},
 };
 
-/* The elements of a session and of the first codec (the others are offered when installed), and
- * of recording when asked for. */
+/* The elements of a session, of the first codec (the others are offered when installed), of the
+ * microphone's path and of recording when asked for. */
 static gboolean
 check_elements (const RtfxConfig * config, GError ** error)
 {
@@ -60,7 +61,8 @@ check_elements (const RtfxConfig * config, GError ** error)
 
   return rtfx_elements_check (session_needs, error) &&
       rtfx_codec_check (rtfx_codecs[0], error) &&
-      (!recording || rtfx_elements_check (recording_needs, error));
+      (!recording || rtfx_elements_check (recording_needs, error)) &&
+      (!config->audio || rtfx_elements_check (rtfx_audio_needs, error));
 }
 
 /* Browsers give the camera only to pages from localhost or HTTPS: say so before someone tries. */
@@ -150,6 +152,9 @@ main (int argc, char **argv)
   if (config.record_out_dir != NULL)
     g_print ("rtfx-launch: recording the video sent to each page in %s\n",
         config.record_out_dir);
+  if (config.audio)
+    g_print ("rtfx-launch: audio: pages send their microphone (processing: "
+        "%s)\n", config.audio_chain);
   if (config.tls != NULL) {
     g_autofree gchar *fingerprint = rtfx_tls_fingerprint (config.tls);
     g_print ("rtfx-launch: TLS certificate SHA-256 fingerprint %s\n",

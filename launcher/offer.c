@@ -225,16 +225,25 @@ twcc_extension_id (const GstSDPMedia * media)
   return -1;
 }
 
-/* The offer's caps for pt, which webrtcbin takes as the transceiver's codec preferences. */
+/* The offer's caps for pt in media, of kind "video" or "audio", which webrtcbin takes as a
+ * transceiver's codec preferences. */
 static GstCaps *
-codec_preferences (const GstSDPMedia * media, gint pt)
+media_caps (const GstSDPMedia * media, gint pt, const gchar * kind)
 {
   GstCaps *caps = gst_sdp_media_get_caps_from_media (media, pt);
-  gint twcc = twcc_extension_id (media);
 
   /* The SDP helper names its caps application/x-unknown. */
   gst_structure_set_name (gst_caps_get_structure (caps, 0), "application/x-rtp");
-  gst_caps_set_simple (caps, "media", G_TYPE_STRING, "video", NULL);
+  gst_caps_set_simple (caps, "media", G_TYPE_STRING, kind, NULL);
+  return caps;
+}
+
+static GstCaps *
+codec_preferences (const GstSDPMedia * media, gint pt)
+{
+  GstCaps *caps = media_caps (media, pt, "video");
+  gint twcc = twcc_extension_id (media);
+
   /* Transport-wide congestion control: with it the browser learns what the path carries and raises
    * its bitrate (and picture size) from its cautious start; without it, it stays there. */
   if (twcc > 0) {
@@ -245,6 +254,38 @@ codec_preferences (const GstSDPMedia * media, gint pt)
   gst_caps_set_simple (caps, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
       "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
   return caps;
+}
+
+/* The first Opus format of the first audio section (Opus at 48 kHz is what every browser sends and
+ * opusenc makes). The audio's bitrate is small and steady: it takes no part in the transport-wide
+ * feedback twcc.c follows for the video. */
+static void
+read_audio (RtfxOffer * offer)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (offer->sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (offer->sdp, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "audio") != 0)
+      continue;
+    for (guint f = 0; f < gst_sdp_media_formats_len (m); f++) {
+      gint format = parse_number (gst_sdp_media_get_format (m, f), 0, PT_MAX);
+      g_autoptr (GstCaps) caps = format < 0 ? NULL :
+          gst_sdp_media_get_caps_from_media (m, format);
+      const GstStructure *s;
+      gint rate = 0;
+
+      if (caps == NULL || gst_caps_is_empty (caps))
+        continue;
+      s = gst_caps_get_structure (caps, 0);
+      if (g_strcmp0 (gst_structure_get_string (s, "encoding-name"), "OPUS") == 0
+          && gst_structure_get_int (s, "clock-rate", &rate) && rate == 48000) {
+        offer->audio_pt = format;
+        offer->audio_preferences = media_caps (m, format, "audio");
+        return;
+      }
+    }
+    return;                     /* the first audio section only, as for the video */
+  }
 }
 
 static gboolean
@@ -264,6 +305,7 @@ rtfx_offer_read (const gchar * text,
 
   memset (offer, 0, sizeof (*offer));
   offer->pt = -1;
+  offer->audio_pt = -1;
   if (text[0] == '\0' ||
       gst_sdp_message_new_from_text (text, &offer->sdp) != GST_SDP_OK ||
       offer->sdp == NULL || gst_sdp_message_medias_len (offer->sdp) == 0)
@@ -294,6 +336,7 @@ rtfx_offer_read (const gchar * text,
         "the offer's video has neither VP8 nor "
         "constrained-baseline H.264 in packetization mode 1");
   offer->preferences = codec_preferences (offer->video, offer->pt);
+  read_audio (offer);
   return TRUE;
 }
 
@@ -303,5 +346,7 @@ rtfx_offer_clear (RtfxOffer * offer)
   g_clear_pointer (&offer->sdp, gst_sdp_message_free);
   offer->video = NULL;
   gst_clear_caps (&offer->preferences);
+  gst_clear_caps (&offer->audio_preferences);
   offer->pt = -1;
+  offer->audio_pt = -1;
 }

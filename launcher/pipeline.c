@@ -6,8 +6,9 @@
  *                                    (convert_out)
  *
  * --mode sendonly ends at a fakesink after convert_out; --mode recvonly has no decoder but
- * SOURCE ! clocksync before head (source.c). --record-in taps the depayloader's output, --record-out
- * the encoder's, each into a file of its own (recorder.c), which stopping finishes first.
+ * SOURCE ! clocksync before head (source.c). With --audio, the page's microphone takes a path of its
+ * own through the same webrtcbin (audio.c). --record-in taps the depayloaders' output, --record-out
+ * the encoders', each into a file of its own (recorder.c), which stopping finishes first.
  *
  * The sending half is built before the offer is applied, so that webrtcbin answers sendrecv; the
  * receiving half is linked inside pad-added, on the streaming thread, so the first keyframe is not
@@ -26,6 +27,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include "audio.h"
 #include "chain.h"
 #include "handoff.h"
 #include "ice.h"
@@ -58,6 +60,7 @@ struct _RtfxPipeline
   GstElement *convert_out;      /* where it leaves */
   GstElement *encoder;          /* encoder and payloader, feeding webrtcbin; NULL in sendonly */
   RtfxTwcc *twcc;               /* the encoder's bitrate, from the browser's feedback */
+  RtfxAudio *audio;             /* --audio, when the page offers its microphone; else NULL */
   /* recvonly, in the main context: the source's description, its instance, where it goes. */
   gchar *source_desc;
   gboolean loop_source;
@@ -101,6 +104,7 @@ pipeline_free (RtfxPipeline * p)
   g_clear_pointer (&p->record_out, rtfx_recorder_unref);
   g_clear_object (&p->channel);
   g_clear_pointer (&p->twcc, rtfx_twcc_unref);
+  g_clear_pointer (&p->audio, rtfx_audio_free);
   g_mutex_clear (&p->lock);
   g_free (p->source_desc);
   rtfx_teardowns_unref (p->teardowns);
@@ -270,9 +274,11 @@ on_pad_added (GstElement * webrtc, GstPad * pad, gpointer user_data)
   if (caps != NULL)
     encoding = gst_structure_get_string (gst_caps_get_structure (caps, 0),
         "encoding-name");
+  if (p->audio != NULL && rtfx_audio_take_incoming (p->audio, pad, encoding))
+    return;
 
   g_mutex_lock (&p->lock);
-  /* Anything but our video (audio, say) is received and dropped. */
+  /* Anything but our video and audio is received and dropped. */
   if (!p->stopping && p->decoder_src == NULL)
     decoder = rtfx_codec_make_decoder (rtfx_codec_find (encoding));
   if (decoder != NULL) {
@@ -325,11 +331,14 @@ on_data_channel (GstElement * webrtc, GstWebRTCDataChannel * channel,
   g_mutex_unlock (&p->lock);
 }
 
-/* Element messages named rtfx/… (detections, say) go to the page as JSON, if it has a channel. */
+/* Element messages named rtfx/… (detections, say) and the microphone's level go to the page as
+ * JSON, if it has a channel. */
 static void
 forward_element_message (RtfxPipeline * p, GstMessage * msg)
 {
-  const GstStructure *s = gst_message_get_structure (msg);
+  g_autoptr (GstStructure) level = p->audio ?
+      rtfx_audio_level_message (p->audio, msg) : NULL;
+  const GstStructure *s = level ? level : gst_message_get_structure (msg);
   g_autoptr (GstWebRTCDataChannel) channel = NULL;
   g_autofree gchar *json = NULL;
   GstWebRTCDataChannelState state;
@@ -460,19 +469,14 @@ rtfx_pipeline_send_rate (RtfxPipeline * p, RtfxRateState * state)
     0};
 }
 
-/* For a chain or a source taken out of the pipeline, on a thread of its own. */
-static void
-stop_element (GstElement * element, gpointer unused)
-{
-  gst_element_set_state (element, GST_STATE_NULL);
-}
-
-/* Called on the streaming thread with the next frame held at head's output: puts the newest chain
- * asked for in place of the running one, and the frame then goes into it after the stream's sticky
- * events (the pad sends them again after a relink). However many switches came meanwhile, there is
+/* Called on the streaming thread with the next frame held at head's input: puts the newest chain
+ * asked for in place of the running one, and head then converts the frame to what the new chain
+ * takes (the new link makes it negotiate again) and sends it after the stream's sticky events. Held
+ * at head's output, the frame went to the new chain in the format of the old one, and a chain that
+ * takes another (RGBA after I420) ended the session, not-negotiated. However many switches came meanwhile, there is
  * one, and at most one a frame. (An idle probe would run at once in the main thread when head is
  * idle, racing the next frame: a burst of switches then let frames into a chain before its
- * stream-start and caps.) The old chain is stopped on another thread, so this one is not held up. */
+ * stream-start and caps.) */
 static GstPadProbeReturn
 swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -489,18 +493,9 @@ swap_chain (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   p->dropped_before += chain_dropped (old);
   p->chain = chain;
-  gst_element_unlink_many (p->head, old, p->convert_out, NULL);
-  gst_element_set_locked_state (old, TRUE);
-  gst_bin_remove (GST_BIN (p->pipeline), old);
-  gst_bin_add (GST_BIN (p->pipeline), chain);
-  gst_element_link_many (p->head, chain, p->convert_out, NULL);
-  gst_element_sync_state_with_parent (chain);
+  rtfx_chain_replace (p->pipeline, p->head, old, chain, p->convert_out);
   g_mutex_unlock (&p->lock);
-
-  gst_element_call_async (old, stop_element, NULL, NULL);
   gst_object_unref (old);
-  gst_element_post_message (p->pipeline,
-      gst_message_new_latency (GST_OBJECT (p->pipeline)));
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -515,11 +510,19 @@ rtfx_pipeline_switch_chain (RtfxPipeline * p, GstElement * chain)
   gst_object_replace ((GstObject **) & p->next_chain, GST_OBJECT (chain));
   g_mutex_unlock (&p->lock);
   if (probe_needed) {
-    g_autoptr (GstPad) head_src = gst_element_get_static_pad (p->head, "src");
-    gst_pad_add_probe (head_src, GST_PAD_PROBE_TYPE_BLOCK |
+    g_autoptr (GstPad) head_sink = gst_element_get_static_pad (p->head,
+        "sink");
+    gst_pad_add_probe (head_sink, GST_PAD_PROBE_TYPE_BLOCK |
         GST_PAD_PROBE_TYPE_BUFFER, swap_chain, pipeline_ref (p),
         (GDestroyNotify) pipeline_unref);
   }
+}
+
+void
+rtfx_pipeline_switch_audio_chain (RtfxPipeline * p, const gchar * description)
+{
+  if (p->audio != NULL)
+    rtfx_audio_switch_chain (p->audio, description, p->peer);
 }
 
 /* --- the server's source (recvonly) ------------------------------------------------------ */
@@ -630,7 +633,7 @@ restart_source (RtfxPipeline * p)
 
   gst_element_set_locked_state (old, TRUE);
   gst_bin_remove (GST_BIN (p->pipeline), old);
-  gst_element_call_async (old, stop_element, NULL, NULL);
+  rtfx_element_stop_later (old);
   gst_object_unref (old);
   if (!add_source (p, &error)) {
     p->events.failed (RTFX_CODE_SOURCE_FAILED, error->message,
@@ -732,12 +735,45 @@ build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
   return TRUE;
 }
 
+/* --audio, when the offer has the page's microphone in Opus (recvonly has none: launch-config.c),
+ * after the video, as the offer has it. */
+static gboolean
+build_audio (RtfxPipeline * p, const RtfxConfig * config,
+    const RtfxOffer * offer, const gchar * audio_description, GError ** error)
+{
+  if (audio_description == NULL || offer->audio_pt < 0)
+    return TRUE;
+  p->audio = rtfx_audio_build (p->pipeline, p->webrtc, config->mode, offer,
+      audio_description, error);
+  return p->audio != NULL;
+}
+
+/* The sound of the session, if it has any, as a second track of recorder: pad, the received or
+ * the sent Opus (NULL: none that way). */
+static gboolean
+record_audio (RtfxRecorder * recorder, GstPad * pad, GError ** error)
+{
+  gint track;
+
+  if (recorder == NULL || pad == NULL)
+    return TRUE;
+  track = rtfx_recorder_add_stream (recorder, "audio/x-opus", error);
+  if (track < 0)
+    return FALSE;
+  rtfx_recorder_tap (recorder, track, pad);
+  return TRUE;
+}
+
 /* --record-in: the page's video as it came, tapped in pad-added; --record-out: the encoder's
- * output. Their tracks are all known now, before any frame. */
+ * output; each with the session's sound after the video. Their tracks are all known now, before
+ * any frame. */
 static gboolean
 build_recorders (RtfxPipeline * p, const RtfxConfig * config,
     const RtfxOffer * offer, const gchar * name, GError ** error)
 {
+  g_autoptr (GstPad) audio_received = NULL;
+  g_autoptr (GstPad) audio_sent = NULL;
+
   if (config->record_in_dir != NULL && config->mode != RTFX_MODE_RECVONLY) {
     p->record_in = rtfx_recorder_new (p->pipeline, config->record_in_dir,
         name, "in");
@@ -758,7 +794,10 @@ build_recorders (RtfxPipeline * p, const RtfxConfig * config,
       return FALSE;
     rtfx_recorder_tap (p->record_out, video, encoded);
   }
-  return TRUE;
+  if (p->audio != NULL)
+    rtfx_audio_encoded_pads (p->audio, &audio_received, &audio_sent);
+  return record_audio (p->record_in, audio_received, error) &&
+      record_audio (p->record_out, audio_sent, error);
 }
 
 /* Starts the recordings, once the pipeline plays: a file that cannot be opened is no reason to fail
@@ -779,24 +818,28 @@ start_recorders (RtfxPipeline * p)
 /* The graph of config's mode around the chain. */
 static gboolean
 build_graph (RtfxPipeline * p, const RtfxConfig * config,
-    const RtfxOffer * offer, const gchar * chain_description, GError ** error)
+    const RtfxOffer * offer, const gchar * chain_description,
+    const gchar * audio_description, GError ** error)
 {
   if (!build_processing (p, chain_description, error))
     return FALSE;
   if (config->mode == RTFX_MODE_SENDONLY) {
     build_sink (p, offer);
-    return TRUE;
+    return build_audio (p, config, offer, audio_description, error);
   }
   if (!build_send_branch (p, config, offer, error))
     return FALSE;
   rtfx_trace_encoder (p->trace, p->encoder);
-  return config->mode != RTFX_MODE_RECVONLY || build_source (p, error);
+  if (config->mode == RTFX_MODE_RECVONLY)
+    return build_source (p, error);
+  return build_audio (p, config, offer, audio_description, error);
 }
 
 static gboolean
 build_and_play (RtfxPipeline * p, const RtfxConfig * config,
     const RtfxOffer * offer, const gchar * chain_description,
-    const gchar * recording_name, GError ** error)
+    const gchar * audio_description, const gchar * recording_name,
+    GError ** error)
 {
   g_autoptr (GstBus) bus = NULL;
 
@@ -819,8 +862,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
         G_CALLBACK (on_new_jitterbuffer), NULL);
   }
 
-  if (!build_graph (p, config, offer, chain_description, error) ||
-      !build_recorders (p, config, offer, recording_name, error))
+  if (!build_graph (p, config, offer, chain_description, audio_description,
+          error) || !build_recorders (p, config, offer, recording_name, error))
     return FALSE;
   rtfx_trace_webrtcbin (p->trace, p->webrtc);
   {
@@ -854,7 +897,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
 
 RtfxPipeline *
 rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
-    GstElement * chain, const gchar * chain_description, const gchar * peer,
+    GstElement * chain, const gchar * chain_description,
+    const gchar * audio_description, const gchar * peer,
     const gchar * recording_name, const RtfxPipelineEvents * events,
     gpointer data,
     RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error)
@@ -871,7 +915,8 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   p->chain = gst_object_ref (chain);
   p->source_desc = g_strdup (config->source);
   p->loop_source = config->loop_source;
-  if (!build_and_play (p, config, offer, chain_description, recording_name,
+  if (!build_and_play (p, config, offer, chain_description, audio_description,
+          recording_name,
           error)) {
     rtfx_pipeline_stop (p);
     return NULL;
@@ -941,6 +986,8 @@ teardown_thread (gpointer data)
   if (p->decoder_src != NULL)
     gst_pad_unlink (p->decoder_src, GST_PAD_PEER (p->decoder_src));
   g_mutex_unlock (&p->lock);
+  if (p->audio != NULL)
+    rtfx_audio_stop (p->audio);
   if (p->negotiation != NULL)
     rtfx_negotiation_stop (g_steal_pointer (&p->negotiation),
         NEGOTIATION_LIMIT_US);

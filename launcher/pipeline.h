@@ -1,5 +1,6 @@
 /* The media graph of one session: webrtcbin answering the page's offer, the decoder, the processing
- * chain (switched while the video flows), the encoder, and the count of frames through the chain.
+ * chain (switched while the video flows), the encoder, the count of frames through the chain, and
+ * the microphone's path (audio.c).
  * It runs on GStreamer's threads; what it has to tell its session arrives in the main context. */
 #pragma once
 
@@ -33,13 +34,14 @@ typedef struct
 } RtfxPipelineEvents;
 
 /* Builds the graph around chain (a bin from rtfx_chain_build, described by chain_description),
- * starts it and applies offer; the answer follows as an event. peer names the session in the log,
- * recording_name its files (with --record-in and --record-out: NAME-in.webm, …), trace times its
- * steps. NULL and an error for the page when it cannot start. */
+ * starts it and applies offer; the answer follows as an event. audio_description is the audio chain
+ * of --audio (NULL without): the page's microphone goes through it when the offer has one. peer
+ * names the session in the log, recording_name its files (with --record-in and --record-out:
+ * NAME-in.webm, …), trace times its steps. NULL and an error for the page when it cannot start. */
 RtfxPipeline *rtfx_pipeline_start (const RtfxConfig * config,
     const RtfxOffer * offer, GstElement * chain,
-    const gchar * chain_description, const gchar * peer,
-    const gchar * recording_name,
+    const gchar * chain_description, const gchar * audio_description,
+    const gchar * peer, const gchar * recording_name,
     const RtfxPipelineEvents * events, gpointer data,
     RtfxTeardowns * teardowns, RtfxTrace * trace, GError ** error);
 
@@ -50,6 +52,11 @@ void rtfx_pipeline_add_ice_candidate (RtfxPipeline * pipeline,
 /* Puts chain in place of the running chain with the next frame; of several switches asked for
  * before that frame, the last one wins. */
 void rtfx_pipeline_switch_chain (RtfxPipeline * pipeline, GstElement * chain);
+
+/* Puts the audio chain description in place of the running one (if it differs, and the session has
+ * audio). */
+void rtfx_pipeline_switch_audio_chain (RtfxPipeline * pipeline,
+    const gchar * description);
 
 /* Frames into and out of the chain since the start, and frames the chains dropped on purpose (the
  * read-only guint64 property "dropped" of any of their elements, docs/elements.md). */

@@ -289,13 +289,15 @@ finish_message (JsonBuilder * builder)
 
 gchar *
 rtfx_message_hello (const gchar * version, const gchar * chain,
-    const gchar * mode, JsonNode * ice_servers)
+    const gchar * mode, gboolean audio, JsonNode * ice_servers)
 {
   JsonBuilder *builder = begin_message ("hello");
 
   add_string (builder, "version", version);
   add_string (builder, "chain", chain);
   add_string (builder, "mode", mode);
+  json_builder_set_member_name (builder, "audio");
+  json_builder_add_boolean_value (builder, audio);
   json_builder_set_member_name (builder, "ice_servers");
   json_builder_add_value (builder, json_node_copy (ice_servers));
   return finish_message (builder);

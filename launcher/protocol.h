@@ -96,10 +96,11 @@ gchar *rtfx_quote (const gchar * text);
 gchar *rtfx_json_write (JsonNode * root);
 
 /* Each returns a newly allocated JSON text. */
-/* mode: sendrecv, sendonly or recvonly (rtfx_mode_name); ice_servers: the page's
- * RTCPeerConnection iceServers (rtfx_ice_servers_for_page). */
+/* mode: sendrecv, sendonly or recvonly (rtfx_mode_name); audio: whether the page is to send its
+ * microphone (--audio); ice_servers: the page's RTCPeerConnection iceServers
+ * (rtfx_ice_servers_for_page). */
 gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
-    const gchar * mode, JsonNode * ice_servers);
+    const gchar * mode, gboolean audio, JsonNode * ice_servers);
 
 gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);

@@ -21,6 +21,11 @@
  * --max-bitrate default. */
 #define QUEUE_BYTES (8 * 1024 * 1024)
 
+/* A track that has had nothing this long after the file's first frame is ended, so that the muxer,
+ * which waits for every track, writes the others: a page that offers a microphone it does not have,
+ * say. */
+#define SILENT_TRACK_LIMIT (2 * GST_SECOND)
+
 typedef enum
 {
   STATE_NEW,                    /* built, not started */
@@ -46,6 +51,8 @@ typedef struct
   RtfxRecorder *recorder;
   GstElement *src;              /* the appsrc */
   gboolean started;             /* its first keyframe went in (the tapped pad's thread only) */
+  gboolean pushed;              /* under the recorder's lock: a buffer went in */
+  gboolean given_up;            /* under the recorder's lock: ended for its silence */
 } Stream;
 
 struct _RtfxRecorder
@@ -68,6 +75,7 @@ struct _RtfxRecorder
   GCond cond;
   State state;
   gboolean wrote;               /* a buffer went in */
+  GstClockTime first_time;      /* the running time of the first */
   gboolean ended;               /* the end of stream reached the file */
 };
 
@@ -84,6 +92,7 @@ rtfx_recorder_new (GstElement * pipeline, const gchar * dir,
   r->elements = g_ptr_array_new_with_free_func (gst_object_unref);
   r->streams = g_ptr_array_new_with_free_func (g_free);
   r->fd = -1;
+  r->first_time = GST_CLOCK_TIME_NONE;
   g_mutex_init (&r->lock);
   g_cond_init (&r->cond);
   return r;
@@ -284,6 +293,36 @@ at_running_time (GstPad * pad, GstBuffer * buffer)
   return copy;
 }
 
+/* rtpopusdepay's caps have no rate, which the muxers need: Opus over RTP is always 48 kHz
+ * (RFC 7587). */
+static GstCaps *
+with_opus_rate (GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+
+  if (!gst_structure_has_name (s, "audio/x-opus") ||
+      gst_structure_has_field (s, "rate"))
+    return caps;
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_simple (caps, "rate", G_TYPE_INT, 48000, NULL);
+  return caps;
+}
+
+/* Under the lock, once the file has gone on for SILENT_TRACK_LIMIT: ends the tracks that had nothing. */
+static void
+give_up_silent_streams (RtfxRecorder * r)
+{
+  for (guint i = 0; i < r->streams->len; i++) {
+    Stream *stream = g_ptr_array_index (r->streams, i);
+    GstFlowReturn ret;
+
+    if (stream->pushed || stream->given_up)
+      continue;
+    stream->given_up = TRUE;
+    g_signal_emit_by_name (stream->src, "end-of-stream", &ret);
+  }
+}
+
 /* On the tapped pad's thread. A stream starts at a keyframe, with the caps the pad has then (later
  * changes go no further: a Matroska track's format is fixed, and VP8 and H.264 frames carry their
  * own size). */
@@ -310,6 +349,7 @@ tap_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     caps = gst_pad_get_current_caps (pad);
     if (caps == NULL)
       return GST_PAD_PROBE_OK;
+    caps = with_opus_rate (caps);
     g_object_set (stream->src, "caps", caps, NULL);
     stream->started = TRUE;
   }
@@ -319,8 +359,14 @@ tap_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   /* Under the lock rtfx_recorder_end takes, so that every buffer goes in before the end of stream
    * (appsrc only queues it). */
   g_mutex_lock (&r->lock);
-  if (r->state == STATE_WRITING) {
-    r->wrote = TRUE;
+  if (r->state == STATE_WRITING && !stream->given_up) {
+    const GstClockTime time = GST_BUFFER_PTS (copy);
+
+    if (!GST_CLOCK_TIME_IS_VALID (r->first_time))
+      r->first_time = time;
+    else if (time > r->first_time + SILENT_TRACK_LIMIT)
+      give_up_silent_streams (r);
+    r->wrote = stream->pushed = TRUE;
     g_signal_emit_by_name (stream->src, "push-buffer", copy, &ret);
   }
   g_mutex_unlock (&r->lock);
@@ -444,7 +490,9 @@ rtfx_recorder_end (RtfxRecorder * r)
     Stream *stream = g_ptr_array_index (r->streams, i);
     GstFlowReturn ret;
 
-    g_signal_emit_by_name (stream->src, "end-of-stream", &ret);
+    /* given_up is only set while WRITING, under the lock: no longer. */
+    if (!stream->given_up)
+      g_signal_emit_by_name (stream->src, "end-of-stream", &ret);
   }
 }
 

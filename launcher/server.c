@@ -150,6 +150,8 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
   json_builder_add_string_value (builder, server->config->chain);
   json_builder_set_member_name (builder, "mode");
   json_builder_add_string_value (builder, rtfx_mode_name (server->config->mode));
+  json_builder_set_member_name (builder, "audio");
+  json_builder_add_boolean_value (builder, server->config->audio);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   text = rtfx_json_write (root);

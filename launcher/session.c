@@ -228,8 +228,12 @@ apply_preset (gpointer data)
   g_message ("session %s: preset %s", session->peer,
       config->preset_names[preset]);
   gst_object_replace ((GstObject **) & session->chain, GST_OBJECT (chain));
-  if (session->pipeline != NULL)
+  if (session->pipeline != NULL) {
     rtfx_pipeline_switch_chain (session->pipeline, chain);
+    if (config->audio)
+      rtfx_pipeline_switch_audio_chain (session->pipeline,
+          config->preset_audio_chains[preset]);
+  }
   offer_controls (session, preset, chain);
   gst_object_unref (chain);
   return G_SOURCE_REMOVE;
@@ -368,6 +372,8 @@ handle_offer (RtfxSession * session, const gchar * text)
   name = recording_name (session);
   session->pipeline = rtfx_pipeline_start (session->config, &offer,
       session->chain, session->config->preset_chains[session->preset],
+      session->config->audio ?
+      session->config->preset_audio_chains[session->preset] : NULL,
       session->peer, name, &pipeline_events, session, session->teardowns,
       session->trace, &error);
   rtfx_offer_clear (&offer);
@@ -483,7 +489,7 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
   g_message ("session %s: connected", peer);
   rtfx_trace_step (session->trace, RTFX_TRACE_HELLO_SENT);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
-          rtfx_mode_name (config->mode), config->ice_servers));
+          rtfx_mode_name (config->mode), config->audio, config->ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */
   session->chain = rtfx_chain_build (config->chain, NULL);
   offer_controls (session, config->start_preset, session->chain);

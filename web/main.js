@@ -1,5 +1,6 @@
 // rtfx page: wires the buttons, the status line and the videos to one session at a time (session.js), its
-// websocket (signaling.js), the control panel (controls.js) and the session's numbers (stats.js).
+// websocket (signaling.js), the control panel (controls.js), the session's numbers (stats.js) and the microphone's
+// level (meter.js).
 //
 // Test contract: the end-to-end tests rely on exactly this; change them together.
 //   #start, #stop        <button>s. Start is disabled while a session is connecting or connected, Stop otherwise.
@@ -15,6 +16,13 @@
 //   window.rtfx.state    getter: the same value as #status's data-state.
 //   window.rtfx.mode     getter: the server's mode, sendrecv | sendonly | recvonly (docs/protocol.md), as GET /status
 //                        said at load and each hello since; sendrecv until then.
+//   window.rtfx.audio    getter: whether the server takes the microphone (rtfx-launch --audio), from the same places;
+//                        false until then. Start then asks for the camera and the microphone.
+//   <audio id="remote-audio">  the server's processed microphone (sendrecv with --audio), played beside the muted video.
+//   #mic                 the microphone's level as the server hears it (rtfx/audio-level on the data channel): a
+//                        <meter> and an <output>; data-rms and data-peak (dBFS, -100 to 0) of the newest message.
+//                        Hidden until the first one, and again on Stop.
+//   window.rtfx.audioLevel getter: the newest rtfx/audio-level message, parsed, or null.
 //   window.rtfx.timeline getter: the steps of the newest session from the click on Start, [{step, ms}] in the
 //                        order they happened (timeline.js), or null before the first Start. Steps: click, camera,
 //                        websocket-open, hello, offer-sent, first-local-candidate, answer-received,
@@ -54,6 +62,7 @@ import { ControlPanel } from './controls.js';
 import { StatsView } from './stats.js';
 import { DetectionsView } from './detections.js';
 import { RecordingsView } from './recordings.js';
+import { MicMeter } from './meter.js';
 import { Timeline } from './timeline.js';
 
 const ui = {
@@ -62,6 +71,7 @@ const ui = {
   status: document.getElementById('status'),
   local: document.getElementById('local'),
   remote: document.getElementById('remote'),
+  remoteAudio: document.getElementById('remote-audio'),
   chain: document.getElementById('chain'),
   chainText: document.getElementById('chain-text'),
   version: document.getElementById('server-version'),
@@ -81,11 +91,15 @@ const stats = new StatsView(document.getElementById('stats'), () => run?.session
 const detections = new DetectionsView(document.getElementById('detections'));
 const recordings = new RecordingsView(document.getElementById('recordings'),
   document.getElementById('recording-error'));
+const meter = new MicMeter(document.getElementById('mic'));
 
 let state = 'idle';
 // The server's mode (docs/protocol.md): GET /status tells it at load, so that Start can open the camera at once when
 // one is wanted and never ask for it when none is; each hello says it again, and that is what a session follows.
 let mode = 'sendrecv';
+// Whether the server takes the microphone (--audio), from the same places as the mode. Start asks for the microphone
+// with the camera when /status said so; a session follows its hello (a camera opened without it then sends no sound).
+let audio = false;
 const MODES = ['sendrecv', 'sendonly', 'recvonly'];
 const MODE_NOTES = {
   sendrecv: '',
@@ -148,7 +162,7 @@ async function start(ev) {
     } else if (mode !== 'recvonly') {
       camera ??= openCameraFor(r);
     }
-    r.session = new Session(sessionHandlers(r), Array.isArray(iceServers) ? iceServers : [], mode);
+    r.session = new Session(sessionHandlers(r), Array.isArray(iceServers) ? iceServers : [], mode, audio);
     r.timeline.watchConnection(r.session.pc);
     const sdp = await r.session.createOffer();
     if (run !== r) return release(r);
@@ -177,11 +191,17 @@ async function start(ev) {
 /** Opens the camera for run r. A camera that cannot be opened fails the run at once. Once open, release() closes it;
  * if the run ended before, it is closed here. */
 function openCameraFor(r) {
-  return openCamera().then((stream) => {
+  return openCamera(audio).then((stream) => {
     r.timeline.mark('camera');
     r.stream = stream;
     if (run !== r) stream.getTracks().forEach((t) => t.stop());
   }, (err) => fail(r, err.message));
+}
+
+/** What Start will do, for the idle status line. */
+function idleText() {
+  return audio && mode !== 'recvonly' ? IDLE_TEXT[mode].replace('your camera', 'your camera and microphone')
+    : IDLE_TEXT[mode];
 }
 
 /** Shows what the server's mode (a string from /status or hello; anything else counts as sendrecv) leaves out. */
@@ -192,15 +212,16 @@ function applyMode(next) {
   ui.modeNote.hidden = !MODE_NOTES[mode];
   ui.local.closest('figure').hidden = mode === 'recvonly';
   ui.remote.closest('figure').hidden = mode === 'sendonly';
-  if (state === 'idle') show('idle', IDLE_TEXT[mode]);
+  if (state === 'idle') show('idle', idleText());
   // A browser without a camera can still watch.
-  if (state === 'failed' && !run && cameraUnavailableReason() && mode === 'recvonly') show('idle', IDLE_TEXT[mode]);
+  if (state === 'failed' && !run && cameraUnavailableReason() && mode === 'recvonly') show('idle', idleText());
 }
 
 function serverHandlers(r) {
   return {
     hello(msg) {
       r.timeline.mark('hello');
+      audio = msg.audio === true;
       applyMode(msg.mode);
       r.gotHello?.(msg);
       showChain(msg.chain);
@@ -256,8 +277,14 @@ function sessionHandlers(r) {
       if (r.offerSent) sendCandidate(r, c);
       else r.early.push(c);
     },
-    remote(stream) {
+    remote(stream, kind) {
       if (run !== r) return;
+      if (kind === 'audio') {
+        ui.remoteAudio.srcObject = stream;
+        // Start's click lets the page play sound; a browser that still refuses leaves the video as it is.
+        ui.remoteAudio.play().catch((err) => console.warn('rtfx: the server\'s sound does not play:', err));
+        return;
+      }
       r.timeline.mark('track');
       r.timeline.watchFirstFrame(ui.remote);
       ui.remote.srcObject = stream;
@@ -269,6 +296,9 @@ function sessionHandlers(r) {
       r.connected = true;
       clearTimeout(r.timer);
       show('connected', 'Connected');
+      if (audio && mode !== 'recvonly' && r.stream && r.stream.getAudioTracks().length === 0) {
+        notice('No microphone could be opened: the server gets your camera only.');
+      }
     },
     interrupted() {
       if (run === r) notice('The connection is interrupted; waiting for it to recover…');
@@ -277,7 +307,7 @@ function sessionHandlers(r) {
       fail(r, reason);
     },
     data(text) {
-      if (run === r) detections.show(text);
+      if (run === r && !meter.show(text)) detections.show(text);
     },
   };
 }
@@ -317,12 +347,14 @@ function end(next, text, sayBye = true) {
   if (r) release(r, sayBye);
   ui.local.srcObject = null;
   ui.remote.srcObject = null;
+  ui.remoteAudio.srcObject = null;
   // The panel goes away: a keyboard focus inside it would fall to the page's start.
   const focusInPanel = ui.panel.contains(document.activeElement);
   panel.clear();
   stats.clear();
   detections.clear();
   recordings.show();
+  meter.clear();
   show(next, text);
   if (focusInPanel) ui.start.focus();
 }
@@ -355,6 +387,8 @@ window.rtfx = Object.freeze({
   get pc() { return run?.session?.pc ?? null; },
   get state() { return state; },
   get mode() { return mode; },
+  get audio() { return audio; },
+  get audioLevel() { return meter.last; },
   get timeline() { return timeline?.list ?? null; },
   get controls() { return panel.schema; },
   get detections() { return detections.last; },
@@ -366,5 +400,9 @@ if (unavailable) show('failed', `Failed: ${unavailable}`);
 else show('idle', ui.status.textContent);
 fetch(new URL('status', window.location.href), { cache: 'no-store' })
   .then((res) => (res.ok ? res.json() : null))
-  .then((status) => { if (status && !run) applyMode(status.mode); })
+  .then((status) => {
+    if (!status || run) return;
+    audio = status.audio === true;
+    applyMode(status.mode);
+  })
   .catch(() => { /* the hello says it too */ });

@@ -1,4 +1,4 @@
-// The camera and the RTCPeerConnection of one session. Knows nothing about the websocket: main.js passes
+// The camera (and microphone) and the RTCPeerConnection of one session. Knows nothing about the websocket: main.js passes
 // the offer, the answer and the candidates between this and signaling.js.
 
 /** Why the camera cannot be used, as a sentence for the person in front of it; null when it can be tried. */
@@ -13,37 +13,47 @@ export function cameraUnavailableReason() {
   return 'This browser cannot capture video from a camera (it has no getUserMedia).';
 }
 
-/** The camera's video (no audio: the server processes video only). Rejects with a sentence a person can act on. */
-export async function openCamera() {
+/**
+ * The camera's video, and the microphone's sound when the server takes it (rtfx-launch --audio), with the browser's
+ * echo cancellation (the server's sound comes back out of the speakers). Without a microphone that works, the camera
+ * alone (the stream then has no audio track). Rejects with a sentence a person can act on.
+ */
+export async function openCamera(withMicrophone = false) {
   const reason = cameraUnavailableReason();
   if (reason) throw new Error(reason);
   if (typeof RTCPeerConnection !== 'function') throw new Error('This browser does not support WebRTC.');
   try {
     return await navigator.mediaDevices.getUserMedia({
-      audio: false,
+      audio: withMicrophone ? { echoCancellation: true } : false,
       // Ideal, not exact: any camera is accepted, 640×480 keeps the server's per-frame work modest.
       video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
     });
   } catch (err) {
-    throw new Error(cameraErrorText(err));
+    // A refusal is the person's answer for both; a device missing or busy may be the microphone only.
+    if (withMicrophone && ['NotFoundError', 'NotReadableError', 'OverconstrainedError'].includes(err?.name)) {
+      return openCamera(false);
+    }
+    throw new Error(cameraErrorText(err, withMicrophone ? 'camera and microphone' : 'camera'));
   }
 }
 
-function cameraErrorText(err) {
+function cameraErrorText(err, devices) {
+  const Devices = devices[0].toUpperCase() + devices.slice(1);
+  const one = devices === 'camera';
   switch (err?.name) {
     case 'NotAllowedError':
-      return 'Camera access was refused. Allow the camera for this page (the camera icon in the address bar, ' +
+      return `${Devices} access was refused. Allow the ${devices} for this page (the icon in the address bar, ` +
         'or the system privacy settings) and press Start again.';
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return 'No camera was found. Connect a camera and press Start again.';
+      return `No ${devices} ${one ? 'was' : 'were'} found. Connect ${one ? 'a camera' : 'them'} and press Start again.`;
     case 'NotReadableError':
     case 'AbortError':
-      return 'The camera could not be started; another application may be using it.';
+      return `The ${devices} could not be started; another application may be using ${one ? 'it' : 'them'}.`;
     case 'SecurityError':
-      return 'Camera access is blocked for this page by the browser\'s settings or policy.';
+      return `${Devices} access is blocked for this page by the browser's settings or policy.`;
     default:
-      return `The camera could not be opened (${err?.message || err?.name || err}).`;
+      return `The ${devices} could not be opened (${err?.message || err?.name || err}).`;
   }
 }
 
@@ -63,13 +73,16 @@ function preferVp8(transceiver) {
 export class Session {
   /**
    * The camera's track joins later (setCamera): the offer does not need it, so it can be made while the camera opens.
-   * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream),
-   *   connected(), interrupted(), failed(reason), data(text) for each data channel message
+   * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream, kind) for each track
+   *   the server sends ('video' or 'audio'), connected(), interrupted(), failed(reason), data(text) for each data
+   *   channel message
    * @param {RTCIceServer[]} iceServers  STUN/TURN servers, from the server's hello
    * @param {string} mode  the server's, from its hello: sendrecv, sendonly (no video comes back) or recvonly (no
    *   camera goes out)
+   * @param {boolean} audio  the server's, from its hello: the microphone goes out as the camera does, and in
+   *   sendrecv comes back
    */
-  constructor(on, iceServers = [], mode = 'sendrecv') {
+  constructor(on, iceServers = [], mode = 'sendrecv', audio = false) {
     this.on = on;
     this.hasRemote = false;
     // Connected means the server's video has arrived, except where none comes.
@@ -81,6 +94,8 @@ export class Session {
     this.pc = new RTCPeerConnection({ iceServers });
     this.transceiver = this.pc.addTransceiver('video', { direction: mode });
     preferVp8(this.transceiver);
+    // After the video, as the server builds them. Browsers offer Opus first, which is what the server takes.
+    this.audioTransceiver = audio ? this.pc.addTransceiver('audio', { direction: mode }) : null;
     // Created before the offer, so the offer carries it: the server sends what its chain finds on it.
     this.channel = this.pc.createDataChannel('rtfx');
     this.channel.addEventListener('message', (ev) => {
@@ -95,7 +110,8 @@ export class Session {
     });
     this.pc.addEventListener('track', (ev) => {
       // The server's answer may carry no msid, and then the track comes without a stream.
-      this.on?.remote(ev.streams[0] ?? new MediaStream([ev.track]));
+      this.on?.remote(ev.streams[0] ?? new MediaStream([ev.track]), ev.track.kind);
+      if (ev.track.kind !== 'video') return;
       this.hasRemote = true;
       this.#update();
     });
@@ -111,18 +127,23 @@ export class Session {
     return this.pc.localDescription.sdp;
   }
 
-  /** Sends the camera's video (a MediaStream) on the connection. */
+  /** Sends the camera's video (a MediaStream), and its microphone's sound if the session takes it. */
   setCamera(stream) {
-    return this.transceiver.sender.replaceTrack(stream.getVideoTracks()[0]);
+    const microphone = stream.getAudioTracks()[0];
+    return Promise.all([
+      this.transceiver.sender.replaceTrack(stream.getVideoTracks()[0]),
+      ...(this.audioTransceiver && microphone ? [this.audioTransceiver.sender.replaceTrack(microphone)] : []),
+    ]);
   }
 
   applyAnswer(sdp) {
     return this.#enqueue(async () => {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
-      const wanted = this.transceiver.direction;
-      const direction = this.transceiver.currentDirection;
-      if (direction !== wanted) {
-        this.#fail(`The server's answer does not fit its mode: video goes ${direction}, not ${wanted}.`);
+      for (const [kind, t] of [['video', this.transceiver], ['audio', this.audioTransceiver]]) {
+        if (t && t.currentDirection !== t.direction) {
+          this.#fail(`The server's answer does not fit its mode: ${kind} goes ${t.currentDirection}, not ${t.direction}.`);
+          return;
+        }
       }
     }, 'The server\'s answer could not be used');
   }

@@ -14,6 +14,7 @@ import {
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
+import { audio, audioSendonly, audioSync } from './audio.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -529,6 +530,10 @@ async function badChain(binary) {
     { args: ['--port', port, 'rtfxedges !'], names: [] },
     { args: ['--port', '0x'], names: ['0x', 'port'] },
     { args: ['--port', '70000'], names: ['70000', 'port'] },
+    { args: ['--port', port, '--audio', '--audio-chain', 'nosuchfilter'], names: ['nosuchfilter'] },
+    { args: ['--port', port, '--audio', '--audio-chain', 'audioecho delay=banana'], names: ['banana', 'delay'] },
+    { args: ['--port', port, '--audio', '--audio-chain', 'videoconvert'], names: ['videoconvert'] },
+    { args: ['--port', port, '--audio-chain', 'identity'], names: ['--audio'] },
   ];
   const failures = [];
   for (const c of cases) {
@@ -725,10 +730,13 @@ async function presetOptions(page) {
   });
 }
 
+// The "plain" preset takes only RGBA, which the edges preset (I420) does not: the switches change the format too.
+const PLAIN_CHAIN = 'capsfilter caps=video/x-raw,format=RGBA';
+
 async function presetSwitch(binary) {
   const browser = await launchBrowser('chromium');
   const server = await startServer(binary, {
-    args: ['--preset', 'edges=rtfxlatest ! rtfxedges', '--preset', 'plain=identity'],
+    args: ['--preset', 'edges=rtfxlatest ! rtfxedges', '--preset', `plain=${PLAIN_CHAIN}`],
   });
   const page = await openPage(browser, server.url, 'page', { init: recordSignaling });
   await connect(page);
@@ -781,8 +789,8 @@ async function presetSwitch(binary) {
   };
 
   const plain = await switchTo('plain', (s) => s.dark < MAX_LOCAL_DARK, `< ${pct(MAX_LOCAL_DARK)} near black`);
-  check(plain.chain === 'identity' && plain.controls.length === 0,
-        `after the switch the controls are ${JSON.stringify(plain)}, not identity's (none)`);
+  check(plain.chain === PLAIN_CHAIN && plain.controls.length === 0,
+        `after the switch the controls are ${JSON.stringify(plain)}, not capsfilter's (none)`);
   await pollUntil(async () => ((await panelControls(page)).length === 0 ? true : null), CONTROLS_MS,
     '#controls empty for "plain"', { describe: () => 'still has inputs' });
   await sleep(500);
@@ -1132,10 +1140,14 @@ const scenarios = {
   'time-limit': timeLimit,
   'recording-stop': recordingStop,
   'recording-h264': (bin) => recordingStop(bin, { codec: 'H264' }),
+  'recording-audio': (bin) => recordingStop(bin, { audio: true }),
   'recording-ends': recordingEnds,
   'recording-modes': recordingModes,
   'recording-full-disk': recordingFullDisk,
   'recording-bad-dir': recordingBadDir,
+  audio,
+  'audio-sendonly': audioSendonly,
+  'audio-sync': audioSync,
 };
 
 async function main() {

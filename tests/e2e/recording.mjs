@@ -90,13 +90,13 @@ async function recordingFiles(page, ext = 'webm', directions = ['in', 'out']) {
   return files;
 }
 
-/** gst-discoverer-1.0's duration of file, in seconds. */
-async function discoveredSeconds(file) {
+/** gst-discoverer-1.0's duration of file, in seconds, and its report. */
+async function discover(file) {
   const r = await runToExit('gst-discoverer-1.0', [file], TOOL_MS);
   check(r.code === 0, `gst-discoverer-1.0 ${file}: exit ${r.code}: ${r.stderr.trim()} ${r.stdout.trim()}`);
   const m = r.stdout.match(/Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/);
   check(m, `gst-discoverer-1.0 ${file} gives no duration:\n${r.stdout}`);
-  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  return { seconds: Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]), report: r.stdout };
 }
 
 /** The buffers that reach a fakesink after `elements` (a gst-launch description between filesrc and the sink). */
@@ -111,8 +111,8 @@ async function countBuffers(file, elements) {
  * A recording that plays to its end: gst-discoverer-1.0 finds its duration (which the muxer writes at the end of
  * stream), within DURATION_TOLERANCE of sessionSeconds, and every frame the demuxer gives is decoded.
  */
-async function checkRecording(file, sessionSeconds) {
-  const seconds = await discoveredSeconds(file);
+async function checkRecording(file, sessionSeconds, { audio = false } = {}) {
+  const { seconds, report } = await discover(file);
   const frames = await countBuffers(file, ['matroskademux']);
   const decoded = await countBuffers(file, ['matroskademux', '!', 'decodebin']);
   log(`${path.basename(file)}: ${fs.statSync(file).size} bytes, ${seconds.toFixed(2)} s (session ` +
@@ -121,6 +121,13 @@ async function checkRecording(file, sessionSeconds) {
         `${path.basename(file)} lasts ${seconds.toFixed(2)} s, not within ${100 * DURATION_TOLERANCE} % of the ` +
         `session's ${sessionSeconds.toFixed(2)} s`);
   check(frames > 0 && decoded === frames, `${path.basename(file)}: ${decoded} of ${frames} frames decoded`);
+  if (audio) {
+    check(/audio\/x-opus|Opus/.test(report), `${path.basename(file)} has no Opus track:\n${report}`);
+    const sound = await countBuffers(file, ['matroskademux', '!', 'audio/x-opus', '!', 'opusdec']);
+    log(`${path.basename(file)}: ${sound} Opus frames decoded`);
+    // 20 ms a frame: most of the session's sound is there.
+    check(sound >= 0.8 * sessionSeconds * 50, `${path.basename(file)}: ${sound} Opus frames for ${sessionSeconds} s`);
+  }
 }
 
 /** GET url from here: {status, headers, body (a Buffer)}. */
@@ -144,11 +151,12 @@ async function whenReady(url) {
  * with the right Content-Type and Content-Disposition); each file lasts as long as the session and decodes; a link
  * with another token, another direction, or no file is 404. In codec (VP8, or H264: the page offers only that).
  */
-export async function recordingStop(binary, { codec = 'VP8' } = {}) {
+export async function recordingStop(binary, { codec = 'VP8', audio = false } = {}) {
   const container = CONTAINERS[codec];
   const dir = recordDir();
   const browser = await launchBrowser('chromium');
-  const server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir] });
+  const server = await startServer(binary, { args: ['--record-in', dir, '--record-out', dir,
+    ...(audio ? ['--audio'] : [])] });
   const init = codec === 'H264' ? `(${recordSignaling})(); (${offerH264Only})();` : recordSignaling;
   const page = await openPage(browser, server.url, 'stop', { init });
   const connectedAt = await connect(page);
@@ -177,7 +185,7 @@ export async function recordingStop(binary, { codec = 'VP8' } = {}) {
     check(r.headers.get('content-disposition') === `attachment; filename="${f.name}"`,
           `Content-Disposition ${r.headers.get('content-disposition')}`);
     check(r.body.equals(fs.readFileSync(file)), `GET ${f.url} is not the file ${file}`);
-    await checkRecording(file, seconds);
+    await checkRecording(file, seconds, { audio });
   }
 
   const token = files[0].url.split('/')[1];

@@ -36,10 +36,17 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     g_assert_true (usable (offer.codec));
     g_assert_true (GST_IS_CAPS (offer.preferences) &&
         gst_caps_get_size (offer.preferences) == 1);
+    /* The microphone's Opus, when there is one. */
+    g_assert_cmpint (offer.audio_pt, >=, -1);
+    g_assert_cmpint (offer.audio_pt, <=, 127);
+    g_assert_true ((offer.audio_pt >= 0) == (offer.audio_preferences != NULL));
+    g_assert_true (offer.audio_preferences == NULL ||
+        gst_caps_get_size (offer.audio_preferences) == 1);
   } else {
     g_assert_nonnull (error);
     g_assert_null (offer.sdp);
     g_assert_null (offer.preferences);
+    g_assert_null (offer.audio_preferences);
     fuzz_check_reply (rtfx_message_error (error->code, error->message));
   }
   rtfx_offer_clear (&offer);

@@ -1,8 +1,9 @@
 /* Unit tests for launcher/launch-config.c's modes (docs/protocol.md, "Modes"): --mode, --source,
  * --loop and --time-limit as parsed into the config, --record-in and --record-out
- * (docs/recording.md), and every bad combination refused with a sentence that names what was wrong
- * (main() prints it and exits with status 2). Options are parsed by the real parser, chains and
- * sources built by the real GStreamer with this build's plugin. */
+ * (docs/recording.md), --audio and its chains (docs/audio.md), and every bad combination refused
+ * with a sentence that names what was wrong (main() prints it and exits with status 2). Options are
+ * parsed by the real parser, chains and sources built by the real GStreamer with this build's
+ * plugin. */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <string.h>
@@ -108,6 +109,47 @@ test_recvonly_dynamic_pads (gconstpointer source)
   rtfx_config_clear (&config);
 }
 
+/* --audio alone: every preset's audio chain is the default passthrough. */
+static void
+test_audio_default (void)
+{
+  const gchar *args[] = { "--audio", NULL };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, args, NULL));
+  g_assert_true (config.audio);
+  g_assert_cmpstr (config.audio_chain, ==, "identity");
+  g_assert_cmpuint (g_strv_length (config.preset_audio_chains), ==,
+      g_strv_length (config.preset_names));
+  for (guint i = 0; config.preset_audio_chains[i]; i++)
+    g_assert_cmpstr (config.preset_audio_chains[i], ==, "identity");
+  rtfx_config_clear (&config);
+}
+
+/* --audio-chain for every preset but those --audio-preset names; sendonly takes audio too. */
+static void
+test_audio_presets (void)
+{
+  const gchar *args[] = { "--audio", "--mode", "sendonly", "--audio-chain",
+    "audioecho delay=250000000 intensity=0.5", "--preset", "plain=identity",
+    "--preset", "robot=rtfxedges", "--audio-preset", "robot=pitch pitch=1.5",
+    NULL
+  };
+  RtfxConfig config = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!parse (&config, args, &error))
+    g_error ("%s", error->message);
+  g_assert_true (config.audio);
+  g_assert_cmpstr (config.preset_names[0], ==, "plain");
+  g_assert_cmpstr (config.preset_audio_chains[0], ==,
+      "audioecho delay=250000000 intensity=0.5");
+  g_assert_cmpstr (config.preset_names[1], ==, "robot");
+  g_assert_cmpstr (config.preset_audio_chains[1], ==, "pitch pitch=1.5");
+  g_assert_null (config.preset_audio_chains[2]);
+  rtfx_config_clear (&config);
+}
+
 typedef struct
 {
   const gchar *what;
@@ -149,6 +191,27 @@ static const BadCase bad_cases[] = {
           "--record-in", "/tmp", NULL}, {"--record-in", "recvonly", NULL}},
   {"record-out-sendonly", {"--mode", "sendonly", "--record-out", "/tmp",
           NULL}, {"--record-out", "sendonly", NULL}},
+  {"audio-chain-without-audio", {"--audio-chain", "identity", NULL},
+      {"--audio-chain", "--audio ", NULL}},
+  {"audio-preset-without-audio", {"--audio-preset", "edges=identity", NULL},
+      {"--audio-preset", "--audio ", NULL}},
+  {"audio-recvonly", {"--audio", "--mode", "recvonly", "--source",
+          "videotestsrc", NULL}, {"--audio", "recvonly", NULL}},
+  {"audio-chain-not-found", {"--audio", "--audio-chain", "nosuchfilter", NULL},
+      {"--audio-chain", "nosuchfilter", NULL}},
+  {"audio-chain-bad-property", {"--audio", "--audio-chain",
+          "audioecho delay=banana", NULL}, {"--audio-chain", "banana", NULL}},
+  {"audio-chain-of-video", {"--audio", "--audio-chain", "videoconvert", NULL},
+      {"'videoconvert'", "raw audio", NULL}},
+  {"audio-chain-no-output", {"--audio", "--audio-chain", "fakesink", NULL},
+      {"'fakesink'", "audio output", NULL}},
+  {"audio-preset-malformed", {"--audio", "--audio-preset", "identity", NULL},
+      {"NAME=AUDIO_CHAIN", NULL}},
+  {"audio-preset-unknown", {"--audio", "--audio-preset", "nosuch=identity",
+          NULL}, {"--audio-preset", "'nosuch'", NULL}},
+  {"audio-preset-bad-chain", {"--audio", "--audio-preset",
+          "edges=audioecho delay=banana", NULL}, {"--audio-preset edges",
+          "banana", NULL}},
 };
 
 static void
@@ -178,6 +241,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/config/mode/recvonly-file",
       "uridecodebin uri=file:///nonexistent/clip.webm",
       test_recvonly_dynamic_pads);
+  g_test_add_func ("/config/audio/default", test_audio_default);
+  g_test_add_func ("/config/audio/presets", test_audio_presets);
   g_test_add_data_func ("/config/mode/recvonly-rtsp",
       "rtspsrc location=rtsp://127.0.0.1:1/none ! decodebin",
       test_recvonly_dynamic_pads);

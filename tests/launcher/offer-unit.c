@@ -1,5 +1,5 @@
 /* offer.c: what the server keeps of a browser's offer. The real Chromium offer of the fixture is
- * answered with VP8 as before, and the names a page may invent (attributes, fmtp parameters,
+ * answered with VP8 as before, its microphone's Opus is found when it has one, and the names a page may invent (attributes, fmtp parameters,
  * rtcp-fb types, ssrc attributes) never become GQuarks, which GStreamer would keep for good.
  *
  *   offer-unit OFFER_SDP [--tap] */
@@ -45,6 +45,65 @@ test_chromium_offer (void)
   g_assert_nonnull (gst_structure_get_string (gst_caps_get_structure
           (offer.preferences, 0), "extmap-4"));
   rtfx_offer_clear (&offer);
+}
+
+/* An audio section as Chromium offers its microphone (RED first, then Opus, then the rest), with
+ * the formats given, after the fixture's video. */
+static gchar *
+fixture_with_audio (const gchar * formats, const gchar * rtpmaps)
+{
+  return g_strdup_printf ("%sm=audio 9 UDP/TLS/RTP/SAVPF %s\r\n"
+      "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:4CNS\r\n"
+      "a=ice-pwd:A4KX4Pp91ar0vZoaQkwKR7g1\r\na=ice-options:trickle\r\n"
+      "a=setup:actpass\r\na=mid:1\r\n"
+      "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+      "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+      "a=sendrecv\r\na=msid:- 0b6e3e36-6f2b-4c1e-a3c3-3a8d9a3c9c21\r\na=rtcp-mux\r\n%s",
+      fixture, formats, rtpmaps);
+}
+
+static void
+test_microphone (void)
+{
+  g_autofree gchar *text = fixture_with_audio ("63 111 9 0",
+      "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n"
+      "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+      "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+      "a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\n");
+  g_autoptr (GError) error = NULL;
+  const GstStructure *s;
+  RtfxOffer offer;
+
+  g_assert_true (rtfx_offer_read (text, every_codec, &offer, &error));
+  g_assert_cmpint (offer.pt, ==, 96);
+  g_assert_cmpint (offer.audio_pt, ==, 111);
+  s = gst_caps_get_structure (offer.audio_preferences, 0);
+  g_assert_true (gst_structure_has_name (s, "application/x-rtp"));
+  g_assert_cmpstr (gst_structure_get_string (s, "media"), ==, "audio");
+  g_assert_cmpstr (gst_structure_get_string (s, "encoding-name"), ==, "OPUS");
+  g_assert_cmpstr (gst_structure_get_string (s, "useinbandfec"), ==, "1");
+  rtfx_offer_clear (&offer);
+  g_assert_null (offer.audio_preferences);
+}
+
+/* No audio section, or one without Opus: no audio, and the video as before. */
+static void
+test_no_microphone (void)
+{
+  g_autofree gchar *pcmu = fixture_with_audio ("0 8",
+      "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n");
+  const gchar *texts[] = { fixture, pcmu };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    g_autoptr (GError) error = NULL;
+    RtfxOffer offer;
+
+    g_assert_true (rtfx_offer_read (texts[i], every_codec, &offer, &error));
+    g_assert_cmpint (offer.pt, ==, 96);
+    g_assert_cmpint (offer.audio_pt, ==, -1);
+    g_assert_null (offer.audio_preferences);
+    rtfx_offer_clear (&offer);
+  }
 }
 
 /* Read the offer as the server does, then make caps of every part of it as webrtcbin does. */
@@ -127,6 +186,8 @@ main (int argc, char **argv)
     g_error ("usage: offer-unit OFFER_SDP [--tap]: %s",
         error ? error->message : "no offer");
   g_test_add_func ("/launcher/offer/chromium", test_chromium_offer);
+  g_test_add_func ("/launcher/offer/microphone", test_microphone);
+  g_test_add_func ("/launcher/offer/no-microphone", test_no_microphone);
   g_test_add_func ("/launcher/offer/invented-names", test_invented_names);
   g_test_add_func ("/launcher/offer/ssrc-lines", test_ssrc_lines);
   return g_test_run ();

@@ -403,12 +403,13 @@ test_write_hello (void)
   for (guint i = 0; i < G_N_ELEMENTS (tricky); i++) {
     const gchar *chain = tricky[G_N_ELEMENTS (tricky) - 1 - i];
     g_autofree gchar *json = rtfx_message_hello (tricky[i], chain, "sendonly",
-        none);
-    g_autoptr (JsonObject) obj = read_back (json, "hello", 5);
+        i % 2 == 0, none);
+    g_autoptr (JsonObject) obj = read_back (json, "hello", 6);
 
     assert_string_member (obj, "version", tricky[i]);
     assert_string_member (obj, "chain", chain);
     assert_string_member (obj, "mode", "sendonly");
+    g_assert_true (json_object_get_boolean_member (obj, "audio") == (i % 2 == 0));
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj,
                 "ice_servers")), ==, 0);
   }

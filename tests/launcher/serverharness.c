@@ -657,7 +657,8 @@ expect_hello (Client * client)
   g_assert_cmpstr (nonempty_member (client, hello, "version"), ==, VERSION);
   g_assert_cmpstr (nonempty_member (client, hello, "chain"), ==, HARNESS_CHAIN);
   g_assert_cmpstr (nonempty_member (client, hello, "mode"), ==, "sendrecv");
-  g_assert_cmpuint (json_object_get_size (hello), ==, 5);
+  g_assert_false (json_object_get_boolean_member (hello, "audio"));
+  g_assert_cmpuint (json_object_get_size (hello), ==, 6);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (hello,
               "ice_servers")));
   /* Then the chain's controls (their content is tested in controls-unit). */
