@@ -616,11 +616,12 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
           "(default 0)",
         "SECONDS"},
     {"record-in", 0, 0, G_OPTION_ARG_FILENAME, &config->record_in_dir,
-        "Record the video each page sends, as it came (no new encoding), into "
-          "a file per session in DIR (docs/recording.md)", "DIR"},
+        "Record the video (and sound, with --audio) each page sends, as it came "
+          "(no new encoding), into a file per session in DIR (docs/recording.md)",
+        "DIR"},
     {"record-out", 0, 0, G_OPTION_ARG_FILENAME, &config->record_out_dir,
-        "Record the video sent back to each page, as sent, into a file per "
-          "session in DIR", "DIR"},
+        "Record the video (and sound) sent back to each page, as sent, into a "
+          "file per session in DIR", "DIR"},
     {"audio", 0, 0, G_OPTION_ARG_NONE, &config->audio,
         "The page sends its microphone too (Opus); the server runs it through "
           "--audio-chain and, in sendrecv, sends it back with the video, and "
