@@ -942,18 +942,26 @@ rtfx_pipeline_recorders (RtfxPipeline * p)
 
 /* --- stopping ---------------------------------------------------------------------------- */
 
-/* While the pipeline still plays: the recordings' ends of stream go through their muxers, which
- * write each file's duration and index, so that it plays to its end. Bounded: a stuck file gets
- * no more than RECORDING_END_LIMIT_US, and is closed as it is. */
+/* While the pipeline still plays: the recordings' ends of stream go into their muxers, which
+ * write each file's duration and index, so that it plays to its end. */
 static void
 end_recordings (RtfxPipeline * p)
 {
-  const gint64 deadline = g_get_monotonic_time () + RECORDING_END_LIMIT_US;
   RtfxRecorder *recorders[] = { p->record_in, p->record_out };
 
   for (guint i = 0; i < G_N_ELEMENTS (recorders); i++)
     if (recorders[i] != NULL)
       rtfx_recorder_end (recorders[i]);
+}
+
+/* On the teardown thread: waits for the ends of stream to reach the files. Bounded: a stuck file
+ * gets no more than RECORDING_END_LIMIT_US, and is closed as it is. */
+static void
+finish_recordings (RtfxPipeline * p)
+{
+  const gint64 deadline = g_get_monotonic_time () + RECORDING_END_LIMIT_US;
+  RtfxRecorder *recorders[] = { p->record_in, p->record_out };
+
   for (guint i = 0; i < G_N_ELEMENTS (recorders); i++)
     if (recorders[i] != NULL && !rtfx_recorder_wait (recorders[i], deadline))
       g_message ("session %s: recording %s not finished within %d ms",
@@ -977,7 +985,7 @@ teardown_thread (gpointer data)
   RtfxPipeline *p = data;
   RtfxTeardowns *teardowns = rtfx_teardowns_ref (p->teardowns);
 
-  end_recordings (p);
+  finish_recordings (p);
 
   /* The receive half feeds the send half of the same webrtcbin; with that loop linked, going to
    * NULL can hang. Break it first, under the lock pad-added takes. */
@@ -1026,6 +1034,8 @@ rtfx_pipeline_stop (RtfxPipeline * p)
     g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (p->pipeline));
     gst_bus_remove_watch (bus);
   }
+  /* Now, before the bye leaves: nothing the page sends once it has its bye goes in a file. */
+  end_recordings (p);
   rtfx_teardowns_add (p->teardowns, 1);
   g_thread_unref (g_thread_new ("rtfx-teardown", teardown_thread, p));
 }

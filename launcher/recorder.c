@@ -75,7 +75,7 @@ struct _RtfxRecorder
   GCond cond;
   State state;
   gboolean wrote;               /* a buffer went in */
-  GstClockTime first_time;      /* the running time of the first */
+  GstClockTime first_time;      /* the running time of the first: the file's 0 */
   gboolean ended;               /* the end of stream reached the file */
 };
 
@@ -359,13 +359,16 @@ tap_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   /* Under the lock rtfx_recorder_end takes, so that every buffer goes in before the end of stream
    * (appsrc only queues it). */
   g_mutex_lock (&r->lock);
-  if (r->state == STATE_WRITING && !stream->given_up) {
-    const GstClockTime time = GST_BUFFER_PTS (copy);
-
-    if (!GST_CLOCK_TIME_IS_VALID (r->first_time))
-      r->first_time = time;
-    else if (time > r->first_time + SILENT_TRACK_LIMIT)
+  if (!GST_CLOCK_TIME_IS_VALID (r->first_time))
+    r->first_time = GST_BUFFER_PTS (copy);
+  /* The file starts at its first frame, however long the session took to connect; another
+   * stream's frames from before that are left out, so that all stay in sync. */
+  if (r->state == STATE_WRITING && !stream->given_up &&
+      GST_BUFFER_PTS (copy) >= r->first_time) {
+    if (GST_BUFFER_PTS (copy) > r->first_time + SILENT_TRACK_LIMIT)
       give_up_silent_streams (r);
+    GST_BUFFER_PTS (copy) = GST_BUFFER_DTS (copy) =
+        GST_BUFFER_PTS (copy) - r->first_time;
     r->wrote = stream->pushed = TRUE;
     g_signal_emit_by_name (stream->src, "push-buffer", copy, &ret);
   }

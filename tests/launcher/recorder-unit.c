@@ -46,16 +46,17 @@ wait_for (Flag * flag)
   g_mutex_unlock (&flag->lock);
 }
 
-/* FRAMES frames of "videotestsrc ! ENCODER ! fakesink", ENCODER's output recorded as media into
- * dir, with a track of silent_media (or NULL) declared too and never fed; returns the recorder,
- * closed. */
+/* FRAMES frames of "videotestsrc ! ENCODER ! fakesink", the first late (in running time, as when a
+ * session takes that long to connect), ENCODER's output recorded as media into dir, with a track of
+ * silent_media (or NULL) declared too and never fed; returns the recorder, closed. */
 static RtfxRecorder *
 record (const gchar * encoder, const gchar * media, const gchar * silent_media,
-    const gchar * dir)
+    GstClockTime late, const gchar * dir)
 {
   g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%d "
-      "pattern=ball ! video/x-raw,width=320,height=240,framerate=%d/1 ! %s "
-      "name=encoder ! fakesink name=sink", FRAMES, FPS, encoder);
+      "pattern=ball timestamp-offset=%" G_GUINT64_FORMAT " ! "
+      "video/x-raw,width=320,height=240,framerate=%d/1 ! %s "
+      "name=encoder ! fakesink name=sink", FRAMES, late, FPS, encoder);
   g_autoptr (GstElement) pipeline = gst_parse_launch (desc, NULL);
   g_autoptr (GstElement) enc = gst_bin_get_by_name (GST_BIN (pipeline),
       "encoder");
@@ -129,7 +130,7 @@ decode (const gchar * file, const gchar * decoder, GstClockTime * duration)
 
 static void
 check_file (const gchar * encoder, const gchar * media, const gchar * silent,
-    const gchar * decoder, const gchar * suffix, const gchar * content_type)
+    GstClockTime late, const gchar * decoder, const gchar * suffix, const gchar * content_type)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("rtfx-recorder-XXXXXX", NULL);
   g_autofree gchar *factory = g_strndup (encoder, strcspn (encoder, " "));
@@ -143,7 +144,7 @@ check_file (const gchar * encoder, const gchar * media, const gchar * silent,
     g_test_skip ("the encoder is not installed");
     return;
   }
-  r = record (encoder, media, silent, dir);
+  r = record (encoder, media, silent, late, dir);
   expected = g_strconcat ("test-out", suffix, NULL);
   g_assert_cmpstr (rtfx_recorder_name (r), ==, expected);
   g_assert_cmpstr (rtfx_recorder_content_type (r), ==, content_type);
@@ -152,7 +153,8 @@ check_file (const gchar * encoder, const gchar * media, const gchar * silent,
   g_test_message ("%s: %u frames, %" GST_TIME_FORMAT, rtfx_recorder_path (r),
       frames, GST_TIME_ARGS (duration));
   g_assert_cmpuint (frames, ==, FRAMES);
-  /* The muxer wrote the duration at the end of stream: the frames', within one frame. */
+  /* The muxer wrote the duration at the end of stream: the frames', within one frame, from the
+   * first (not from the session's start). */
   g_assert_cmpuint (duration, >=, (FRAMES - 1) * GST_SECOND / FPS);
   g_assert_cmpuint (duration, <=, (FRAMES + 1) * GST_SECOND / FPS);
   g_unlink (rtfx_recorder_path (r));
@@ -162,8 +164,17 @@ check_file (const gchar * encoder, const gchar * media, const gchar * silent,
 static void
 test_vp8_webm (void)
 {
-  check_file ("vp8enc deadline=1", "video/x-vp8", NULL, "vp8dec", ".webm",
+  check_file ("vp8enc deadline=1", "video/x-vp8", NULL, 0, "vp8dec", ".webm",
       "video/webm");
+}
+
+/* The first frame 3 s into the session (a slow connection): the file lasts as long as its frames,
+ * the wait before them not counted. */
+static void
+test_late_first_frame (void)
+{
+  check_file ("vp8enc deadline=1", "video/x-vp8", NULL, 3 * GST_SECOND,
+      "vp8dec", ".webm", "video/webm");
 }
 
 /* A track declared (audio, say) that never comes: the muxer waits for it, and the end of stream
@@ -171,7 +182,7 @@ test_vp8_webm (void)
 static void
 test_track_never_fed (void)
 {
-  check_file ("vp8enc deadline=1", "video/x-vp8", "audio/x-opus", "vp8dec",
+  check_file ("vp8enc deadline=1", "video/x-vp8", "audio/x-opus", 0, "vp8dec",
       ".webm", "video/webm");
 }
 
@@ -179,7 +190,7 @@ static void
 test_h264_matroska (void)
 {
   check_file ("x264enc tune=zerolatency speed-preset=ultrafast", "video/x-h264",
-      NULL, "avdec_h264", ".mkv", "video/x-matroska");
+      NULL, 0, "avdec_h264", ".mkv", "video/x-matroska");
 }
 
 /* Two tracks in one file, as a session with audio makes them: VP8 from an encoder and Opus as a
@@ -333,6 +344,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recorder/vp8-webm", test_vp8_webm);
+  g_test_add_func ("/recorder/late-first-frame", test_late_first_frame);
   g_test_add_func ("/recorder/h264-matroska", test_h264_matroska);
   g_test_add_func ("/recorder/track-never-fed", test_track_never_fed);
   g_test_add_func ("/recorder/video-and-opus", test_video_and_opus);
