@@ -361,14 +361,15 @@ tap_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   g_mutex_lock (&r->lock);
   if (!GST_CLOCK_TIME_IS_VALID (r->first_time))
     r->first_time = GST_BUFFER_PTS (copy);
-  /* The file starts at its first frame, however long the session took to connect; another
-   * stream's frames from before that are left out, so that all stay in sync. */
-  if (r->state == STATE_WRITING && !stream->given_up &&
-      GST_BUFFER_PTS (copy) >= r->first_time) {
+  /* The file starts at its first frame, however long the session took to connect. Another
+   * stream's first frames may be a little older: they start at 0 too, not dropped (a keyframe
+   * must go in). */
+  if (r->state == STATE_WRITING && !stream->given_up) {
     if (GST_BUFFER_PTS (copy) > r->first_time + SILENT_TRACK_LIMIT)
       give_up_silent_streams (r);
     GST_BUFFER_PTS (copy) = GST_BUFFER_DTS (copy) =
-        GST_BUFFER_PTS (copy) - r->first_time;
+        GST_BUFFER_PTS (copy) > r->first_time ?
+        GST_BUFFER_PTS (copy) - r->first_time : 0;
     r->wrote = stream->pushed = TRUE;
     g_signal_emit_by_name (stream->src, "push-buffer", copy, &ret);
   }
