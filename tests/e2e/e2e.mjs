@@ -9,7 +9,7 @@ import {
   freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, offerH264Only, lumaStats, openPage, pageControls, pageLogs, pageState,
   pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
-  withTimeout,
+  withTimeout, serverCandidates,
 } from './lib.mjs';
 import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
@@ -300,17 +300,6 @@ async function faces(binary) {
   await stopAndCount(page, server, 0);
   await browser.close();
   await stopServer(server);
-}
-
-/** The server's trickled candidates: [{address, port}] from the `ice` messages the page received. */
-async function serverCandidates(page) {
-  const { received } = await signalingLog(page, ['ice']);
-  return received.map((e) => {
-    const text = String(e.msg.candidate);
-    const f = text.split(' ');
-    // An active TCP candidate opens no port: its 9 is a placeholder (RFC 6544).
-    return { address: f[4], port: Number(f[5]), placeholder: / tcptype active/.test(text) };
-  });
 }
 
 /** --ice-address and --ice-ports: every candidate of the server's is on that address and in that range

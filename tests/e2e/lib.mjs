@@ -606,6 +606,22 @@ export async function signalingLog(page, types = null) {
   }, types);
 }
 
+/**
+ * The server's trickled candidates, from the `ice` messages a page recorded (recordSignaling):
+ * [{address, port, protocol, tcpType, placeholder}]. An active TCP candidate opens no port: its 9 is a
+ * placeholder (RFC 6544).
+ */
+export async function serverCandidates(page) {
+  const { received } = await signalingLog(page, ['ice']);
+  return received.map((e) => {
+    const f = String(e.msg.candidate).split(' ');
+    const at = f.indexOf('tcptype');
+    const tcpType = at >= 0 ? f[at + 1] : null;
+    return { address: f[4], port: Number(f[5]), protocol: f[2].toLowerCase(), tcpType,
+             placeholder: tcpType === 'active' };
+  });
+}
+
 /** window.rtfx.controls (the last `controls` message the page got), or null. */
 export async function pageControls(page) {
   return evaluate(page, () => {
