@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   check, click, evaluate, inboundVideo, launchBrowser, log, offerH264Only, onCleanup, openPage, pollUntil, recordSignaling,
-  runToExit, serverCandidates, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
+  candidatePair, runToExit, serverCandidates, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
 } from './lib.mjs';
 
 const CONNECT_MS = 15000;
@@ -247,7 +247,13 @@ async function mediaLost(browser, server, dir) {
   for (const args of nftDropMedia(new Set(passive))) await nft(args);
   try {
     const { value: bye } = await pollUntil(async () => (await signalingLog(page, ['bye'])).received[0] ?? null,
-      PEER_TIMEOUT_S * 1000 + CLOSED_TO_ZERO_MS, 'the bye of a session without video', { intervalMs: 50 });
+      PEER_TIMEOUT_S * 1000 + CLOSED_TO_ZERO_MS, 'the bye of a session without video', { intervalMs: 50 })
+      .catch(async (e) => {
+        // What the server still saw (frames in, per its stats) and the path the page was on, for the next reader.
+        const stats = (await signalingLog(page, ['stats'])).received.slice(-4).map((m) => JSON.stringify(m.msg));
+        log(`no bye; the server's last stats: ${stats.join(' ')}; the page's ICE pair: ${await candidatePair(page)}`);
+        throw e;
+      });
     log(`media lost: bye ${JSON.stringify(bye.msg)}`);
     check(bye.msg.code === 'no-video', `bye ${JSON.stringify(bye.msg)}, not no-video`);
   } finally {
