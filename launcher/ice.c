@@ -1,6 +1,8 @@
 /* The ICE agent of a session's webrtcbin: see ice.h. */
 #include "ice.h"
 
+#include "iceservers.h"
+
 /* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
  * --ice-address), any port (or --ice-ports). */
 void
@@ -20,8 +22,11 @@ rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
   if (config->stun != NULL)
     g_object_set (webrtc, "stun-server", config->stun, NULL);
   for (gchar ** t = config->turns; t && *t; t++) {
+    g_autofree gchar *url = rtfx_turn_url_for_server (*t, config->turn_secret,
+        config->turn_ttl_s, g_get_real_time () / G_USEC_PER_SEC);
     gboolean added = FALSE;
-    g_signal_emit_by_name (webrtc, "add-turn-server", *t, &added);
+
+    g_signal_emit_by_name (webrtc, "add-turn-server", url, &added);
   }
   if (config->ice_max_port != 0)
     g_object_set (agent, "min-rtp-port", config->ice_min_port,

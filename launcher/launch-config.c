@@ -15,6 +15,7 @@
 #include "audio.h"
 #include "chain.h"
 #include "controls.h"
+#include "iceservers.h"
 #include "source.h"
 #include "tls.h"
 
@@ -55,6 +56,8 @@ static const gchar *default_python_presets[][2] = {
 #define DEFAULT_MIN_BITRATE 150
 #define DEFAULT_START_BITRATE 600
 #define DEFAULT_MAX_BITRATE 2500
+#define DEFAULT_TURN_TTL_S 3600
+#define TURN_TTL_MAX_S (7 * 24 * 3600)
 #define BITRATE_MIN 30
 #define BITRATE_MAX 100000
 #define TIME_LIMIT_MAX_S (30 * 24 * 3600)
@@ -400,56 +403,23 @@ set_limits (Limit * limits, guint n, GError ** error)
   return TRUE;
 }
 
-/* One --stun or --turn URL as an RTCIceServer: {"urls": "stun:HOST:PORT"} or
- * {"urls": "turn:HOST:PORT", "username": …, "credential": …}. */
+/* --turn-secret and --turn-ttl (turn_ttl -1 when not given). */
 static gboolean
-add_ice_server (JsonArray * servers, const gchar * url, gboolean turn,
-    GError ** error)
+set_turn_secret (RtfxConfig * config, gint turn_ttl, GError ** error)
 {
-  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
-  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
-  const gboolean scheme_ok = turn ? g_strcmp0 (scheme, "turn") == 0 ||
-      g_strcmp0 (scheme, "turns") == 0 : g_strcmp0 (scheme, "stun") == 0;
-  JsonObject *server;
-  gchar *urls;
-
-  if (!scheme_ok || g_uri_get_host (uri) == NULL || g_uri_get_port (uri) <= 0
-      || (turn && (g_uri_get_user (uri) == NULL
-              || g_uri_get_password (uri) == NULL)))
-    return fail (error, turn ? "--turn needs turn://USER:PASS@HOST:PORT or "
-        "turns://USER:PASS@HOST:PORT, not '%s'" :
-        "--stun needs stun://HOST:PORT, not '%s'", url);
-  server = json_object_new ();
-  urls = g_strdup_printf ("%s:%s:%d", scheme, g_uri_get_host (uri),
-      g_uri_get_port (uri));
-  json_object_set_string_member (server, "urls", urls);
-  g_free (urls);
-  if (turn) {
-    json_object_set_string_member (server, "username", g_uri_get_user (uri));
-    json_object_set_string_member (server, "credential",
-        g_uri_get_password (uri));
-  }
-  json_array_add_object_element (servers, server);
+  if (config->turn_secret == NULL)
+    return turn_ttl == -1 ? TRUE : fail (error, "--turn-ttl is for the "
+        "credentials --turn-secret makes: give that too");
+  if (turn_ttl != -1 && (turn_ttl < 1 || turn_ttl > TURN_TTL_MAX_S))
+    return fail (error, "--turn-ttl must be from 1 to %d seconds",
+        TURN_TTL_MAX_S);
+  config->turn_ttl_s = turn_ttl == -1 ? DEFAULT_TURN_TTL_S : (guint) turn_ttl;
+  if (config->turn_secret[0] == '\0')
+    return fail (error, "--turn-secret needs a non-empty secret");
+  if (config->turns == NULL)
+    return fail (error, "--turn-secret needs a --turn turn://HOST:PORT to "
+        "make credentials for");
   return TRUE;
-}
-
-JsonNode *
-rtfx_ice_servers_for_page (const gchar * stun, const gchar * const *turns,
-    GError ** error)
-{
-  JsonArray *servers = json_array_new ();
-  JsonNode *node;
-  gboolean ok = stun == NULL || add_ice_server (servers, stun, FALSE, error);
-
-  for (const gchar * const *t = turns; ok && t && *t; t++)
-    ok = add_ice_server (servers, *t, TRUE, error);
-  if (!ok) {
-    json_array_unref (servers);
-    return NULL;
-  }
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_take_array (node, servers);
-  return node;
 }
 
 /* Everything that needs more than a range check. */
@@ -502,7 +472,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     GError ** error)
 {
   gint port = DEFAULT_PORT, max_sessions = 2 * (gint) g_get_num_processors ();
-  gint latency = DEFAULT_LATENCY_MS;
+  gint latency = DEFAULT_LATENCY_MS, turn_ttl = -1;
   gboolean no_auto_controls = FALSE, tls_self_signed = FALSE;
   g_auto (GStrv) chain = NULL, presets = NULL, audio_presets = NULL;
   g_autofree gchar *ice_ports = NULL, *tls_cert = NULL, *tls_key = NULL;
@@ -565,7 +535,14 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         "STUN server for both ends, stun://HOST:PORT", "URL"},
     {"turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->turns,
         "TURN server for both ends, turn://USER:PASS@HOST:PORT or turns://… "
-          "(repeatable)", "URL"},
+          "(repeatable; with --turn-secret, turn://HOST:PORT)", "URL"},
+    {"turn-secret", 0, 0, G_OPTION_ARG_STRING, &config->turn_secret,
+        "Give each session its own TURN credentials made from SECRET, the "
+          "static-auth-secret of a coturn run with use-auth-secret, instead of a "
+          "permanent password in the page", "SECRET"},
+    {"turn-ttl", 0, 0, G_OPTION_ARG_INT, &turn_ttl,
+        "How long the credentials --turn-secret makes are valid, from the page's "
+          "connection (default 3600)", "SECONDS"},
     {"token", 0, 0, G_OPTION_ARG_STRING, &config->token,
         "Serve only pages opened with ?token=SECRET", "SECRET"},
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->allowed_origins,
@@ -674,8 +651,11 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
       (ice_ports != NULL && !parse_port_range (ice_ports,
               &config->ice_min_port, &config->ice_max_port, error)))
     return FALSE;
+  if (!set_turn_secret (config, turn_ttl, error))
+    return FALSE;
   config->ice_servers = rtfx_ice_servers_for_page (config->stun,
-      (const gchar * const *) config->turns, error);
+      (const gchar * const *) config->turns, config->turn_secret != NULL,
+      error);
   if (config->ice_servers == NULL)
     return FALSE;
   return set_mode (config, mode, error) &&
@@ -705,6 +685,7 @@ rtfx_config_clear (RtfxConfig * config)
   g_clear_object (&config->tls);
   g_free (config->stun);
   g_strfreev (config->turns);
+  g_free (config->turn_secret);
   g_clear_pointer (&config->ice_servers, json_node_unref);
   g_strfreev (config->allowed_origins);
   g_free (config->bind);

@@ -35,8 +35,11 @@ typedef struct
   guint latency_ms;             /* webrtcbin's jitterbuffer latency */
   gchar **ice_addresses;        /* local addresses ICE gathers candidates on */
   gchar *stun;                  /* stun://HOST:PORT, or NULL */
-  gchar **turns;                /* turn[s]://USER:PASS@HOST:PORT */
-  JsonNode *ice_servers;        /* the same for the page's RTCPeerConnection */
+  gchar **turns;                /* turn[s]://USER:PASS@HOST:PORT, or HOST:PORT with turn_secret */
+  gchar *turn_secret;           /* coturn's static-auth-secret: per-session credentials, or NULL */
+  guint turn_ttl_s;             /* how long those are valid */
+  JsonNode *ice_servers;        /* the page's RTCPeerConnection's (iceservers.h), no credentials
+                                 * when turn_secret: each session's are added */
   gchar *token;                 /* NULL: no token needed */
   gchar **allowed_origins;      /* NULL: the server's own origin only */
   guint ice_min_port;           /* UDP ports ICE may use; 0 and 0: any */
@@ -72,10 +75,5 @@ void rtfx_config_clear (RtfxConfig * config);
 
 /* The index of the preset called name, or -1. */
 gint rtfx_config_find_preset (const RtfxConfig * config, const gchar * name);
-
-/* The browser's form of --stun and --turn URLs (stun://HOST:PORT, turn[s]://USER:PASS@HOST:PORT): a
- * JSON array of RTCIceServer objects, or NULL and a one-line error naming the option. */
-JsonNode *rtfx_ice_servers_for_page (const gchar * stun,
-    const gchar * const *turns, GError ** error);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include "chain.h"
 #include "controls.h"
+#include "iceservers.h"
 #include "offer.h"
 #include "pipeline.h"
 #include "protocol.h"
@@ -469,6 +470,7 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
     gpointer user_data)
 {
   RtfxSession *session = g_atomic_rc_box_new0 (RtfxSession);
+  g_autoptr (JsonNode) ice_servers = NULL;
 
   session->trace = rtfx_trace_new (peer);
   session->teardowns = rtfx_teardowns_ref (teardowns);
@@ -488,8 +490,10 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
   session->tick_timer = g_timeout_add_seconds (1, tick, session);
   g_message ("session %s: connected", peer);
   rtfx_trace_step (session->trace, RTFX_TRACE_HELLO_SENT);
+  ice_servers = rtfx_ice_servers_for_session (config->ice_servers,
+      config->turn_secret, config->turn_ttl_s, g_get_real_time () / G_USEC_PER_SEC);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
-          rtfx_mode_name (config->mode), config->audio, config->ice_servers));
+          rtfx_mode_name (config->mode), config->audio, ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */
   session->chain = rtfx_chain_build (config->chain, NULL);
   offer_controls (session, config->start_preset, session->chain);

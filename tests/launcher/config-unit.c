@@ -150,6 +150,34 @@ test_audio_presets (void)
   rtfx_config_clear (&config);
 }
 
+/* --turn-secret: the page's TURN server has no password of its own; --turn-ttl or an hour. */
+static void
+test_turn_secret (void)
+{
+  const gchar *plain[] = { "--turn", "turn://127.0.0.1:3478", "--turn-secret",
+    "s3cret", NULL
+  };
+  const gchar *ttl[] = { "--turn", "turn://127.0.0.1:3478", "--turn-secret",
+    "s3cret", "--turn-ttl", "60", NULL
+  };
+  RtfxConfig config = { 0 };
+  JsonObject *turn;
+
+  g_assert_true (parse (&config, plain, NULL));
+  g_assert_cmpstr (config.turn_secret, ==, "s3cret");
+  g_assert_cmpuint (config.turn_ttl_s, ==, 3600);
+  turn = json_array_get_object_element (json_node_get_array
+      (config.ice_servers), 0);
+  g_assert_cmpstr (json_object_get_string_member (turn, "urls"), ==,
+      "turn:127.0.0.1:3478");
+  g_assert_false (json_object_has_member (turn, "credential"));
+  rtfx_config_clear (&config);
+  memset (&config, 0, sizeof config);
+  g_assert_true (parse (&config, ttl, NULL));
+  g_assert_cmpuint (config.turn_ttl_s, ==, 60);
+  rtfx_config_clear (&config);
+}
+
 typedef struct
 {
   const gchar *what;
@@ -191,6 +219,18 @@ static const BadCase bad_cases[] = {
           "--record-in", "/tmp", NULL}, {"--record-in", "recvonly", NULL}},
   {"record-out-sendonly", {"--mode", "sendonly", "--record-out", "/tmp",
           NULL}, {"--record-out", "sendonly", NULL}},
+  {"turn-secret-without-turn", {"--turn-secret", "s3cret", NULL},
+      {"--turn-secret", "--turn", NULL}},
+  {"turn-secret-empty", {"--turn", "turn://127.0.0.1:3478", "--turn-secret",
+          "", NULL}, {"--turn-secret", "non-empty", NULL}},
+  {"turn-secret-and-password", {"--turn", "turn://u:p@127.0.0.1:3478",
+          "--turn-secret", "s3cret", NULL}, {"--turn-secret", "USER:PASS", NULL}},
+  {"turn-without-password", {"--turn", "turn://127.0.0.1:3478", NULL},
+      {"--turn", "USER:PASS", NULL}},
+  {"turn-ttl-without-secret", {"--turn-ttl", "60", NULL}, {"--turn-ttl",
+          "--turn-secret", NULL}},
+  {"turn-ttl-zero", {"--turn", "turn://127.0.0.1:3478", "--turn-secret", "s",
+          "--turn-ttl", "0", NULL}, {"--turn-ttl", "1 to", NULL}},
   {"audio-chain-without-audio", {"--audio-chain", "identity", NULL},
       {"--audio-chain", "--audio ", NULL}},
   {"audio-preset-without-audio", {"--audio-preset", "edges=identity", NULL},
@@ -243,6 +283,7 @@ main (int argc, char **argv)
       test_recvonly_dynamic_pads);
   g_test_add_func ("/config/audio/default", test_audio_default);
   g_test_add_func ("/config/audio/presets", test_audio_presets);
+  g_test_add_func ("/config/turn-secret", test_turn_secret);
   g_test_add_data_func ("/config/mode/recvonly-rtsp",
       "rtspsrc location=rtsp://127.0.0.1:1/none ! decodebin",
       test_recvonly_dynamic_pads);
