@@ -449,20 +449,21 @@ function relayOnly() {
   };
 }
 
-/** Media through a real TURN server: Debian's coturn on loopback with a test user, the page relay-only,
- * the TURN server given to both ends by --turn. */
-async function turn(binary) {
+/** Debian's coturn on loopback port 3478 with the given way of checking users; killed at the end. */
+async function startCoturn(authArgs) {
   if (!fs.existsSync('/usr/bin/turnserver')) throw new Skip('coturn is not installed');
   const coturn = startProcess('/usr/bin/turnserver', ['-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
-    '--listening-port=3478', '--lt-cred-mech', '--user=rtfx:turn-test', '--realm=rtfx.test',
+    '--listening-port=3478', ...authArgs, '--realm=rtfx.test',
     '--allow-loopback-peers', '--no-tls', '--no-dtls', '--no-cli', '--log-file=stdout', '--simple-log',
     '--min-port=49160', '--max-port=49200'], { env: process.env });
   onCleanup(() => coturn.child.kill('SIGKILL'));
   await pollUntil(async () => (/listener opened on|relay 127\.0\.0\.1/i.test(coturn.stdout + coturn.stderr) ? true : null),
     5000, 'coturn listening');
-  const browser = await launchBrowser('chromium');
-  const server = await startServer(binary, { args: ['--turn', 'turn://rtfx:turn-test@127.0.0.1:3478'] });
-  const page = await openPage(browser, server.url, 'relay', { init: relayOnly });
+  return coturn;
+}
+
+/** A relay-only page connects and video comes back through the relay; returns the selected pair. */
+async function connectRelayed(page) {
   await connect(page);
   await firstFrames(page);
   const pair = await candidatePair(page);
@@ -473,7 +474,76 @@ async function turn(binary) {
   const rate = fps(a, b);
   log(`through coturn: ${pair}; ${rate.frames} frames in ${rate.seconds.toFixed(2)} s`);
   check(rate.frames > 0, 'no frame arrived through the relay');
+}
+
+/** Media through a real TURN server: Debian's coturn on loopback with a test user, the page relay-only,
+ * the TURN server given to both ends by --turn. */
+async function turn(binary) {
+  await startCoturn(['--lt-cred-mech', '--user=rtfx:turn-test']);
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: ['--turn', 'turn://rtfx:turn-test@127.0.0.1:3478'] });
+  const page = await openPage(browser, server.url, 'relay', { init: relayOnly });
+  await connectRelayed(page);
   await stopAndCount(page, server, 0);
+  await browser.close();
+  await stopServer(server);
+}
+
+/** Whether coturn gives a relay candidate for this TURN server entry, from a fresh relay-only peer connection
+ * in the page: {relay, errors} after gathering ends (or 5 s). */
+async function gatherRelay(page, server) {
+  return evaluate(page, async (ice) => {
+    const pc = new RTCPeerConnection({ iceServers: [ice], iceTransportPolicy: 'relay' });
+    const found = { relay: false, errors: [] };
+    pc.addEventListener('icecandidateerror', (e) => found.errors.push(`${e.errorCode} ${e.errorText}`));
+    pc.createDataChannel('probe');
+    await pc.setLocalDescription();
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      pc.addEventListener('icecandidate', (e) => {
+        if (e.candidate?.type === 'relay') found.relay = true;
+        if (!e.candidate) { clearTimeout(timer); resolve(); }
+      });
+    });
+    pc.close();
+    return found;
+  }, server);
+}
+
+/** --turn-secret: coturn with use-auth-secret; a relay-only page connects through it (the server's own relay
+ * candidates show its escaped credential works too); the page got a credential that expires --turn-ttl after it
+ * connected and no permanent secret; once expired, coturn refuses that credential. */
+async function turnSecret(binary) {
+  const SECRET = 'rtfx-test-secret';
+  const TTL_S = 6;
+  await startCoturn(['--use-auth-secret', `--static-auth-secret=${SECRET}`]);
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: ['--turn', 'turn://127.0.0.1:3478', '--turn-secret', SECRET,
+    '--turn-ttl', String(TTL_S)] });
+  const page = await openPage(browser, server.url, 'relay', { init: [relayOnly, recordSignaling] });
+  await connectRelayed(page);
+  const relayed = (await serverCandidates(page)).filter((c) => c.type === 'relay');
+  log(`the server's relay candidates: ${relayed.length}`);
+  check(relayed.length > 0, 'the server gathered no relay candidate with its own credential');
+  const hello = (await signalingLog(page, ['hello'])).received[0];
+  const ice = hello.msg.ice_servers.find((s) => s.urls === 'turn:127.0.0.1:3478');
+  check(ice, `no TURN server in hello: ${JSON.stringify(hello.msg.ice_servers)}`);
+  const expires = Number(String(ice.username).split(':')[0]);
+  const helloAt = ((await evaluate(page, () => performance.timeOrigin)) + hello.t) / 1000;
+  log(`hello's TURN user ${ice.username}: expires ${(expires - helloAt).toFixed(1)} s after the hello came`);
+  check(Math.abs(expires - helloAt - TTL_S) <= 1.5, `it expires ${expires - helloAt} s after the hello, not ${TTL_S}`);
+  const html = await evaluate(page, () => document.documentElement.outerHTML);
+  check(!JSON.stringify(hello.msg).includes(SECRET) && !html.includes(SECRET), 'the secret itself reached the page');
+
+  await stopAndCount(page, server, 0);
+  // The same probe as below, while the credential is valid: the check after expiry can fail.
+  const fresh = await gatherRelay(page, ice);
+  check(fresh.relay, `coturn gave no relay candidate for a valid credential (${fresh.errors.join('; ')})`);
+
+  await sleep(Math.max(0, (expires + 1.5) * 1000 - Date.now()));
+  const stale = await gatherRelay(page, ice);
+  log(`after expiry: relay ${stale.relay}, errors ${stale.errors.join('; ') || 'none'}`);
+  check(!stale.relay, 'coturn still gave a relay candidate for an expired credential');
   await browser.close();
   await stopServer(server);
 }
@@ -1111,6 +1181,7 @@ const scenarios = {
   access,
   https,
   turn,
+  'turn-secret': turnSecret,
   nginx,
   leaks,
   'two-pages': twoPages,

@@ -398,10 +398,12 @@ export async function launchBrowser(kind, { fakeVideo = null, insecureTls = fals
  * than a tab: a background tab gets throttled (Firefox runs its timers once a second), and two users each have
  * their page in front.
  */
-/** Opens url in a new window; `init` (a function) runs in the page before any of its scripts. */
+/** Opens url in a new window; `init` (a function, or an array of them) runs in the page before any of its scripts. */
 export async function openPage(b, url, name = 'page', { init = null } = {}) {
   const page = await withTimeout(b.browser.newPage({ type: 'window' }), 10000, `${name}: new window`);
-  if (init) await withTimeout(page.evaluateOnNewDocument(init), 5000, `${name}: init script`);
+  for (const fn of [init].flat().filter(Boolean)) {
+    await withTimeout(page.evaluateOnNewDocument(fn), 5000, `${name}: init script`);
+  }
   page.rtfxName = name;
   page.logs = [];
   started.pages.push(page);
@@ -608,7 +610,7 @@ export async function signalingLog(page, types = null) {
 
 /**
  * The server's trickled candidates, from the `ice` messages a page recorded (recordSignaling):
- * [{address, port, protocol, tcpType, placeholder}]. An active TCP candidate opens no port: its 9 is a
+ * [{address, port, protocol, type (host, srflx, relay), tcpType, placeholder}]. An active TCP candidate opens no port: its 9 is a
  * placeholder (RFC 6544).
  */
 export async function serverCandidates(page) {
@@ -617,7 +619,7 @@ export async function serverCandidates(page) {
     const f = String(e.msg.candidate).split(' ');
     const at = f.indexOf('tcptype');
     const tcpType = at >= 0 ? f[at + 1] : null;
-    return { address: f[4], port: Number(f[5]), protocol: f[2].toLowerCase(), tcpType,
+    return { address: f[4], port: Number(f[5]), protocol: f[2].toLowerCase(), type: f[7], tcpType,
              placeholder: tcpType === 'active' };
   });
 }
