@@ -4,6 +4,7 @@
 // `error` replies back into what the widgets show: always the value in force on the server.
 
 import { createWidget } from './widgets.js';
+import { text } from './texts.js';
 
 // While a slider is dragged, at most one `set` per this many ms; the value it is let go at always goes out.
 const SEND_INTERVAL_MS = 50;
@@ -51,7 +52,7 @@ export class ControlPanel {
     } else {
       const p = document.createElement('p');
       p.className = 'empty';
-      p.textContent = 'This chain has no settings to change.';
+      p.textContent = text('panel.empty');
       this.ui.list.replaceChildren(p);
     }
     this.ui.panel.hidden = false;
@@ -78,7 +79,7 @@ export class ControlPanel {
    * switch. Returns false for errors about anything else (main.js reports those).
    */
   claimError(msg) {
-    const text = typeof msg.message === 'string' && msg.message ? msg.message : 'The server refused this value.';
+    const text = typeof msg.message === 'string' && msg.message ? msg.message : text('panel.refused');
     if (typeof msg.element === 'string' && typeof msg.property === 'string') {
       const ctl = this.controls.get(keyOf(msg.element, msg.property));
       if (ctl) {
