@@ -79,20 +79,20 @@ export class ControlPanel {
    * switch. Returns false for errors about anything else (main.js reports those).
    */
   claimError(msg) {
-    const text = typeof msg.message === 'string' && msg.message ? msg.message : text('panel.refused');
+    const message = typeof msg.message === 'string' && msg.message ? msg.message : text('panel.refused');
     if (typeof msg.element === 'string' && typeof msg.property === 'string') {
       const ctl = this.controls.get(keyOf(msg.element, msg.property));
       if (ctl) {
-        ctl.widget.error(text);
+        ctl.widget.error(message);
         this.#replied(ctl);
       } else {
-        this.#error(this.ui.message, text);
+        this.#error(this.ui.message, message);
       }
       return true;
     }
     if (this.presetPending) {
       this.presetPending = false;
-      this.#error(this.ui.presetError, text);
+      this.#error(this.ui.presetError, message);
       this.ui.preset.value = String(this.schema?.preset ?? '');
       return true;
     }
@@ -220,9 +220,9 @@ export class ControlPanel {
     return row && this.ui.list.contains(row) ? row.dataset.key ?? null : null;
   }
 
-  #error(node, text) {
-    node.textContent = text ?? '';
-    node.hidden = !text;
+  #error(node, words) {
+    node.textContent = words ?? '';
+    node.hidden = !words;
   }
 }
 

@@ -27,10 +27,10 @@ export class DetectionsView {
   }
 
   /** Shows one message from the data channel (JSON text); anything else is ignored. */
-  show(text) {
+  show(json) {
     let msg;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(json);
     } catch {
       return;
     }

@@ -349,8 +349,8 @@ function sessionHandlers(r) {
     failed(reason, code) {
       fail(r, reason, true, code);
     },
-    data(text) {
-      if (run === r && !meter.show(text)) detections.show(text);
+    data(json) {
+      if (run === r && !meter.show(json)) detections.show(json);
     },
   };
 }

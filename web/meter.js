@@ -22,10 +22,10 @@ export class MicMeter {
   }
 
   /** Shows one data channel message (JSON text) if it is a level; returns whether it was. */
-  show(text) {
+  show(json) {
     let msg;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(json);
     } catch {
       return false;
     }
