@@ -2,7 +2,7 @@
 #include "ice.h"
 
 /* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
- * --ice-address), any port (or --ice-ports). */
+ * --ice-address), any port (or --ice-ports); and how soon it gives up (--ice-timeout). */
 void
 rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
     const gchar * peer)
@@ -15,8 +15,12 @@ rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
    * per session that nobody asked for. */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
     g_object_get (agent, "agent", &nice_agent, NULL);
+  /* The failure verdict of a dead path is libnice's checks (about 2.5 s: a 500 ms timeout, doubled
+   * three times) and then its idle-timeout, which waits for candidates that may still come. Nothing
+   * waits for gathering: both ends trickle (docs/deploy.md, "When the page does not connect"). */
   if (nice_agent != NULL)
-    g_object_set (nice_agent, "upnp", FALSE, NULL);
+    g_object_set (nice_agent, "upnp", FALSE, "idle-timeout",
+        config->ice_timeout_s * 1000, NULL);
   if (config->stun != NULL)
     g_object_set (webrtc, "stun-server", config->stun, NULL);
   for (gchar ** t = config->turns; t && *t; t++) {
