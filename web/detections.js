@@ -59,7 +59,7 @@ export class DetectionsView {
     const title = document.createElement('span');
     title.className = 'detection-type';
     if (boxes) {
-      title.textContent = `${boxes.length} ${name}`;
+      title.textContent = text('detections.count', { count: boxes.length, name });
       const list = document.createElement('ol');
       for (const box of boxes) {
         const li = document.createElement('li');
