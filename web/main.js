@@ -46,7 +46,8 @@
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
 // Connection help (docs/deploy.md, "When the page does not connect"):
 //   #connect-help        hidden until connecting (Start to the first processed frame on screen, or to connected in
-//                        sendonly) has taken HELP_AFTER_MS (10 s; ?help-after=SECONDS in the page's address sets it),
+//                        sendonly) has taken HELP_AFTER_MS (10 s; ?help-after=SECONDS in the page's address sets it;
+//                        from the offer on when the camera took longer than that to be allowed),
 //                        with data-reason="slow" and #connect-help-trying shown; hidden again once the frame is there.
 //                        Shown with data-reason="failed" (and without #connect-help-trying) when the session fails
 //                        because ICE did (the page's own verdict, or the server's bye with code ice-failed) or nothing
@@ -165,6 +166,18 @@ function hideHelp() {
   delete ui.help.dataset.reason;
 }
 
+/** HELP_AFTER_MS have passed for run r: the help, unless what it connects for has come. */
+function helpDue(r) {
+  if (run !== r || arrived(r)) return;
+  // A person may take a while to allow the camera, which is not the connection's doing: the offer waits for it, and
+  // the connection gets its full HELP_AFTER_MS from the offer on.
+  if (!r.offerSent) {
+    r.helpWaits = true;
+    return;
+  }
+  showHelp(r, false);
+}
+
 /** Whether run r has got what it connects for: the first processed frame, or in sendonly the connection. */
 function arrived(r) {
   return r.connected && (mode === 'sendonly' || r.timeline.has('first-frame'));
@@ -174,14 +187,14 @@ async function start(ev) {
   if (run) return;
   const r = run = {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
-    hasTurn: false, helpTimer: 0,
+    hasTurn: false, helpTimer: 0, helpWaits: false,
   };
   r.timeline = timeline = new Timeline(ev?.timeStamp, (step) => {
     if (step === 'first-frame' && run === r && arrived(r)) hideHelp();
   });
   hideHelp();
   show('connecting', text('status.connecting'));
-  r.helpTimer = setTimeout(() => { if (run === r && !arrived(r)) showHelp(r, false); }, HELP_AFTER_MS);
+  r.helpTimer = setTimeout(() => helpDue(r), HELP_AFTER_MS);
   stats.start();
   recordings.clear();
   try {
@@ -220,6 +233,7 @@ async function start(ev) {
     r.timer = setTimeout(() => fail(r, text('error.connect-timeout', { seconds: CONNECT_TIMEOUT_MS / 1000 }), true,
       'connect-timeout'), CONNECT_TIMEOUT_MS);
     r.offerSent = true;
+    if (r.helpWaits) r.helpTimer = setTimeout(() => helpDue(r), HELP_AFTER_MS);
     // The protocol wants candidates only after the offer.
     for (const c of r.early) sendCandidate(r, c);
     r.early = [];
