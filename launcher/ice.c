@@ -15,9 +15,10 @@ rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
    * per session that nobody asked for. */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
     g_object_get (agent, "agent", &nice_agent, NULL);
-  /* The failure verdict of a dead path is libnice's checks (about 2.5 s: a 500 ms timeout, doubled
-   * three times) and then its idle-timeout, which waits for candidates that may still come. Nothing
-   * waits for gathering: both ends trickle (docs/deploy.md, "When the page does not connect"). */
+  /* The failure verdict of a dead path is libnice's checks (retransmitted from a 500 ms timeout up:
+   * about 2.5 s measured) and then its idle-timeout, which waits for candidates that may still
+   * come. Nothing waits for gathering: both ends trickle (docs/deploy.md, "When the page does not
+   * connect"). */
   if (nice_agent != NULL)
     g_object_set (nice_agent, "upnp", FALSE, "idle-timeout",
         config->ice_timeout_s * 1000, NULL);

@@ -18,7 +18,7 @@ const CONNECT_MS = 15000;
 const STOP_TO_ZERO_MS = 1000;
 // The page's threshold for the help, shortened from its 10 s so the scenario stays short.
 const HELP_AFTER_S = 2;
-// The server gives up on ICE this long after its last check failed (--ice-timeout; its checks take about 2.5 s more),
+// The server gives up on ICE this long after its last check failed (--ice-timeout; its checks take about 2.5 s before),
 // and ends the session with the code ice-failed: longer than HELP_AFTER_S, so the help comes first.
 const ICE_TIMEOUT_S = 3;
 const FAIL_MS = 15000;
