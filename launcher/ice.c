@@ -4,7 +4,7 @@
 #include "iceservers.h"
 
 /* The servers, addresses and ports ICE may use: --stun and --turn, every local address (or
- * --ice-address), any port (or --ice-ports). */
+ * --ice-address), any port (or --ice-ports); and how soon it gives up (--ice-timeout). */
 void
 rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
     const gchar * peer)
@@ -17,8 +17,13 @@ rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
    * per session that nobody asked for. */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "agent"))
     g_object_get (agent, "agent", &nice_agent, NULL);
+  /* The failure verdict of a dead path is libnice's checks (retransmitted from a 500 ms timeout up:
+   * about 2.5 s measured) and then its idle-timeout, which waits for candidates that may still
+   * come. Nothing waits for gathering: both ends trickle (docs/deploy.md, "When the page does not
+   * connect"). */
   if (nice_agent != NULL)
-    g_object_set (nice_agent, "upnp", FALSE, NULL);
+    g_object_set (nice_agent, "upnp", FALSE, "idle-timeout",
+        config->ice_timeout_s * 1000, NULL);
   if (config->stun != NULL)
     g_object_set (webrtc, "stun-server", config->stun, NULL);
   for (gchar ** t = config->turns; t && *t; t++) {

@@ -9,7 +9,8 @@
 G_BEGIN_DECLS
 
 /* The servers, addresses and ports ICE may use (--stun, --turn, --ice-address or every local
- * address, --ice-ports), and no UPnP. peer names the session in the log. */
+ * address, --ice-ports), how soon it gives up (--ice-timeout), and no UPnP. peer names the session
+ * in the log. */
 void rtfx_ice_configure (GstElement * webrtc, const RtfxConfig * config,
     const gchar * peer);
 

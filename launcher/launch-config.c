@@ -16,6 +16,7 @@
 #include "chain.h"
 #include "controls.h"
 #include "iceservers.h"
+#include "pagetexts.h"
 #include "source.h"
 #include "tls.h"
 
@@ -61,6 +62,9 @@ static const gchar *default_python_presets[][2] = {
 #define BITRATE_MIN 30
 #define BITRATE_MAX 100000
 #define TIME_LIMIT_MAX_S (30 * 24 * 3600)
+/* libnice's own idle-timeout: the grace for late candidates once every check has failed. */
+#define DEFAULT_ICE_TIMEOUT_S 5
+#define ICE_TIMEOUT_MAX_S 60
 
 G_DEFINE_QUARK (rtfx-config-error-quark, rtfx_config_error)
 
@@ -379,6 +383,7 @@ typedef enum
   LIMIT_START_BITRATE,
   LIMIT_MAX_BITRATE,
   LIMIT_TIME,
+  LIMIT_ICE_TIMEOUT,
 } LimitIndex;
 
 /* An integer option and the range it must be in. */
@@ -476,7 +481,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   gboolean no_auto_controls = FALSE, tls_self_signed = FALSE;
   g_auto (GStrv) chain = NULL, presets = NULL, audio_presets = NULL;
   g_autofree gchar *ice_ports = NULL, *tls_cert = NULL, *tls_key = NULL;
-  g_autofree gchar *mode = NULL;
+  g_autofree gchar *mode = NULL, *page_texts = NULL;
   Limit limits[] = {
     /* in the order of LimitIndex */
     {"--offer-timeout", DEFAULT_OFFER_TIMEOUT_S, 1, 3600,
@@ -498,6 +503,8 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"--max-bitrate", DEFAULT_MAX_BITRATE, BITRATE_MIN, BITRATE_MAX,
         &config->max_bitrate_kbps},
     {"--time-limit", 0, 0, TIME_LIMIT_MAX_S, &config->time_limit_s},
+    {"--ice-timeout", DEFAULT_ICE_TIMEOUT_S, 1, ICE_TIMEOUT_MAX_S,
+        &config->ice_timeout_s},
   };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -507,6 +514,10 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"web-dir", 0, 0, G_OPTION_ARG_FILENAME, &config->web_dir,
         "Serve the page from DIR instead of the copy built in (for developing it)",
         "DIR"},
+    {"page-texts", 0, 0, G_OPTION_ARG_FILENAME, &page_texts,
+        "Show the page with these texts (a JSON object, key: text; keys it leaves "
+          "out keep the page's own; docs/page-texts.md), such as a translation",
+        "FILE.json"},
     {"max-sessions", 0, 0, G_OPTION_ARG_INT, &max_sessions,
         "Most browsers served at once (default: twice the number of cores)", "N"},
     {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
@@ -524,6 +535,10 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
           "address of the machine)", "ADDR"},
     {"ice-ports", 0, 0, G_OPTION_ARG_STRING, &ice_ports,
         "Use only these local UDP ports for media", "MIN-MAX"},
+    {"ice-timeout", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_ICE_TIMEOUT].value,
+        "Give up on the media path this long after the last connectivity check "
+          "failed, and tell the page (default 5; a late candidate that comes "
+          "after it is not tried; docs/deploy.md)", "SECONDS"},
     {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
         "Serve HTTPS and WSS with this PEM certificate (with --tls-key)", "FILE"},
     {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
@@ -647,6 +662,8 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   if (!set_limits (limits, G_N_ELEMENTS (limits), error) ||
       !check_bitrates (config, error) ||
       !check_addresses (config, error) || !check_web_dir (config, error) ||
+      (page_texts != NULL &&
+          !(config->page_texts = rtfx_page_texts_load (page_texts, error))) ||
       !load_certificate (config, tls_cert, tls_key, tls_self_signed, error) ||
       (ice_ports != NULL && !parse_port_range (ice_ports,
               &config->ice_min_port, &config->ice_max_port, error)))
@@ -690,6 +707,7 @@ rtfx_config_clear (RtfxConfig * config)
   g_strfreev (config->allowed_origins);
   g_free (config->bind);
   g_free (config->web_dir);
+  g_clear_pointer (&config->page_texts, json_object_unref);
   g_free (config->source);
   g_free (config->record_in_dir);
   g_free (config->record_out_dir);

@@ -30,6 +30,7 @@ typedef struct
   gchar *bind;
   guint port;
   gchar *web_dir;               /* NULL: serve the page embedded in the binary */
+  JsonObject *page_texts;       /* --page-texts: texts put over the page's own, or NULL */
   GTlsCertificate *tls;         /* NULL: plain HTTP and WS; else HTTPS and WSS on the same port */
   guint max_sessions;
   guint latency_ms;             /* webrtcbin's jitterbuffer latency */
@@ -44,6 +45,7 @@ typedef struct
   gchar **allowed_origins;      /* NULL: the server's own origin only */
   guint ice_min_port;           /* UDP ports ICE may use; 0 and 0: any */
   guint ice_max_port;
+  guint ice_timeout_s;          /* ICE fails this long after its last check did */
   /* What one peer may hold or do (docs/reliability.md); 0 turns a cap or rate off. */
   guint offer_timeout_s;        /* from hello to the page's offer */
   guint peer_timeout_s;         /* most silence on the websocket, or gap in the page's video */

@@ -13,6 +13,7 @@
 #include "connguard.h"
 #include "downloads.h"
 #include "netaddr.h"
+#include "pagetexts.h"
 #include "protocol.h"
 #include "session.h"
 #include "wsguard.h"
@@ -30,6 +31,7 @@ struct _RtfxServer
   RtfxTeardowns *teardowns;     /* of the sessions' pipelines */
   RtfxDownloads *downloads;     /* the sessions' recordings */
   gchar **own_origins;          /* of this server's pages, for the Origin check */
+  GBytes *page_texts;           /* texts.json with --page-texts over it, or NULL */
   GHashTable *sessions;         /* RtfxSession * -> itself, owned */
 };
 
@@ -115,7 +117,9 @@ serve_page (SoupServer * soup, SoupServerMessage * msg, const char *path,
 
   if (!method_allowed (msg))
     return;
-  if (is_safe_name (name))
+  if (server->page_texts != NULL && g_str_equal (name, "texts.json"))
+    body = g_bytes_ref (server->page_texts);
+  else if (is_safe_name (name))
     body = load_page_file (server->config, name);
   if (body == NULL) {
     not_found (msg);
@@ -373,6 +377,28 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
   g_hash_table_add (server->sessions, session);
 }
 
+/* texts.json with --page-texts laid over it, once for the server's life; a key the page does not
+ * have is only warned about (a typo, or a text of another version of the page). */
+static gboolean
+merge_page_texts (RtfxServer * server, GError ** error)
+{
+  g_autoptr (GBytes) builtin = load_page_file (server->config, "texts.json");
+  g_auto (GStrv) unknown = NULL;
+
+  if (builtin != NULL)
+    server->page_texts = rtfx_page_texts_merge (builtin,
+        server->config->page_texts, &unknown);
+  if (server->page_texts == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "--page-texts: "
+        "the page has no texts.json of its own to lay the file over");
+    return FALSE;
+  }
+  for (gchar ** k = unknown; k && *k; k++)
+    g_printerr ("rtfx-launch: warning: --page-texts: the page has no text "
+        "\"%s\"; it is served but not shown\n", *k);
+  return TRUE;
+}
+
 RtfxServer *
 rtfx_server_new (const RtfxConfig * config, GError ** error)
 {
@@ -392,6 +418,10 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
   server->conn_guard = rtfx_conn_guard_new (server->soup,
       config->handshake_timeout_s, config->max_connections_per_address);
   server->own_origins = own_origins (config);
+  if (config->page_texts != NULL && !merge_page_texts (server, error)) {
+    rtfx_server_free (server);
+    return NULL;
+  }
   soup_server_add_handler (server->soup, NULL, serve_page, server, NULL);
   soup_server_add_handler (server->soup, "/status", serve_status, server,
       NULL);
@@ -445,6 +475,7 @@ rtfx_server_free (RtfxServer * server)
   g_clear_pointer (&server->teardowns, rtfx_teardowns_unref);
   g_clear_object (&server->soup);
   g_strfreev (server->own_origins);
+  g_clear_pointer (&server->page_texts, g_bytes_unref);
   g_hash_table_destroy (server->sessions);
   g_clear_pointer (&server->downloads, rtfx_downloads_free);
   g_free (server);

@@ -4,6 +4,7 @@
 // `error` replies back into what the widgets show: always the value in force on the server.
 
 import { createWidget } from './widgets.js';
+import { text } from './texts.js';
 
 // While a slider is dragged, at most one `set` per this many ms; the value it is let go at always goes out.
 const SEND_INTERVAL_MS = 50;
@@ -51,7 +52,7 @@ export class ControlPanel {
     } else {
       const p = document.createElement('p');
       p.className = 'empty';
-      p.textContent = 'This chain has no settings to change.';
+      p.textContent = text('panel.empty');
       this.ui.list.replaceChildren(p);
     }
     this.ui.panel.hidden = false;
@@ -78,20 +79,20 @@ export class ControlPanel {
    * switch. Returns false for errors about anything else (main.js reports those).
    */
   claimError(msg) {
-    const text = typeof msg.message === 'string' && msg.message ? msg.message : 'The server refused this value.';
+    const message = typeof msg.message === 'string' && msg.message ? msg.message : text('panel.refused');
     if (typeof msg.element === 'string' && typeof msg.property === 'string') {
       const ctl = this.controls.get(keyOf(msg.element, msg.property));
       if (ctl) {
-        ctl.widget.error(text);
+        ctl.widget.error(message);
         this.#replied(ctl);
       } else {
-        this.#error(this.ui.message, text);
+        this.#error(this.ui.message, message);
       }
       return true;
     }
     if (this.presetPending) {
       this.presetPending = false;
-      this.#error(this.ui.presetError, text);
+      this.#error(this.ui.presetError, message);
       this.ui.preset.value = String(this.schema?.preset ?? '');
       return true;
     }
@@ -219,9 +220,9 @@ export class ControlPanel {
     return row && this.ui.list.contains(row) ? row.dataset.key ?? null : null;
   }
 
-  #error(node, text) {
-    node.textContent = text ?? '';
-    node.hidden = !text;
+  #error(node, words) {
+    node.textContent = words ?? '';
+    node.hidden = !words;
   }
 }
 

@@ -1,15 +1,19 @@
 // What the server's chain finds, as it arrives on the session's data channel (docs/protocol.md, "The data
 // channel"): the current detections of each rtfx/ message type, listed as count and boxes.
 
+import { text } from './texts.js';
+
 /**
  * A list item of an object with a box (x, y, width, height) and, where there are, its text or label (what a QR code
  * says, what a classifier saw) and its score.
  */
 function describeBox(item) {
-  const box = `${item.width}×${item.height} at (${item.x}, ${item.y})`;
-  const scored = typeof item.score === 'number' ? `${box}, score ${item.score.toFixed(2)}` : box;
+  const { width, height, x, y } = item;
+  const box = typeof item.score === 'number'
+    ? text('detections.box-scored', { width, height, x, y, score: item.score.toFixed(2) })
+    : text('detections.box', { width, height, x, y });
   const name = [item.text, item.label].find((v) => typeof v === 'string');
-  return name === undefined ? scored : `“${name}”: ${scored}`;
+  return name === undefined ? box : text('detections.named', { name, box });
 }
 
 const isBox = (v) => v && typeof v === 'object' && ['x', 'y', 'width', 'height'].every((k) => Number.isFinite(v[k]));
@@ -23,10 +27,10 @@ export class DetectionsView {
   }
 
   /** Shows one message from the data channel (JSON text); anything else is ignored. */
-  show(text) {
+  show(json) {
     let msg;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(json);
     } catch {
       return;
     }
@@ -55,7 +59,7 @@ export class DetectionsView {
     const title = document.createElement('span');
     title.className = 'detection-type';
     if (boxes) {
-      title.textContent = `${boxes.length} ${name}`;
+      title.textContent = text('detections.count', { count: boxes.length, name });
       const list = document.createElement('ol');
       for (const box of boxes) {
         const li = document.createElement('li');

@@ -44,6 +44,16 @@
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
+// Connection help (docs/deploy.md, "When the page does not connect"):
+//   #connect-help        hidden until connecting (Start to the first processed frame on screen, or to connected in
+//                        sendonly) has taken HELP_AFTER_MS (10 s; ?help-after=SECONDS in the page's address sets it;
+//                        from the offer on when the camera took longer than that to be allowed),
+//                        with data-reason="slow" and #connect-help-trying shown; hidden again once the frame is there.
+//                        Shown with data-reason="failed" (and without #connect-help-trying) when the session fails
+//                        because ICE did (the page's own verdict, or the server's bye with code ice-failed) or nothing
+//                        connected within CONNECT_TIMEOUT_MS; #status then says so in plain words. Hidden on Start.
+// Texts: every word comes from texts.json (texts.js; rtfx-launch --page-texts replaces them): the texts quoted above
+// are the built-in ones.
 // Access: #token-form (a <form> with input #token) appears when the server refuses the page with code
 // token-required; submitting it reloads the page with ?token=, which signaling.js passes to /ws.
 // What the chain finds (rtfx/ messages on the session's data channel, docs/protocol.md):
@@ -64,6 +74,10 @@ import { DetectionsView } from './detections.js';
 import { RecordingsView } from './recordings.js';
 import { MicMeter } from './meter.js';
 import { Timeline } from './timeline.js';
+import { loadTexts, text } from './texts.js';
+
+// Every text the page shows comes from texts.json (texts.js): it is there before anything is shown.
+await loadTexts();
 
 const ui = {
   start: document.getElementById('start'),
@@ -77,6 +91,9 @@ const ui = {
   version: document.getElementById('server-version'),
   panel: document.getElementById('panel'),
   modeNote: document.getElementById('mode-note'),
+  help: document.getElementById('connect-help'),
+  helpTurn: document.getElementById('connect-help-turn'),
+  helpTrying: document.getElementById('connect-help-trying'),
 };
 
 const panel = new ControlPanel({
@@ -101,16 +118,6 @@ let mode = 'sendrecv';
 // with the camera when /status said so; a session follows its hello (a camera opened without it then sends no sound).
 let audio = false;
 const MODES = ['sendrecv', 'sendonly', 'recvonly'];
-const MODE_NOTES = {
-  sendrecv: '',
-  sendonly: 'Send-only: the server analyses your camera and sends no video back; what it finds is listed below.',
-  recvonly: 'Receive-only: the server sends video of its own; your camera is not used.',
-};
-const IDLE_TEXT = {
-  sendrecv: 'Press Start to send your camera to the server.',
-  sendonly: 'Press Start to send your camera to the server.',
-  recvonly: 'Press Start to watch the server\'s video.',
-};
 // The session being started or running, or null. Each await in start() checks it is still this one:
 // Stop may have been pressed meanwhile.
 let run = null;
@@ -118,11 +125,21 @@ let run = null;
 let timeline = null;
 // ICE with no candidate at all never fails, it waits: without a deadline a silent server leaves "Connecting…" forever.
 const CONNECT_TIMEOUT_MS = 30000;
+// Connecting that takes longer than this (from Start to the first processed frame on screen, or to connected where
+// none comes back) brings up the connection help: ?help-after=SECONDS in the page's address changes it.
+const HELP_AFTER_MS = helpAfterMs(10000);
+// The failures the connection help explains: ICE failed on either side, or nothing connected in time.
+const HELPED_CODES = ['ice-failed', 'connect-timeout'];
 
-function show(next, text) {
+function helpAfterMs(fallback) {
+  const seconds = Number(new URLSearchParams(window.location.search).get('help-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : fallback;
+}
+
+function show(next, words) {
   state = next;
   ui.status.dataset.state = next;
-  ui.status.textContent = text;
+  ui.status.textContent = words;
   const busy = next === 'connecting' || next === 'connected';
   const focused = document.activeElement;
   ui.start.disabled = busy;
@@ -132,17 +149,52 @@ function show(next, text) {
   else if (focused === ui.stop && !busy) ui.start.focus();
 }
 
-function notice(text) {
-  ui.status.textContent = `Connected. ${text}`;
+function notice(words) {
+  ui.status.textContent = text('status.connected-notice', { notice: words });
+}
+
+/** The connection help for run r: while it is still trying, or (failed) once it gave up. */
+function showHelp(r, failed) {
+  ui.helpTurn.textContent = text(r.hasTurn ? 'help.turn-unreachable' : 'help.no-turn');
+  ui.helpTrying.hidden = failed;
+  ui.help.dataset.reason = failed ? 'failed' : 'slow';
+  ui.help.hidden = false;
+}
+
+function hideHelp() {
+  ui.help.hidden = true;
+  delete ui.help.dataset.reason;
+}
+
+/** HELP_AFTER_MS have passed for run r: the help, unless what it connects for has come. */
+function helpDue(r) {
+  if (run !== r || arrived(r)) return;
+  // A person may take a while to allow the camera, which is not the connection's doing: the offer waits for it, and
+  // the connection gets its full HELP_AFTER_MS from the offer on.
+  if (!r.offerSent) {
+    r.helpWaits = true;
+    return;
+  }
+  showHelp(r, false);
+}
+
+/** Whether run r has got what it connects for: the first processed frame, or in sendonly the connection. */
+function arrived(r) {
+  return r.connected && (mode === 'sendonly' || r.timeline.has('first-frame'));
 }
 
 async function start(ev) {
   if (run) return;
   const r = run = {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
+    hasTurn: false, helpTimer: 0, helpWaits: false,
   };
-  r.timeline = timeline = new Timeline(ev?.timeStamp);
-  show('connecting', 'Connecting…');
+  r.timeline = timeline = new Timeline(ev?.timeStamp, (step) => {
+    if (step === 'first-frame' && run === r && arrived(r)) hideHelp();
+  });
+  hideHelp();
+  show('connecting', text('status.connecting'));
+  r.helpTimer = setTimeout(() => helpDue(r), HELP_AFTER_MS);
   stats.start();
   recordings.clear();
   try {
@@ -155,6 +207,7 @@ async function start(ev) {
     r.timeline.mark('websocket-open');
     const { ice_servers: iceServers } = await hello;
     if (run !== r) return release(r);
+    r.hasTurn = Array.isArray(iceServers) && iceServers.some((s) => [].concat(s?.urls).some((u) => /^turns?:/.test(u)));
     // The mode /status gave at load was out of date (the server restarted meanwhile).
     if (mode === 'recvonly' && camera) {
       camera.then(() => { r.stream?.getTracks().forEach((t) => t.stop()); r.stream = null; });
@@ -177,9 +230,10 @@ async function start(ev) {
     }
     r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
-    r.timer = setTimeout(() => fail(r, `No video connection after ${CONNECT_TIMEOUT_MS / 1000} seconds: ` +
-      'the server did not answer, or no network path between it and this browser works.'), CONNECT_TIMEOUT_MS);
+    r.timer = setTimeout(() => fail(r, text('error.connect-timeout', { seconds: CONNECT_TIMEOUT_MS / 1000 }), true,
+      'connect-timeout'), CONNECT_TIMEOUT_MS);
     r.offerSent = true;
+    if (r.helpWaits) r.helpTimer = setTimeout(() => helpDue(r), HELP_AFTER_MS);
     // The protocol wants candidates only after the offer.
     for (const c of r.early) sendCandidate(r, c);
     r.early = [];
@@ -200,16 +254,16 @@ function openCameraFor(r) {
 
 /** What Start will do, for the idle status line. */
 function idleText() {
-  return audio && mode !== 'recvonly' ? IDLE_TEXT[mode].replace('your camera', 'your camera and microphone')
-    : IDLE_TEXT[mode];
+  if (mode === 'recvonly') return text('status.idle.watch');
+  return text(audio ? 'status.idle.camera-microphone' : 'status.idle.camera');
 }
 
 /** Shows what the server's mode (a string from /status or hello; anything else counts as sendrecv) leaves out. */
 function applyMode(next) {
   mode = MODES.includes(next) ? next : 'sendrecv';
   document.body.dataset.mode = mode;
-  ui.modeNote.textContent = MODE_NOTES[mode];
-  ui.modeNote.hidden = !MODE_NOTES[mode];
+  ui.modeNote.textContent = mode === 'sendrecv' ? '' : text(`mode.${mode}`);
+  ui.modeNote.hidden = mode === 'sendrecv';
   ui.local.closest('figure').hidden = mode === 'recvonly';
   ui.remote.closest('figure').hidden = mode === 'sendonly';
   if (state === 'idle') show('idle', idleText());
@@ -225,7 +279,7 @@ function serverHandlers(r) {
       applyMode(msg.mode);
       r.gotHello?.(msg);
       showChain(msg.chain);
-      ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
+      ui.version.textContent = msg.version ? text('footer.version', { version: msg.version }) : '';
     },
     controls(msg) {
       if (run !== r) return;
@@ -258,13 +312,15 @@ function serverHandlers(r) {
     error(msg) {
       // A refused set or preset: shown where it was made, and no reason to end the session.
       if (panel.claimError(msg)) return;
-      const text = typeof msg.message === 'string' && msg.message ? msg.message : 'The server reported an error.';
+      const message = typeof msg.message === 'string' && msg.message ? msg.message : text('error.server');
       // Once media flows a complaint about one message is not worth ending the session for.
-      if (r.connected) notice(`The server says: ${text}`);
-      else fail(r, text);
+      if (r.connected) notice(text('error.server-says', { message }));
+      else fail(r, message);
     },
     bye(msg) {
-      const reason = typeof msg.reason === 'string' && msg.reason ? msg.reason : 'The server ended the session.';
+      // The server's words, but the page's own where it has some for the server's code (docs/protocol.md).
+      let reason = typeof msg.reason === 'string' && msg.reason ? msg.reason : text('error.server-ended');
+      if (msg.code === 'ice-failed') reason = text('error.ice-failed');
       fail(r, reason, false, msg.code);
     },
   };
@@ -295,19 +351,20 @@ function sessionHandlers(r) {
       if (run !== r) return;
       r.connected = true;
       clearTimeout(r.timer);
-      show('connected', 'Connected');
+      if (arrived(r)) hideHelp();
+      show('connected', text('status.connected'));
       if (audio && mode !== 'recvonly' && r.stream && r.stream.getAudioTracks().length === 0) {
-        notice('No microphone could be opened: the server gets your camera only.');
+        notice(text('error.no-microphone'));
       }
     },
     interrupted() {
-      if (run === r) notice('The connection is interrupted; waiting for it to recover…');
+      if (run === r) notice(text('error.interrupted'));
     },
-    failed(reason) {
-      fail(r, reason);
+    failed(reason, code) {
+      fail(r, reason, true, code);
     },
-    data(text) {
-      if (run === r && !meter.show(text)) detections.show(text);
+    data(json) {
+      if (run === r && !meter.show(json)) detections.show(json);
     },
   };
 }
@@ -322,14 +379,14 @@ function sendCandidate(r, c) {
 }
 
 function lost(r, ev) {
-  const why = ev.reason ? `: ${ev.reason}` : ` (websocket closed, code ${ev.code})`;
-  fail(r, `The connection to the server was lost${why}.`);
+  fail(r, ev.reason ? text('error.lost', { reason: ev.reason }) : text('error.lost-code', { code: ev.code }));
 }
 
 /** Ends the run with reason shown; code is the server's machine-readable one (docs/protocol.md), if any. */
 function fail(r, reason, sayBye = true, code = undefined) {
   if (run !== r) return;
-  end('failed', `Failed: ${reason}`, sayBye);
+  end('failed', text('status.failed', { reason }), sayBye);
+  if (HELPED_CODES.includes(code)) showHelp(r, true);
   // The server wants a token (rtfx-launch --token): ask for it, then reload with ?token=.
   if (code === 'token-required') {
     tokenForm.hidden = false;
@@ -338,13 +395,14 @@ function fail(r, reason, sayBye = true, code = undefined) {
 }
 
 function stop() {
-  if (run) end('stopped', 'Stopped');
+  if (run) end('stopped', text('status.stopped'));
 }
 
-function end(next, text, sayBye = true) {
+function end(next, words, sayBye = true) {
   const r = run;
   run = null;
   if (r) release(r, sayBye);
+  hideHelp();
   ui.local.srcObject = null;
   ui.remote.srcObject = null;
   ui.remoteAudio.srcObject = null;
@@ -355,12 +413,13 @@ function end(next, text, sayBye = true) {
   detections.clear();
   recordings.show();
   meter.clear();
-  show(next, text);
+  show(next, words);
   if (focusInPanel) ui.start.focus();
 }
 
 function release(r, sayBye = true) {
   clearTimeout(r.timer);
+  clearTimeout(r.helpTimer);
   // The websocket sends the bye before its close frame, so closing right after is safe.
   if (sayBye) r.signaling?.send({ type: 'bye' });
   r.signaling?.close();
@@ -396,8 +455,8 @@ window.rtfx = Object.freeze({
 });
 
 const unavailable = cameraUnavailableReason();
-if (unavailable) show('failed', `Failed: ${unavailable}`);
-else show('idle', ui.status.textContent);
+if (unavailable) show('failed', text('status.failed', { reason: unavailable }));
+else show('idle', idleText());
 fetch(new URL('status', window.location.href), { cache: 'no-store' })
   .then((res) => (res.ok ? res.json() : null))
   .then((status) => {

@@ -2,6 +2,8 @@
 // session's data channel (docs/protocol.md), ten a second, drawn as a meter. It shows the person that their
 // microphone reaches the server, whatever the browser's own indicators say.
 
+import { text } from './texts.js';
+
 const TYPE = 'rtfx/audio-level';
 // The meter's range in dBFS: below -60 is silence to a person, the server's floor is -100.
 const METER_MIN_DB = -60;
@@ -20,10 +22,10 @@ export class MicMeter {
   }
 
   /** Shows one data channel message (JSON text) if it is a level; returns whether it was. */
-  show(text) {
+  show(json) {
     let msg;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(json);
     } catch {
       return false;
     }
@@ -33,7 +35,7 @@ export class MicMeter {
     this.root.dataset.rms = String(msg.rms);
     this.root.dataset.peak = String(msg.peak);
     this.meter.value = Math.max(METER_MIN_DB, Math.min(0, msg.rms));
-    this.text.textContent = msg.rms <= METER_MIN_DB ? 'silence' : `${Math.round(msg.rms)} dB`;
+    this.text.textContent = msg.rms <= METER_MIN_DB ? text('mic.silence') : text('mic.db', { value: Math.round(msg.rms) });
     this.root.hidden = false;
     return true;
   }

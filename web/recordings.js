@@ -2,16 +2,16 @@
 // download links at the start (`recording`), and says when one stops (`recording-failed`); once the session has
 // ended the page offers each file it kept, as soon as the server has finished writing it.
 
-const WHAT = {
-  in: 'the video your browser sent',
-  out: 'the video the server sent back',
-};
+import { text } from './texts.js';
+
+// The two directions a session records (texts.json: recordings.in, recordings.out, recordings.link-*).
+const DIRECTIONS = ['in', 'out'];
 // The server finishes a file within about a second of the session's end; a link is asked about this often, this
 // many times, before it is offered anyway.
 const READY_POLL_MS = 300;
 const READY_POLLS = 30;
 
-const isFile = (f) => f && typeof f.url === 'string' && typeof f.name === 'string' && Object.hasOwn(WHAT, f.direction);
+const isFile = (f) => f && typeof f.url === 'string' && typeof f.name === 'string' && DIRECTIONS.includes(f.direction);
 
 export class RecordingsView {
   /**
@@ -33,10 +33,11 @@ export class RecordingsView {
 
   /** A `recording-failed` message: that file is not offered, and the page says why. */
   fail(msg) {
-    const what = WHAT[msg.direction] ?? 'a video';
+    const what = text(DIRECTIONS.includes(msg.direction) ? `recordings.${msg.direction}` : 'recordings.other');
     this.failed.add(msg.direction);
-    const reason = typeof msg.reason === 'string' && msg.reason ? `: ${msg.reason.replace(/\.$/, '')}` : '';
-    this.error.textContent = `The recording of ${what} stopped${reason}. The session goes on without it.`;
+    this.error.textContent = typeof msg.reason === 'string' && msg.reason
+      ? text('recordings.stopped-because', { what, reason: msg.reason.replace(/\.$/, '') })
+      : text('recordings.stopped', { what });
     this.error.hidden = false;
   }
 
@@ -52,10 +53,10 @@ export class RecordingsView {
       link.download = file.name;
       link.dataset.direction = file.direction;
       link.dataset.ready = 'false';
-      link.textContent = `${WHAT[file.direction][0].toUpperCase()}${WHAT[file.direction].slice(1)} (${file.name})`;
+      link.textContent = text(`recordings.link-${file.direction}`, { name: file.name });
       const note = document.createElement('span');
       note.className = 'help';
-      note.textContent = ' finishing…';
+      note.textContent = text('recordings.finishing');
       item.append(link, note);
       list.append(item);
       this.#whenReady(link, note, item, generation);

@@ -1,16 +1,16 @@
 // The camera (and microphone) and the RTCPeerConnection of one session. Knows nothing about the websocket: main.js passes
 // the offer, the answer and the candidates between this and signaling.js.
 
+import { text } from './texts.js';
+
 /** Why the camera cannot be used, as a sentence for the person in front of it; null when it can be tried. */
 export function cameraUnavailableReason() {
   if (navigator.mediaDevices?.getUserMedia) return null;
   if (!window.isSecureContext) {
     const port = window.location.port ? `:${window.location.port}` : '';
-    return `This page was opened from an insecure address (${window.location.origin}), and browsers give ` +
-      `camera access only to pages on localhost or HTTPS. Open http://localhost${port}/ on the machine that ` +
-      'runs rtfx-launch, or serve the page over HTTPS.';
+    return text('error.insecure', { origin: window.location.origin, port });
   }
-  return 'This browser cannot capture video from a camera (it has no getUserMedia).';
+  return text('error.no-camera-api');
 }
 
 /**
@@ -21,7 +21,7 @@ export function cameraUnavailableReason() {
 export async function openCamera(withMicrophone = false) {
   const reason = cameraUnavailableReason();
   if (reason) throw new Error(reason);
-  if (typeof RTCPeerConnection !== 'function') throw new Error('This browser does not support WebRTC.');
+  if (typeof RTCPeerConnection !== 'function') throw new Error(text('error.no-webrtc'));
   try {
     return await navigator.mediaDevices.getUserMedia({
       audio: withMicrophone ? { echoCancellation: true } : false,
@@ -33,28 +33,23 @@ export async function openCamera(withMicrophone = false) {
     if (withMicrophone && ['NotFoundError', 'NotReadableError', 'OverconstrainedError'].includes(err?.name)) {
       return openCamera(false);
     }
-    throw new Error(cameraErrorText(err, withMicrophone ? 'camera and microphone' : 'camera'));
+    throw new Error(cameraErrorText(err, withMicrophone ? 'camera-microphone' : 'camera'));
   }
 }
 
+// getUserMedia's errors, by the last part of their text's key (texts.json: camera.* and camera-microphone.*).
+const CAMERA_ERRORS = {
+  NotAllowedError: 'refused',
+  NotFoundError: 'not-found',
+  OverconstrainedError: 'not-found',
+  NotReadableError: 'busy',
+  AbortError: 'busy',
+  SecurityError: 'blocked',
+};
+
 function cameraErrorText(err, devices) {
-  const Devices = devices[0].toUpperCase() + devices.slice(1);
-  const one = devices === 'camera';
-  switch (err?.name) {
-    case 'NotAllowedError':
-      return `${Devices} access was refused. Allow the ${devices} for this page (the icon in the address bar, ` +
-        'or the system privacy settings) and press Start again.';
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return `No ${devices} ${one ? 'was' : 'were'} found. Connect ${one ? 'a camera' : 'them'} and press Start again.`;
-    case 'NotReadableError':
-    case 'AbortError':
-      return `The ${devices} could not be started; another application may be using ${one ? 'it' : 'them'}.`;
-    case 'SecurityError':
-      return `${Devices} access is blocked for this page by the browser's settings or policy.`;
-    default:
-      return `The ${devices} could not be opened (${err?.message || err?.name || err}).`;
-  }
+  const kind = Object.hasOwn(CAMERA_ERRORS, err?.name) ? CAMERA_ERRORS[err.name] : 'other';
+  return text(`${devices}.${kind}`, { error: err?.message || err?.name || String(err) });
 }
 
 /** Puts VP8 first (rtfx-launch's native codec) and keeps every other codec as a fallback. */
@@ -74,7 +69,8 @@ export class Session {
   /**
    * The camera's track joins later (setCamera): the offer does not need it, so it can be made while the camera opens.
    * @param {object} on  callbacks: candidate({candidate, sdpMLineIndex}), remote(MediaStream, kind) for each track
-   *   the server sends ('video' or 'audio'), connected(), interrupted(), failed(reason), data(text) for each data
+   *   the server sends ('video' or 'audio'), connected(), interrupted(), failed(reason, code) (code 'ice-failed'
+   *   when no network path works, else undefined), data(text) for each data
    *   channel message
    * @param {RTCIceServer[]} iceServers  STUN/TURN servers, from the server's hello
    * @param {string} mode  the server's, from its hello: sendrecv, sendonly (no video comes back) or recvonly (no
@@ -141,11 +137,11 @@ export class Session {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       for (const [kind, t] of [['video', this.transceiver], ['audio', this.audioTransceiver]]) {
         if (t && t.currentDirection !== t.direction) {
-          this.#fail(`The server's answer does not fit its mode: ${kind} goes ${t.currentDirection}, not ${t.direction}.`);
+          this.#fail(text('error.answer-mode', { kind, got: t.currentDirection, want: t.direction }));
           return;
         }
       }
-    }, 'The server\'s answer could not be used');
+    }, 'error.answer');
   }
 
   addRemoteCandidate(candidate, sdpMLineIndex) {
@@ -158,10 +154,11 @@ export class Session {
     this.pc.close();
   }
 
-  #enqueue(step, fatalPrefix) {
+  /** Runs step after the previous ones; its failure ends the session with the text of fatalKey, if given. */
+  #enqueue(step, fatalKey) {
     this.queue = this.queue.then(step).catch((err) => {
-      if (fatalPrefix) {
-        this.#fail(`${fatalPrefix}: ${err.message}`);
+      if (fatalKey) {
+        this.#fail(text(fatalKey, { error: err.message }));
       } else {
         console.warn('rtfx: ignoring a remote candidate:', err);
       }
@@ -192,16 +189,16 @@ export class Session {
         }
         break;
       case 'failed':
-        this.#fail('The media connection to the server failed (no working network path, or it was lost).');
+        this.#fail(text('error.ice-failed'), 'ice-failed');
         break;
       default:
         break;
     }
   }
 
-  #fail(reason) {
+  #fail(reason, code = undefined) {
     const on = this.on;
     this.on = null;
-    on?.failed(reason);
+    on?.failed(reason, code);
   }
 }

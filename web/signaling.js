@@ -1,6 +1,8 @@
 // The websocket to rtfx-launch and its JSON messages (docs/protocol.md). Knows nothing about WebRTC:
 // it turns frames into calls of handlers[msg.type] and objects into frames.
 
+import { text } from './texts.js';
+
 /** The server's websocket URL, on the host that served this page. */
 export function signalingUrl(loc = window.location) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -28,7 +30,7 @@ export class Signaling {
         resolve();
       }, { once: true });
       // A websocket that fails to open fires error then close; the close carries nothing more useful.
-      this.ws.addEventListener('close', () => reject(new Error(`Could not reach the server at ${url}.`)),
+      this.ws.addEventListener('close', () => reject(new Error(text('error.unreachable', { url }))),
         { once: true });
     });
     // Nobody may await `opened` if the session is stopped first: keep that from being an unhandled rejection.

@@ -1,6 +1,8 @@
 // The session's numbers, once a second: the frame rates and drops the server reports in its `stats` message,
 // and the round-trip time this page measures itself from the peer connection's WebRTC statistics.
 
+import { text } from './texts.js';
+
 const RTT_INTERVAL_MS = 1000;
 
 /** The round-trip time to the server in ms, or null while none is known. */
@@ -26,8 +28,9 @@ export async function roundTripMs(pc) {
 }
 
 const round1 = (v) => Math.round(v * 10) / 10;
+const formatFps = (v) => text('stats.fps', { value: v.toFixed(1) });
 // Browsers report round trips in whole milliseconds: on loopback that is 0, which reads like "not measured".
-const formatMs = (v) => (v < 1 ? '< 1 ms' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
+const formatMs = (v) => (v < 1 ? text('stats.below-1-ms') : text('stats.ms', { value: v < 10 ? v.toFixed(1) : Math.round(v) }));
 
 export class StatsView {
   /**
@@ -53,10 +56,10 @@ export class StatsView {
 
   /** A `stats` message from the server. */
   server(msg) {
-    if (typeof msg.fps_in === 'number') this.#put('fps-in', round1(msg.fps_in), (v) => `${v.toFixed(1)} fps`);
-    if (typeof msg.fps_out === 'number') this.#put('fps-out', round1(msg.fps_out), (v) => `${v.toFixed(1)} fps`);
+    if (typeof msg.fps_in === 'number') this.#put('fps-in', round1(msg.fps_in), formatFps);
+    if (typeof msg.fps_out === 'number') this.#put('fps-out', round1(msg.fps_out), formatFps);
     if (Number.isInteger(msg.dropped)) this.#put('dropped', msg.dropped, (v) => v.toLocaleString('en'));
-    if (Number.isInteger(msg.bitrate_kbps)) this.#put('bitrate', msg.bitrate_kbps, (v) => `${v.toLocaleString('en')} kbit/s`);
+    if (Number.isInteger(msg.bitrate_kbps)) this.#put('bitrate', msg.bitrate_kbps, (v) => text('stats.kbps', { value: v.toLocaleString('en') }));
   }
 
   /** Stops measuring and empties the numbers (the session is over). */

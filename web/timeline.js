@@ -3,19 +3,29 @@
 // side with GST_DEBUG=rtfx-trace:INFO (docs/performance.md, "First frame").
 
 export class Timeline {
-  /** @param {number} origin  the click's time on the performance.now() clock (an event's timeStamp) */
-  constructor(origin = performance.now()) {
+  /**
+   * @param {number} origin  the click's time on the performance.now() clock (an event's timeStamp)
+   * @param {function} onStep  called with each step's name when it is first noted
+   */
+  constructor(origin = performance.now(), onStep = null) {
     this.origin = origin;
+    this.onStep = onStep;
     this.steps = [];
     this.mark('click', origin);
   }
 
   /** Notes step at time t (default now), unless it was noted before: each step counts once, the first time. */
   mark(step, t = performance.now()) {
-    if (this.steps.some((s) => s.step === step)) return;
+    if (this.has(step)) return;
     const ms = Math.round((t - this.origin) * 10) / 10;
     this.steps.push({ step, ms });
     console.debug(`rtfx timeline: ${ms.toFixed(1)} ms ${step}`);
+    this.onStep?.(step);
+  }
+
+  /** Whether step has been noted. */
+  has(step) {
+    return this.steps.some((s) => s.step === step);
   }
 
   /** ICE and the whole connection (ICE and DTLS) connected, from pc's own events. */

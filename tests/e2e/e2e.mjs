@@ -15,6 +15,7 @@ import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
 import { audio, audioSendonly, audioSync } from './audio.mjs';
+import { connectHelp, pageNarrow, pageTexts } from './pagehelp.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1208,6 +1209,9 @@ const scenarios = {
   audio,
   'audio-sendonly': audioSendonly,
   'audio-sync': audioSync,
+  'connect-help': connectHelp,
+  'page-texts': pageTexts,
+  'page-narrow': pageNarrow,
 };
 
 async function main() {

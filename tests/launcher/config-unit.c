@@ -1,6 +1,7 @@
 /* Unit tests for launcher/launch-config.c's modes (docs/protocol.md, "Modes"): --mode, --source,
  * --loop and --time-limit as parsed into the config, --record-in and --record-out
- * (docs/recording.md), --audio and its chains (docs/audio.md), and every bad combination refused
+ * (docs/recording.md), --audio and its chains (docs/audio.md), --ice-timeout and --page-texts
+ * (docs/deploy.md, docs/page-texts.md), and every bad combination refused
  * with a sentence that names what was wrong (main() prints it and exits with status 2). Options are
  * parsed by the real parser, chains and sources built by the real GStreamer with this build's
  * plugin. */
@@ -178,6 +179,53 @@ test_turn_secret (void)
   rtfx_config_clear (&config);
 }
 
+/* --ice-timeout's default is libnice's idle-timeout; a value given is kept. */
+static void
+test_ice_timeout (void)
+{
+  const gchar *none[] = { NULL };
+  const gchar *two[] = { "--ice-timeout", "2", NULL };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, none, NULL));
+  g_assert_cmpuint (config.ice_timeout_s, ==, 5);
+  rtfx_config_clear (&config);
+  g_assert_true (parse (&config, two, NULL));
+  g_assert_cmpuint (config.ice_timeout_s, ==, 2);
+  rtfx_config_clear (&config);
+}
+
+/* A file of texts in a scratch folder (removed by the caller with its folder); returns its path. */
+static gchar *
+write_texts (const gchar * dir, const gchar * name, const gchar * contents)
+{
+  gchar *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  return path;
+}
+
+/* --page-texts: a JSON object of strings is kept as it is (the server lays it over the page's own). */
+static void
+test_page_texts (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("rtfx-config-XXXXXX", NULL);
+  g_autofree gchar *file = write_texts (dir, "fr.json",
+      "{\"button.start\": \"Démarrer\", \"page.lang\": \"fr\"}");
+  const gchar *args[] = { "--page-texts", file, NULL };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, args, NULL));
+  g_assert_nonnull (config.page_texts);
+  g_assert_cmpuint (json_object_get_size (config.page_texts), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (config.page_texts,
+          "button.start"), ==, "Démarrer");
+  rtfx_config_clear (&config);
+  g_assert_null (config.page_texts);
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
 typedef struct
 {
   const gchar *what;
@@ -252,7 +300,54 @@ static const BadCase bad_cases[] = {
   {"audio-preset-bad-chain", {"--audio", "--audio-preset",
           "edges=audioecho delay=banana", NULL}, {"--audio-preset edges",
           "banana", NULL}},
+  {"ice-timeout-zero", {"--ice-timeout", "0", NULL}, {"--ice-timeout",
+          "from 1 to 60", NULL}},
+  {"ice-timeout-huge", {"--ice-timeout", "61", NULL}, {"--ice-timeout",
+          NULL}},
+  {"ice-timeout-word", {"--ice-timeout", "soon", NULL}, {"ice-timeout",
+          "soon", NULL}},
+  {"page-texts-missing", {"--page-texts", "/nonexistent/texts.json", NULL},
+      {"--page-texts", "/nonexistent/texts.json", NULL}},
 };
+
+/* --page-texts files that are not a JSON object of strings: refused with one line that names the
+ * option, and what is wrong. */
+typedef struct
+{
+  const gchar *what;
+  const gchar *contents;
+  const gchar *named;
+} BadTexts;
+
+static const BadTexts bad_texts[] = {
+  {"not-json", "{\"button.start\": \"Démarrer\",", "Parse error"},
+  {"a-list", "[\"Démarrer\"]", "JSON object"},
+  {"a-number", "{\"button.start\": 1}", "\"button.start\" is not a string"},
+  {"an-object", "{\"button.start\": {\"fr\": \"Démarrer\"}}",
+      "\"button.start\" is not a string"},
+  {"empty", "", "JSON object"},
+};
+
+static void
+test_bad_page_texts (gconstpointer data)
+{
+  const BadTexts *c = data;
+  g_autofree gchar *dir = g_dir_make_tmp ("rtfx-config-XXXXXX", NULL);
+  g_autofree gchar *file = write_texts (dir, "texts.json", c->contents);
+  const gchar *args[] = { "--page-texts", file, NULL };
+  g_autoptr (GError) error = NULL;
+  RtfxConfig config = { 0 };
+
+  g_assert_false (parse (&config, args, &error));
+  g_assert_null (strchr (error->message, '\n'));
+  if (strstr (error->message, "--page-texts") == NULL ||
+      strstr (error->message, c->named) == NULL)
+    g_error ("'%s' does not name --page-texts and %s", error->message,
+        c->named);
+  rtfx_config_clear (&config);
+  g_unlink (file);
+  g_rmdir (dir);
+}
 
 static void
 test_bad (gconstpointer data)
@@ -284,6 +379,13 @@ main (int argc, char **argv)
   g_test_add_func ("/config/audio/default", test_audio_default);
   g_test_add_func ("/config/audio/presets", test_audio_presets);
   g_test_add_func ("/config/turn-secret", test_turn_secret);
+  g_test_add_func ("/config/ice-timeout", test_ice_timeout);
+  g_test_add_func ("/config/page-texts", test_page_texts);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_texts); i++) {
+    g_autofree gchar *path = g_strconcat ("/config/refuse/page-texts-",
+        bad_texts[i].what, NULL);
+    g_test_add_data_func (path, &bad_texts[i], test_bad_page_texts);
+  }
   g_test_add_data_func ("/config/mode/recvonly-rtsp",
       "rtspsrc location=rtsp://127.0.0.1:1/none ! decodebin",
       test_recvonly_dynamic_pads);

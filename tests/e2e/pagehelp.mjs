@@ -1,0 +1,302 @@
+// The page as people use it (docs/deploy.md "When the page does not connect", docs/page-texts.md):
+// `connect-help`: with every media packet dropped, the page explains after ?help-after= seconds what usually keeps a
+// connection from coming (TURN, a VPN, a firewall) and how to fix it, and says the same in plain words when ICE fails;
+// once the path is back, a Start whose camera takes longer than that to be allowed connects without the help. `page-texts`: --page-texts replaces a text
+// (and the page's language), the keys its file leaves out keep the page's own, a key the page lacks is warned about,
+// and bad files are refused with one line and status 2. `page-narrow`: at 320 px wide nothing scrolls sideways, every
+// control in the browser's accessibility tree has a name, and the keyboard alone starts a session, reaches the preset
+// selector and a slider and changes both, and stops it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  check, click, evaluate, launchBrowser, log, onCleanup, openPage, pollUntil, recordSignaling, runToExit,
+  signalingLog, startServer, stopServer, waitForSessions, waitForState,
+} from './lib.mjs';
+
+const CONNECT_MS = 15000;
+const STOP_TO_ZERO_MS = 1000;
+// The page's threshold for the help, shortened from its 10 s so the scenario stays short.
+const HELP_AFTER_S = 2;
+// The server gives up on ICE this long after its last check failed (--ice-timeout; its checks take about 2.5 s before),
+// and ends the session with the code ice-failed: longer than HELP_AFTER_S, so the help comes first.
+const ICE_TIMEOUT_S = 3;
+const FAIL_MS = 15000;
+const ICE_PORTS = [40200, 40210];
+// Every UDP datagram, and TCP to or from the server's ICE ports (its ICE-TCP candidates), dropped in run.sh's
+// namespace as they arrive: sent without an error and lost, as on a blocked path. The websocket and the browser's
+// control connection still work, no media path does.
+const NFT_TABLE = ['inet', 'rtfxhelp'];
+const NFT_DROP_MEDIA = [
+  ['add', 'table', ...NFT_TABLE],
+  ['add', 'chain', ...NFT_TABLE, 'in', '{ type filter hook input priority 0; }'],
+  ['add', 'rule', ...NFT_TABLE, 'in', 'meta', 'l4proto', 'udp', 'drop'],
+  ['add', 'rule', ...NFT_TABLE, 'in', 'tcp', 'dport', `${ICE_PORTS[0]}-${ICE_PORTS[1]}`, 'drop'],
+  ['add', 'rule', ...NFT_TABLE, 'in', 'tcp', 'sport', `${ICE_PORTS[0]}-${ICE_PORTS[1]}`, 'drop'],
+];
+// Viewport width the page must fit without scrolling sideways.
+const NARROW_PX = 320;
+// Roles of the controls a person operates: each needs an accessible name.
+const CONTROL_ROLES = ['button', 'slider', 'combobox', 'checkbox', 'spinbutton', 'textbox', 'listbox', 'radio'];
+const MAX_TABS = 40;
+
+// How long the camera takes to open in the last session (a person slow to allow it): longer than HELP_AFTER_S.
+const CAMERA_DELAY_MS = 3000;
+
+/** An init script (openPage's `init`): getUserMedia answers window.rtfxCameraDelayMs (default 0) late. */
+function slowCamera() {
+  const native = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    await new Promise((resolve) => { setTimeout(resolve, window.rtfxCameraDelayMs ?? 0); });
+    return native(constraints);
+  };
+}
+
+async function nft(args) {
+  const r = await runToExit('nft', args, 5000);
+  check(r.code === 0, `nft ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** #connect-help as the page shows it: {shown, reason, trying, text}. */
+async function helpView(page) {
+  return evaluate(page, () => {
+    const help = document.querySelector('#connect-help');
+    return {
+      shown: !help.hidden && help.getClientRects().length > 0,
+      reason: help.dataset.reason ?? null,
+      trying: !document.querySelector('#connect-help-trying').hidden,
+      text: help.innerText.replace(/\s+/g, ' ').trim(),
+      state: window.rtfx.state,
+      status: document.querySelector('#status').textContent,
+    };
+  });
+}
+
+/** The help names each usual cause and the fix. */
+function checkHelpText(text) {
+  for (const [what, re] of [['TURN', /TURN/], ['a VPN', /VPN/], ['a firewall', /firewall/i], ['UDP', /UDP/],
+    ['the --turn option', /--turn/], ['docs/deploy.md', /docs\/deploy\.md/]]) {
+    check(re.test(text), `the connection help does not mention ${what}: "${text}"`);
+  }
+}
+
+export async function connectHelp(binary) {
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary, { args: ['--ice-ports', ICE_PORTS.join('-'),
+    '--ice-timeout', String(ICE_TIMEOUT_S)] });
+  const page = await openPage(browser, `${server.url}?help-after=${HELP_AFTER_S}`, 'help', {
+    init: `(${recordSignaling})(); (${slowCamera})();`,
+  });
+  for (const args of NFT_DROP_MEDIA) await nft(args);
+  const dropped = onCleanup(() => nft(['delete', 'table', ...NFT_TABLE]).catch(() => {}));
+
+  const clicked = performance.now();
+  await click(page, '#start');
+  const early = await helpView(page);
+  check(!early.shown, `the connection help is shown at once: ${JSON.stringify(early)}`);
+  const { value: slow } = await pollUntil(async () => {
+    const v = await helpView(page);
+    return v.shown ? v : null;
+  }, HELP_AFTER_S * 1000 + 3000, 'the connection help while connecting', { intervalMs: 100 });
+  const slowMs = performance.now() - clicked;
+  log(`help shown ${Math.round(slowMs)} ms after Start (threshold ${HELP_AFTER_S} s): ${slow.text}`);
+  check(slowMs >= HELP_AFTER_S * 1000 - 100, `the help came ${Math.round(slowMs)} ms after Start, before ${HELP_AFTER_S} s`);
+  check(slow.state === 'connecting' && slow.reason === 'slow' && slow.trying,
+    `while connecting the help should say it keeps trying: ${JSON.stringify(slow)}`);
+  checkHelpText(slow.text);
+  check(/no TURN server/.test(slow.text), 'a server without --turn: the help does not say it has no TURN server');
+
+  const { value: failed } = await waitForState(page, ['failed', 'connected'], FAIL_MS);
+  const failedMs = performance.now() - clicked;
+  const bye = (await signalingLog(page, ['bye'])).received[0]?.msg ?? null;
+  const after = await helpView(page);
+  log(`failed ${Math.round(failedMs)} ms after Start (server's bye: ${JSON.stringify(bye)}): "${failed.text}"`);
+  check(failed.dataState === 'failed', `the page connected with every media packet dropped: ${failed.text}`);
+  check(/No network path between this browser and the server works/.test(failed.text),
+    `#status does not say in plain words that ICE failed: "${failed.text}"`);
+  check(after.shown && after.reason === 'failed' && !after.trying,
+    `after ICE failed the help should stay, without "keeps trying": ${JSON.stringify(after)}`);
+  checkHelpText(after.text);
+  await waitForSessions(server, 0, 3000);
+
+  dropped();
+  await nft(['delete', 'table', ...NFT_TABLE]);
+  await evaluate(page, (ms) => { window.rtfxCameraDelayMs = ms; }, CAMERA_DELAY_MS);
+  await click(page, '#start');
+  const hiddenAtStart = await helpView(page);
+  check(!hiddenAtStart.shown, 'a new Start kept the old failure\'s help');
+  // Connecting takes longer than HELP_AFTER_S from Start, all of it the camera's: the help must not come.
+  const { value: ok, ms: okMs } = await pollUntil(async () => {
+    const v = await helpView(page);
+    check(!v.shown, `the help came while the camera was being allowed, or after it: ${JSON.stringify(v)}`);
+    const frame = await evaluate(page, () => window.rtfx.timeline.some((s) => s.step === 'first-frame'));
+    return v.state === 'failed' || (v.state === 'connected' && frame) ? v : null;
+  }, CAMERA_DELAY_MS + CONNECT_MS, 'connected and the first frame shown', { intervalMs: 100 });
+  check(ok.state === 'connected', `with the path back the page did not connect: ${ok.status}`);
+  log(`path back, camera ${CAMERA_DELAY_MS} ms late: first frame ${Math.round(okMs)} ms after Start, no help`);
+  await click(page, '#stop');
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  await browser.close();
+  await stopServer(server);
+}
+
+/** A JSON file in a scratch folder; returns its path. */
+function writeJson(dir, name, value) {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+  return file;
+}
+
+export async function pageTexts(binary) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-texts-'));
+  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const french = writeJson(dir, 'fr.json', {
+    'page.lang': 'fr', 'button.start': 'Démarrer', 'status.idle.camera': 'Appuyez sur Démarrer.',
+    'status.connected': 'Connecté', 'no.such.text': 'x',
+  });
+  const builtin = JSON.parse(fs.readFileSync(new URL('../../web/texts.json', import.meta.url), 'utf8'));
+
+  const server = await startServer(binary, { args: ['--page-texts', french] });
+  check(/warning: --page-texts: the page has no text "no\.such\.text"/.test(server.proc.stderr),
+    `no warning about a key the page lacks:\n${server.proc.stderr}`);
+  const served = await (await fetch(`${server.url}texts.json`, { signal: AbortSignal.timeout(2000) })).json();
+  const missing = Object.keys(builtin).filter((k) => typeof served[k] !== 'string');
+  check(missing.length === 0, `GET /texts.json lacks the page's own ${missing.join(', ')}`);
+  check(served['button.stop'] === builtin['button.stop'] && served['button.start'] === 'Démarrer',
+    'GET /texts.json is not the page\'s texts with the file\'s over them');
+
+  const browser = await launchBrowser('chromium');
+  const page = await openPage(browser, server.url, 'texts');
+  const shown = await evaluate(page, () => ({
+    lang: document.documentElement.lang, start: document.querySelector('#start').textContent,
+    stop: document.querySelector('#stop').textContent, status: document.querySelector('#status').textContent,
+    title: document.title, caption: document.querySelector('#local-caption').textContent,
+  }));
+  log(`with --page-texts: ${JSON.stringify(shown)}`);
+  check(shown.lang === 'fr' && shown.start === 'Démarrer' && shown.status === 'Appuyez sur Démarrer.',
+    `the file's texts are not shown: ${JSON.stringify(shown)}`);
+  check(shown.stop === builtin['button.stop'] && shown.title === builtin['page.title'] &&
+    shown.caption === builtin['video.local'], `a text the file leaves out is not the page's own: ${JSON.stringify(shown)}`);
+  await click(page, '#start');
+  const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
+  check(value.text === 'Connecté', `the status line says "${value.text}", not the file's "Connecté"`);
+  await click(page, '#stop');
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  await browser.close();
+  await stopServer(server);
+
+  const port = String(20000 + Math.floor(Math.random() * 40000));
+  for (const c of [
+    { file: writeJson(dir, 'broken.json', '{"button.start": "Démarrer",'), names: ['--page-texts', 'broken.json'] },
+    { file: writeJson(dir, 'list.json', ['Démarrer']), names: ['--page-texts', 'JSON object'] },
+    { file: writeJson(dir, 'number.json', { 'button.start': 1 }), names: ['"button.start"', 'not a string'] },
+    { file: path.join(dir, 'missing.json'), names: ['--page-texts', 'missing.json'] },
+  ]) {
+    const r = await runToExit(binary, ['--port', port, '--page-texts', c.file], 10000);
+    const lines = r.stderr.trim().split('\n');
+    log(`--page-texts ${path.basename(c.file)}: exit ${r.code}: ${lines.join(' | ')}`);
+    check(r.code === 2, `--page-texts ${path.basename(c.file)}: exit status ${r.code}, not 2`);
+    check(lines.length === 1, `--page-texts ${path.basename(c.file)}: ${lines.length} lines of error, not one`);
+    for (const n of c.names) check(lines[0].includes(n), `the message does not name ${n}: ${lines[0]}`);
+  }
+}
+
+/** The page's controls without an accessible name, from the browser's accessibility tree. */
+async function unnamedControls(page) {
+  const tree = await page.accessibility.snapshot({ interestingOnly: false });
+  const found = { named: [], unnamed: [] };
+  const walk = (node) => {
+    if (CONTROL_ROLES.includes(node.role)) (node.name?.trim() ? found.named : found.unnamed).push(node);
+    for (const child of node.children ?? []) walk(child);
+  };
+  walk(tree);
+  return found;
+}
+
+async function checkNarrow(page, when) {
+  const { scrollWidth, widest } = await evaluate(page, () => {
+    let w = null;
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && (!w || r.right > w.right)) w = { right: Math.round(r.right), what: el.id || el.className || el.tagName };
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, widest: w };
+  });
+  log(`${when}: scrollWidth ${scrollWidth} at ${NARROW_PX} px (rightmost: ${JSON.stringify(widest)})`);
+  check(scrollWidth <= NARROW_PX, `${when}: the page is ${scrollWidth} px wide at ${NARROW_PX} px (${JSON.stringify(widest)})`);
+  const { named, unnamed } = await unnamedControls(page);
+  log(`${when}: ${named.length} named controls (${named.map((n) => `${n.role} "${n.name}"`).join(', ')})`);
+  check(unnamed.length === 0, `${when}: controls without a name: ${JSON.stringify(unnamed.map((n) => n.role))}`);
+}
+
+/** Presses Tab until the focus is on an element matching selector; returns how many presses it took. */
+async function tabTo(page, selector) {
+  for (let n = 1; n <= MAX_TABS; n++) {
+    await page.keyboard.press('Tab');
+    if (await evaluate(page, (s) => document.activeElement?.matches(s) ?? false, selector)) return n;
+  }
+  throw new Error(`Tab did not reach ${selector} in ${MAX_TABS} presses`);
+}
+
+/** The messages of type the page sent after the first `since` of them. */
+async function sentAfter(page, type, since) {
+  return (await signalingLog(page, [type])).sent.slice(since).map((e) => e.msg);
+}
+
+export async function pageNarrow(binary) {
+  const browser = await launchBrowser('chromium');
+  const server = await startServer(binary);
+  const page = await openPage(browser, server.url, 'narrow', { init: recordSignaling });
+  await page.setViewport({ width: NARROW_PX, height: 640 });
+  await checkNarrow(page, 'idle');
+  // The sections that appear later, shown now: their words must fit too.
+  await evaluate(page, () => { for (const id of ['connect-help', 'token-form']) document.getElementById(id).hidden = false; });
+  await checkNarrow(page, 'help and token form shown');
+  await evaluate(page, () => { for (const id of ['connect-help', 'token-form']) document.getElementById(id).hidden = true; });
+
+  await page.bringToFront();
+  const toStart = await tabTo(page, '#start');
+  await page.keyboard.press('Enter');
+  const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
+  check(value.dataState === 'connected', `Enter on Start: #status went to "failed" (${value.text})`);
+  log(`keyboard: Start reached with ${toStart} Tab(s), Enter connected`);
+  await pollUntil(() => evaluate(page, () => !document.querySelector('#preset-row').hidden &&
+    document.querySelector('#controls input[type=range]') !== null), 5000, 'the preset selector and a slider');
+  await checkNarrow(page, 'connected, settings shown');
+
+  const focused = await evaluate(page, () => document.activeElement?.id);
+  check(focused === 'stop', `after Enter on Start the focus is on "${focused}", not Stop`);
+  const toPreset = await tabTo(page, '#preset');
+  const presets = (await signalingLog(page, ['preset'])).sent.length;
+  await page.keyboard.press('ArrowDown');
+  const { value: chosen } = await pollUntil(async () => (await sentAfter(page, 'preset', presets))[0] ?? null,
+    3000, 'a preset message after ArrowDown on the selector');
+  log(`keyboard: preset selector after ${toPreset} more Tab(s); ArrowDown sent ${JSON.stringify(chosen)}`);
+  await pollUntil(() => evaluate(page, (name) => window.rtfx.controls?.preset === name &&
+    document.querySelector('#controls input[type=range]') !== null, chosen.name), 5000, 'the new preset\'s controls');
+
+  const toSlider = await tabTo(page, '#controls input[type=range]');
+  const target = await evaluate(page, () => ({ element: document.activeElement.dataset.element,
+    property: document.activeElement.dataset.property, value: Number(document.activeElement.value) }));
+  const sets = (await signalingLog(page, ['set'])).sent.length;
+  await page.keyboard.press('ArrowRight');
+  const { value: set } = await pollUntil(async () => (await sentAfter(page, 'set', sets))[0] ?? null,
+    3000, 'a set message after ArrowRight on the slider');
+  log(`keyboard: slider ${target.element}.${target.property} after ${toSlider} more Tab(s); ArrowRight sent ` +
+      `${JSON.stringify(set)}`);
+  check(set.element === target.element && set.property === target.property && set.value !== target.value,
+    `ArrowRight on ${target.element}.${target.property} (${target.value}) sent ${JSON.stringify(set)}`);
+
+  await page.keyboard.down('Shift');
+  try {
+    await tabTo(page, '#stop');
+  } finally {
+    await page.keyboard.up('Shift');
+  }
+  await page.keyboard.press('Space');
+  await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  const stopped = await evaluate(page, () => ({ state: window.rtfx.state, focus: document.activeElement?.id }));
+  check(stopped.state === 'stopped' && stopped.focus === 'start', `Space on Stop: ${JSON.stringify(stopped)}`);
+  await browser.close();
+  await stopServer(server);
+}
