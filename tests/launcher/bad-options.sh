@@ -1,7 +1,7 @@
 #!/bin/sh
-# rtfx-launch SERVER: a bad option is one line (from rtfx-launch; GStreamer may log its own) on stderr and exit 2, --version and --help exit 0, with the
-# release server and the ASan one alike (a leak at such an early exit would make LeakSanitizer's exit 1
-# of it). TAP on stdout. Usage: bad-options.sh SERVER [ignored…]
+# rtfx-launch SERVER: a bad option is one line from rtfx-launch on stderr (GStreamer may log its own) and
+# exit 2; --version and --help exit 0. The release server and the ASan one alike: a leak at such an early
+# exit would turn it into LeakSanitizer's 1. TAP on stdout. Usage: bad-options.sh SERVER [ignored…]
 server=$1
 n=0
 failed=0
