@@ -26,7 +26,9 @@ APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback; gst-discoverer-1.0
 # reads the recordings back.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx gstreamer1.0-plugins-base-apps
-APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_PYTHON) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
+# The Debian packages (make deb): debhelper builds them, help2man writes the man page, lintian checks.
+APT_DEB := debhelper dpkg-dev help2man lintian
+APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_PYTHON) $(APT_TEST) $(APT_BENCH) $(APT_E2E) $(APT_DEB)
 
 # puppeteer-core for the browser tests, from npm. These machines ship Node 20 with its own npm,
 # which Debian's npm package conflicts with: install that only where there is no npm at all.
@@ -131,5 +133,19 @@ soak: build
 install: build
 	meson install -C $(BUILD)
 
+# The Debian packages gstreamer1.0-rtfx and rtfx-launch (debian/), then lintian on them, failing on
+# an error (its warnings are explained in docs/deploy.md). dpkg-buildpackage works in the source it
+# is given and writes the packages next to it: it gets a copy of the checkout's files (tracked, and
+# new ones not ignored) in $(DEB_DIR)/src, so the packages land in $(DEB_DIR) and the tree stays clean.
+DEB_DIR := build-deb
+.PHONY: deb
+deb: deps
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard -- . ':!:$(E2E_DIR)/node_modules' | \
+		tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(DEB_DIR)
