@@ -1,6 +1,7 @@
 # rtfx: the two set-up commands (and a few more). Run as root on Debian 12; every target is idempotent.
 #   make run    install what is missing, build, start rtfx-launch on http://127.0.0.1:8080
-#   make test   install what is missing, build, run every test
+#   make test   install what is missing, build, build the Debian packages, run every test
+#   make deb    the Debian packages gstreamer1.0-rtfx and rtfx-launch, into build-deb/ (debian/)
 #   make bench  speed comparisons: the elements against OpenCV's, whole sessions against aiortc's example
 #               server (docs/performance.md; not part of make test, which runs a short session bench)
 #   make fuzz   a million inputs into each fuzz target of tests/fuzz (make test runs each briefly)
@@ -82,7 +83,8 @@ fuzz: fuzz-build
 		tests/fuzz/run.sh $(FUZZ_BUILD)/tests/fuzz/$$target $(FUZZ_BUILD)/fuzz-work -runs=1000000 || exit 1; \
 	done
 
-test: build fuzz-build e2e-deps
+# deb first (a minute here): the test `packages` installs, checks and purges what it built.
+test: build fuzz-build e2e-deps deb
 	meson test -C $(BUILD) --print-errorlogs
 
 # Everything in a namespace with only lo (run-in-netns.sh). The element benches: pinned to one core,
