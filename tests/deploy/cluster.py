@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""Two rtfx-launch instances behind Debian's nginx with deploy/nginx-rtfx-cluster.conf, the pages
+played by rtfx-test-peer. Meant to run inside tests/launcher/run-in-netns.sh (only lo, so the fixed
+addresses and ports below are this test's own):
+
+  cluster.py --launcher RTFX_LAUNCH --peer RTFX_TEST_PEER --conf NGINX_CLUSTER_CONF
+
+Instance A on 127.0.0.2:8080 with --max-sessions 1, B on 127.0.0.3:8080 with --max-sessions 3,
+each with its own --ice-address; nginx on 127.0.0.1:8081 with the file as it is but for the
+instances' addresses and their max_conns (their --max-sessions). Checks, each through nginx:
+  spread  two pages held open land on different instances (their /status count one each);
+  full    a third and a fourth go to B: for the fourth least_conn alone would pick A (1 < 2),
+          which is full;
+  busy    with both full, a fifth page is told the server is busy (a bye, not a failed websocket);
+  dead    with the pages gone and A stopped, two new pages still get their video (from B).
+Every page must get its frames back. Exit status: 0 pass, 1 fail, 77 skipped, 99 set-up error."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+NGINX = "/usr/sbin/nginx"
+FRONT = "127.0.0.1:8081"
+ORIGIN = "http://" + FRONT
+INSTANCES = {"A": ("127.0.0.2", 1), "B": ("127.0.0.3", 3)}   # address, --max-sessions
+START_S = 20
+SETTLE_S = 20       # for a page's session to show in /status, or to leave it
+PEER_S = 60         # bound on one page
+FRAMES = 10
+
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class SetupError(Exception):
+    pass
+
+
+def get(url):
+    with HTTP.open(url, timeout=2) as reply:
+        return reply.status, reply.read()
+
+
+def wait_until(what, predicate, bound_s):
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise SetupError("%s: not within %d s" % (what, bound_s))
+
+
+class Instance:
+    def __init__(self, launcher, name, address, max_sessions, work):
+        self.name, self.address = name, address
+        self.log = open(os.path.join(work, "instance-%s.log" % name), "w+")
+        self.proc = subprocess.Popen(
+            [launcher, "--bind", address, "--port", "8080", "--max-sessions", str(max_sessions),
+             "--ice-address", address, "--allowed-origin", ORIGIN,
+             "--max-connections-per-address", "0", "identity"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise SetupError("instance %s exited:\n%s" % (name, self.output()))
+            try:
+                return self.sessions() is not None
+            except OSError:
+                return False
+        wait_until("instance %s answering /status" % name, up, START_S)
+
+    def sessions(self):
+        return json.loads(get("http://%s:8080/status" % self.address)[1])["sessions"]
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Page:
+    """rtfx-test-peer through nginx; a held one keeps its session until stop(). Its progress lines
+    say how many frames came back so far."""
+
+    def __init__(self, peer, name, hold):
+        self.name = name
+        self.frames_back = 0
+        self.lines = []
+        args = [peer, "--url", "ws://%s/ws" % FRONT, "--origin", ORIGIN, "--frames", str(FRAMES),
+                "--timeout-ms", str(PEER_S * 1000), "--progress-ms", "100"]
+        self.proc = subprocess.Popen(args + (["--hold-until-eof"] if hold else []),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            try:
+                self.frames_back = json.loads(line).get("frames_back", self.frames_back)
+            except ValueError:
+                pass
+
+    def stop(self):
+        """Ends the page; returns (exit status, its JSON report)."""
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(PEER_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None, {"errors": ["did not end within %d s" % PEER_S]}
+        self.reader.join(5)
+        try:
+            report = json.loads(self.lines[-1])
+        except (IndexError, ValueError):
+            report = {"errors": ["no JSON line: %r" % self.lines[-3:]]}
+        print("page %s: exit %s, %s" % (self.name, self.proc.returncode, json.dumps(report)),
+              flush=True)
+        return self.proc.returncode, report
+
+
+def start_nginx(conf, work):
+    site = open(conf).read()
+    for name, (address, max_sessions) in INSTANCES.items():
+        site, n = re.subn(r"server 10\.0\.0\.%s:8080 max_conns=\d+" % address.split(".")[-1],
+                          "server %s:8080 max_conns=%d" % (address, max_sessions), site)
+        if n != 1:
+            raise SetupError("%s: no single rtfx_sessions line for 10.0.0.%s"
+                             % (conf, address.split(".")[-1]))
+        site = site.replace("10.0.0.%s:" % address.split(".")[-1], address + ":")
+    directives = re.sub(r"#.*", "", site)
+    if "10.0.0." in directives or "listen %s;" % FRONT not in directives:
+        raise SetupError("%s: addresses or the listening port are not the ones expected" % conf)
+    with open(os.path.join(work, "site.conf"), "w") as f:
+        f.write(site)
+    with open(os.path.join(work, "nginx.conf"), "w") as f:
+        f.write("daemon off; pid %(w)s/nginx.pid; error_log stderr;\n"
+                "events {} http { access_log off; client_body_temp_path %(w)s;\n"
+                "  proxy_temp_path %(w)s; fastcgi_temp_path %(w)s; uwsgi_temp_path %(w)s;\n"
+                "  scgi_temp_path %(w)s; include %(w)s/site.conf; }\n" % {"w": work})
+    log = open(os.path.join(work, "nginx.log"), "w+")
+    proc = subprocess.Popen([NGINX, "-c", os.path.join(work, "nginx.conf"), "-p", work],
+                            stdout=log, stderr=subprocess.STDOUT)
+
+    def up():
+        try:
+            return get("http://%s/" % FRONT)[0] == 200
+        except OSError:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise SetupError("nginx exited:\n" + log.read())
+            return False
+    wait_until("nginx serving the page", up, START_S)
+    return proc
+
+
+def counts(instances):
+    return {name: i.sessions() for name, i in instances.items()}
+
+
+def settle(instances, want):
+    """Waits for the instances' /status to count `want` sessions."""
+    try:
+        return wait_until("sessions %s" % want,
+                          lambda: counts(instances) == want and want, SETTLE_S)
+    except SetupError:
+        return counts(instances)
+
+
+def check_page(failures, name, status, report):
+    if status != 0 or report.get("frames_back", 0) < FRAMES:
+        failures.append("page %s: exit %s, %s frames back, errors %s"
+                        % (name, status, report.get("frames_back"), report.get("errors")))
+
+
+def scenario(args, work, failures):
+    instances = {name: Instance(args.launcher, name, address, max_sessions, work)
+                 for name, (address, max_sessions) in INSTANCES.items()}
+    pages = []
+    nginx = None
+    try:
+        nginx = start_nginx(args.conf, work)
+        # spread
+        pages.append(Page(args.peer, "1", hold=True))
+        wait_until("page 1's session", lambda: sum(counts(instances).values()) == 1, SETTLE_S)
+        pages.append(Page(args.peer, "2", hold=True))
+        seen = settle(instances, {"A": 1, "B": 1})
+        print("spread: two pages:", seen, flush=True)
+        if seen != {"A": 1, "B": 1}:
+            failures.append("spread: two pages are not one on each instance: %s" % seen)
+        # full
+        for n, want in (("3", {"A": 1, "B": 2}), ("4", {"A": 1, "B": 3})):
+            pages.append(Page(args.peer, n, hold=True))
+            seen = settle(instances, want)
+            print("full: page %s:" % n, seen, flush=True)
+            if seen != want:
+                failures.append("full: after page %s the sessions are %s, not %s"
+                                % (n, seen, want))
+        # The held pages get their video before they are ended (then checked).
+        try:
+            wait_until("the held pages' frames",
+                       lambda: all(page.frames_back >= FRAMES for page in pages), PEER_S)
+        except SetupError as e:
+            failures.append(str(e))
+        # busy
+        status, report = Page(args.peer, "5", hold=False).stop()
+        if "busy" not in (report.get("bye") or ""):
+            failures.append("busy: a page with both instances full was not told the server "
+                            "is busy: exit %s, bye %r, errors %s"
+                            % (status, report.get("bye"), report.get("errors")))
+        for page in pages:
+            check_page(failures, page.name, *page.stop())
+        pages = []
+        settle(instances, {"A": 0, "B": 0})
+        # dead
+        instances["A"].stop()
+        for n in ("6", "7"):
+            check_page(failures, n, *Page(args.peer, n, hold=False).stop())
+    finally:
+        for page in pages:
+            page.proc.kill()
+            page.proc.wait()
+        for instance in instances.values():
+            instance.stop()
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(10)
+        if failures:
+            for name, instance in instances.items():
+                print("--- instance %s's log:\n%s" % (name, instance.output()[-3000:]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--launcher", required=True)
+    parser.add_argument("--peer", required=True)
+    parser.add_argument("--conf", required=True)
+    args = parser.parse_args()
+    if not os.path.exists(NGINX):
+        print("SKIP: nginx is not installed")
+        return 77
+    work = tempfile.mkdtemp(prefix="rtfx-cluster-")
+    failures = []
+    try:
+        scenario(args, work, failures)
+    except SetupError as e:
+        print("set-up error:", e)
+        return 99
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for failure in failures:
+        print("FAIL:", failure)
+    if not failures:
+        print("PASS: spread, full, busy, dead")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
