@@ -12,6 +12,9 @@ instances' addresses and their max_conns (their --max-sessions). Checks, each th
   full    a third and a fourth go to B: for the fourth least_conn alone would pick A (1 < 2),
           which is full;
   busy    with both full, a fifth page is told the server is busy (a bye, not a failed websocket);
+  recordings  both record what their pages send (--record-in): each held page's file is on one
+          instance only (the other answers 404 for its link), and its link through nginx
+          downloads it, twice in a row (so at least once from the instance without it first);
   dead    with the pages gone and A stopped, two new pages still get their video (from B).
 Every page must get its frames back. Exit status: 0 pass, 1 fail, 77 skipped, 99 set-up error."""
 
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 NGINX = "/usr/sbin/nginx"
@@ -49,6 +53,14 @@ def get(url):
         return reply.status, reply.read()
 
 
+def status_of(url):
+    """(HTTP status, body) of a GET, errors included."""
+    try:
+        return get(url)
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+
+
 def wait_until(what, predicate, bound_s):
     deadline = time.monotonic() + bound_s
     while time.monotonic() < deadline:
@@ -66,7 +78,8 @@ class Instance:
         self.proc = subprocess.Popen(
             [launcher, "--bind", address, "--port", "8080", "--max-sessions", str(max_sessions),
              "--ice-address", address, "--allowed-origin", ORIGIN,
-             "--max-connections-per-address", "0", "identity"],
+             "--max-connections-per-address", "0", "--record-in", self.recordings(work),
+             "identity"],
             stdout=self.log, stderr=subprocess.STDOUT)
 
         def up():
@@ -77,6 +90,11 @@ class Instance:
             except OSError:
                 return False
         wait_until("instance %s answering /status" % name, up, START_S)
+
+    def recordings(self, work):
+        folder = os.path.join(work, "recordings-" + self.name)
+        os.mkdir(folder)
+        return folder
 
     def sessions(self):
         return json.loads(get("http://%s:8080/status" % self.address)[1])["sessions"]
@@ -191,6 +209,33 @@ def check_page(failures, name, status, report):
                         % (name, status, report.get("frames_back"), report.get("errors")))
 
 
+def check_recording(failures, instances, name, links):
+    """The page's recording: on one instance only, and downloaded through nginx, twice."""
+    if len(links) != 1:
+        failures.append("recordings: page %s was given %d links, not 1: %s"
+                        % (name, len(links), links))
+        return
+    holders = [n for n, i in instances.items()
+               if status_of("http://%s:8080/%s" % (i.address, links[0]))[0] != 404]
+    if len(holders) != 1:
+        failures.append("recordings: page %s's link is known to %s, not to one instance"
+                        % (name, holders))
+    bodies = []
+    for _ in range(2):
+        url = "http://%s/%s" % (FRONT, links[0])
+        code, body = wait_until("page %s's recording finished" % name,
+                                lambda: (lambda r: r if r[0] != 503 else None)(status_of(url)),
+                                SETTLE_S)
+        bodies.append(body)
+        if code != 200 or not body:
+            failures.append("recordings: page %s's link through nginx: %d, %d bytes"
+                            % (name, code, len(body)))
+    print("recordings: page %s's file (on %s): %s bytes through nginx, twice"
+          % (name, holders, [len(b) for b in bodies]), flush=True)
+    if bodies[0] != bodies[1]:
+        failures.append("recordings: page %s's two downloads differ" % name)
+
+
 def scenario(args, work, failures):
     instances = {name: Instance(args.launcher, name, address, max_sessions, work)
                  for name, (address, max_sessions) in INSTANCES.items()}
@@ -226,10 +271,15 @@ def scenario(args, work, failures):
             failures.append("busy: a page with both instances full was not told the server "
                             "is busy: exit %s, bye %r, errors %s"
                             % (status, report.get("bye"), report.get("errors")))
+        reports = []
         for page in pages:
-            check_page(failures, page.name, *page.stop())
+            status, report = page.stop()
+            check_page(failures, page.name, status, report)
+            reports.append((page.name, report))
         pages = []
         settle(instances, {"A": 0, "B": 0})
+        for name, report in reports:
+            check_recording(failures, instances, name, report.get("recordings") or [])
         # dead
         instances["A"].stop()
         for n in ("6", "7"):
@@ -269,7 +319,7 @@ def main():
     for failure in failures:
         print("FAIL:", failure)
     if not failures:
-        print("PASS: spread, full, busy, dead")
+        print("PASS: spread, full, busy, recordings, dead")
     return 1 if failures else 0
 
 
