@@ -147,7 +147,7 @@ deb: deps
 	git ls-files -z --cached --others --exclude-standard -- . ':!:$(E2E_DIR)/node_modules' | \
 		tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(DEB_DIR)/src
 	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc
-	lintian --fail-on error --info $(DEB_DIR)/*.changes
+	lintian --fail-on error --display-info --pedantic $(DEB_DIR)/*.changes
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD) $(DEB_DIR)
