@@ -5,7 +5,8 @@
 # Installed: gst-inspect-1.0 finds rtfxedges (and rtfxpyfilter, with the Python plugin loader) in
 # GStreamer's plugin directory with no GST_PLUGIN_PATH and a registry made from nothing;
 # rtfx-launch --version runs, and the installed server answers /status (in a namespace with only
-# lo); man finds rtfx-launch(1); the unit passes systemd-analyze verify and is not enabled.
+# lo); man finds rtfx-launch(1), which names every option (man-options.sh); the presets' Python
+# filters are there; the unit passes systemd-analyze verify and is not enabled.
 # Purged: no rtfx package left, and the plugin directory and the unit's places list what they
 # listed before. Skips (77) when not root, with no packages in DEB_DIR, or with rtfx packages
 # installed already (this test would remove them).
@@ -112,8 +113,16 @@ finally:
 ') && echo "ok: the installed rtfx-launch answers /status: $status" ||
   fail "the installed rtfx-launch did not answer /status"
 
-if page=$(man -w rtfx-launch 2>&1); then echo "ok: man finds $page"
-else fail "man does not find rtfx-launch(1)"; fi
+if page=$(man -w rtfx-launch 2>&1); then
+  echo "ok: man finds $page"
+  "$(dirname "$0")/man-options.sh" /usr/bin/rtfx-launch "$page" || fail "the installed man page"
+else
+  fail "man does not find rtfx-launch(1)"
+fi
+for script in edges.py qrcode.py; do
+  [ -f "/usr/share/rtfx/examples/python/$script" ] ||
+    fail "no /usr/share/rtfx/examples/python/$script for the py-* presets"
+done
 [ -f "$unit" ] || fail "no $unit"
 if command -v systemd-analyze >/dev/null; then
   if systemd-analyze verify "$unit" >"$work/verify.log" 2>&1 && ! grep -q rtfx-launch "$work/verify.log"
