@@ -16,7 +16,9 @@ instances' addresses. nginx knows nothing of their --max-sessions. Checks, each 
           instance only (the other answers 404 for its link), and its link through nginx
           downloads it, twice in a row (so at least once from the instance without it first);
   dead    with the pages gone, nginx started afresh and A stopped, two new pages still get their
-          video (from B), and nginx's log shows it tried A.
+          video (from B), and nginx's log shows it tried A;
+  silent  the same with A's address dropping connections (nftables) rather than refusing them:
+          nginx's log shows it gave up on A (proxy_connect_timeout).
 Every page must get its frames back. Exit status: 0 pass, 1 fail, 77 skipped, 99 set-up error."""
 
 import argparse
@@ -186,6 +188,16 @@ def start_nginx(conf, work):
     return proc
 
 
+def drop_connections_to(address):
+    """From now on, connections to address:8080 go unanswered (this namespace's own nftables)."""
+    rules = ("table ip rtfx_cluster_test {\n chain out {\n"
+             "  type filter hook output priority 0; policy accept;\n"
+             "  ip daddr %s tcp dport 8080 drop\n }\n}\n" % address)
+    done = subprocess.run(["nft", "-f", "-"], input=rules, text=True, capture_output=True)
+    if done.returncode != 0:
+        raise SetupError("nft: %s" % done.stderr)
+
+
 def stop(nginx):
     nginx.terminate()
     try:
@@ -297,6 +309,18 @@ def scenario(args, work, failures):
         print("dead: nginx's log:", refused[:1], flush=True)
         if not refused:
             failures.append("dead: nginx never tried the stopped instance")
+        # silent: A's address drops connections instead of refusing them.
+        stop(nginx)
+        nginx = start_nginx(args.conf, work)
+        drop_connections_to(INSTANCES["A"][0])
+        for n in ("8", "9"):
+            check_page(failures, n, *Page(args.peer, n, hold=False).stop())
+        with open(os.path.join(work, "nginx.log")) as log:
+            timed_out = [line for line in log
+                         if "timed out" in line and INSTANCES["A"][0] in line]
+        print("silent: nginx's log:", timed_out[:1], flush=True)
+        if not timed_out:
+            failures.append("silent: nginx never tried the silent instance")
     finally:
         for page in pages:
             page.proc.kill()
@@ -316,9 +340,10 @@ def main():
     parser.add_argument("--peer", required=True)
     parser.add_argument("--conf", required=True)
     args = parser.parse_args()
-    if not os.path.exists(NGINX):
-        print("SKIP: nginx is not installed")
-        return 77
+    for program in (NGINX, "/usr/sbin/nft"):
+        if not os.path.exists(program):
+            print("SKIP: %s is not installed" % program)
+            return 77
     work = tempfile.mkdtemp(prefix="rtfx-cluster-")
     failures = []
     try:
@@ -331,7 +356,7 @@ def main():
     for failure in failures:
         print("FAIL:", failure)
     if not failures:
-        print("PASS: spread, full, busy, recordings, dead")
+        print("PASS: spread, full, busy, recordings, dead, silent")
     return 1 if failures else 0
 
 
