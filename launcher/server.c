@@ -352,7 +352,7 @@ full (const RtfxServer * server)
  * next server (deploy/nginx-rtfx-cluster.conf) sets that header. Anyone else is let through the
  * upgrade and told it is busy in a bye, which the page shows. */
 static void
-serve_ws_when_full (SoupServer * soup, SoupServerMessage * msg,
+refuse_upgrade_when_full (SoupServer * soup, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
 {
   RtfxServer *server = user_data;
@@ -429,7 +429,7 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
       server, NULL);
   /* On the same path: libsoup calls the plain handler first, and upgrades only if it set no
    * status. */
-  soup_server_add_handler (server->soup, "/ws", serve_ws_when_full, server,
+  soup_server_add_handler (server->soup, "/ws", refuse_upgrade_when_full, server,
       NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
       on_websocket, server, NULL);

@@ -212,12 +212,13 @@ def counts(instances):
 
 
 def settle(instances, want):
-    """Waits for the instances' /status to count `want` sessions."""
-    try:
-        return wait_until("sessions %s" % want,
-                          lambda: counts(instances) == want and want, SETTLE_S)
-    except SetupError:
-        return counts(instances)
+    """Waits (bounded) for the instances' /status to count `want` sessions; returns the counts."""
+    deadline = time.monotonic() + SETTLE_S
+    seen = counts(instances)
+    while seen != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = counts(instances)
+    return seen
 
 
 def check_page(failures, name, status, report):
@@ -237,9 +238,10 @@ def check_recording(failures, instances, name, links):
     if len(holders) != 1:
         failures.append("recordings: page %s's link is known to %s, not to one instance"
                         % (name, holders))
+    url = "http://%s/%s" % (FRONT, links[0])
     bodies = []
     for _ in range(2):
-        url = "http://%s/%s" % (FRONT, links[0])
+        # 503: still being written.
         code, body = wait_until("page %s's recording finished" % name,
                                 lambda: (lambda r: r if r[0] != 503 else None)(status_of(url)),
                                 SETTLE_S)
@@ -253,84 +255,106 @@ def check_recording(failures, instances, name, links):
         failures.append("recordings: page %s's two downloads differ" % name)
 
 
-def scenario(args, work, failures):
-    instances = {name: Instance(args.launcher, name, address, max_sessions, work)
-                 for name, (address, max_sessions) in INSTANCES.items()}
-    pages = []
-    nginx = None
-    try:
-        nginx = start_nginx(args.conf, work)
-        # spread
-        pages.append(Page(args.peer, "1", hold=True))
-        wait_until("page 1's session", lambda: sum(counts(instances).values()) == 1, SETTLE_S)
-        pages.append(Page(args.peer, "2", hold=True))
-        seen = settle(instances, {"A": 1, "B": 1})
-        print("spread: two pages:", seen, flush=True)
-        if seen != {"A": 1, "B": 1}:
-            failures.append("spread: two pages are not one on each instance: %s" % seen)
-        # full
-        for n, want in (("3", {"A": 1, "B": 2}), ("4", {"A": 1, "B": 3})):
-            pages.append(Page(args.peer, n, hold=True))
-            seen = settle(instances, want)
-            print("full: page %s:" % n, seen, flush=True)
+def nginx_log(work, words):
+    with open(os.path.join(work, "nginx.log")) as log:
+        return [line for line in log if all(w in line for w in words)]
+
+
+class Cluster:
+    """The instances and nginx in front, and the pages that go through it."""
+
+    def __init__(self, args, work):
+        self.args, self.work = args, work
+        self.instances = {}
+        self.pages = []
+        self.nginx = None
+        self.failures = []
+
+    def run(self):
+        try:
+            for name, (address, max_sessions) in INSTANCES.items():
+                self.instances[name] = Instance(self.args.launcher, name, address,
+                                                max_sessions, self.work)
+            self.nginx = start_nginx(self.args.conf, self.work)
+            self.spread_and_fill()
+            self.busy()
+            self.end_held_pages()
+            self.dead_or_silent("dead", lambda: self.instances["A"].stop(),
+                                ("refused", INSTANCES["A"][0]))
+            self.dead_or_silent("silent", lambda: drop_connections_to(INSTANCES["A"][0]),
+                                ("timed out", INSTANCES["A"][0]))
+        finally:
+            self.stop()
+        return self.failures
+
+    def page(self, name, hold):
+        page = Page(self.args.peer, name, hold)
+        if hold:
+            self.pages.append(page)
+        return page
+
+    def spread_and_fill(self):
+        self.page("1", hold=True)
+        wait_until("page 1's session",
+                   lambda: sum(counts(self.instances).values()) == 1, SETTLE_S)
+        for n, want in (("2", {"A": 1, "B": 1}), ("3", {"A": 1, "B": 2}),
+                        ("4", {"A": 1, "B": 3})):
+            self.page(n, hold=True)
+            seen = settle(self.instances, want)
+            print("page %s: sessions %s" % (n, seen), flush=True)
             if seen != want:
-                failures.append("full: after page %s the sessions are %s, not %s"
-                                % (n, seen, want))
-        # The held pages get their video before they are ended (then checked).
+                check = "spread" if n == "2" else "full"
+                self.failures.append("%s: after page %s the sessions are %s, not %s"
+                                     % (check, n, seen, want))
+        # The held pages get their video before they are ended (and checked).
         try:
             wait_until("the held pages' frames",
-                       lambda: all(page.frames_back >= FRAMES or page.proc.poll() is not None
-                                   for page in pages), PEER_S)
+                       lambda: all(p.frames_back >= FRAMES or p.proc.poll() is not None
+                                   for p in self.pages), PEER_S)
         except SetupError as e:
-            failures.append(str(e))
-        # busy
-        status, report = Page(args.peer, "5", hold=False).stop()
+            self.failures.append(str(e))
+
+    def busy(self):
+        status, report = self.page("5", hold=False).stop()
         if "busy" not in (report.get("bye") or ""):
-            failures.append("busy: a page with both instances full was not told the server "
-                            "is busy: exit %s, bye %r, errors %s"
-                            % (status, report.get("bye"), report.get("errors")))
+            self.failures.append("busy: a page with both instances full was not told the server "
+                                 "is busy: exit %s, bye %r, errors %s"
+                                 % (status, report.get("bye"), report.get("errors")))
+
+    def end_held_pages(self):
         reports = []
-        for page in pages:
+        for page in self.pages:
             status, report = page.stop()
-            check_page(failures, page.name, status, report)
+            check_page(self.failures, page.name, status, report)
             reports.append((page.name, report))
-        pages = []
-        settle(instances, {"A": 0, "B": 0})
+        self.pages = []
+        settle(self.instances, {"A": 0, "B": 0})
         for name, report in reports:
-            check_recording(failures, instances, name, report.get("recordings") or [])
-        # dead: nginx afresh, as the full instances above are still left out for fail_timeout.
-        stop(nginx)
-        nginx = start_nginx(args.conf, work)
-        instances["A"].stop()
-        for n in ("6", "7"):
-            check_page(failures, n, *Page(args.peer, n, hold=False).stop())
-        with open(os.path.join(work, "nginx.log")) as log:
-            refused = [line for line in log if "refused" in line and INSTANCES["A"][0] in line]
-        print("dead: nginx's log:", refused[:1], flush=True)
-        if not refused:
-            failures.append("dead: nginx never tried the stopped instance")
-        # silent: A's address drops connections instead of refusing them.
-        stop(nginx)
-        nginx = start_nginx(args.conf, work)
-        drop_connections_to(INSTANCES["A"][0])
-        for n in ("8", "9"):
-            check_page(failures, n, *Page(args.peer, n, hold=False).stop())
-        with open(os.path.join(work, "nginx.log")) as log:
-            timed_out = [line for line in log
-                         if "timed out" in line and INSTANCES["A"][0] in line]
-        print("silent: nginx's log:", timed_out[:1], flush=True)
-        if not timed_out:
-            failures.append("silent: nginx never tried the silent instance")
-    finally:
-        for page in pages:
+            check_recording(self.failures, self.instances, name, report.get("recordings") or [])
+
+    def dead_or_silent(self, what, break_a, log_words):
+        """With nginx afresh (the full instances above are still left out for fail_timeout) and
+        instance A broken by break_a, two pages get their video, and nginx's log shows it tried A."""
+        stop(self.nginx)
+        self.nginx = start_nginx(self.args.conf, self.work)
+        break_a()
+        for n in ("6", "7") if what == "dead" else ("8", "9"):
+            check_page(self.failures, n, *self.page(n, hold=False).stop())
+        tried = nginx_log(self.work, log_words)
+        print("%s: nginx's log: %s" % (what, tried[:1]), flush=True)
+        if not tried:
+            self.failures.append("%s: nginx's log has no line with %s" % (what, log_words))
+
+    def stop(self):
+        for page in self.pages:
             page.proc.kill()
             page.proc.wait()
-        for instance in instances.values():
+        for instance in self.instances.values():
             instance.stop()
-        if nginx is not None:
-            stop(nginx)
-        if failures:
-            for name, instance in instances.items():
+        if self.nginx is not None:
+            stop(self.nginx)
+        if self.failures:
+            for name, instance in self.instances.items():
                 print("--- instance %s's log:\n%s" % (name, instance.output()[-3000:]))
 
 
@@ -345,9 +369,8 @@ def main():
             print("SKIP: %s is not installed" % program)
             return 77
     work = tempfile.mkdtemp(prefix="rtfx-cluster-")
-    failures = []
     try:
-        scenario(args, work, failures)
+        failures = Cluster(args, work).run()
     except SetupError as e:
         print("set-up error:", e)
         return 99
