@@ -11,6 +11,7 @@ instances' addresses. nginx knows nothing of their --max-sessions. Checks, each 
   spread  two pages held open land on different instances (their /status count one each);
   full    a third and a fourth go to B: for the fourth least_conn alone would pick A (1 < 2),
           which is full and refuses the upgrade (503);
+  media   meanwhile each instance's UDP sockets are on its own address only, and nginx has none;
   busy    with both full, a fifth page is told the server is busy (a bye, not a failed websocket);
   recordings  both record what their pages send (--record-in): each held page's file is on one
           instance only (the other answers 404 for its link), and its link through nginx
@@ -255,6 +256,18 @@ def check_recording(failures, instances, name, links):
         failures.append("recordings: page %s's two downloads differ" % name)
 
 
+def udp_sockets():
+    """(process name, pid, local address) of every UDP socket in this namespace (ss)."""
+    out = subprocess.run(["ss", "-u", "-a", "-n", "-p"], capture_output=True, text=True,
+                         timeout=10).stdout
+    found = set()
+    for line in out.splitlines()[1:]:
+        address = line.split()[3].rsplit(":", 1)[0]
+        for name, pid in re.findall(r'\("([^"]+)",pid=(\d+),', line):
+            found.add((name, int(pid), address))
+    return found
+
+
 def nginx_log(work, words):
     with open(os.path.join(work, "nginx.log")) as log:
         return [line for line in log if all(w in line for w in words)]
@@ -277,6 +290,7 @@ class Cluster:
                                                 max_sessions, self.work)
             self.nginx = start_nginx(self.args.conf, self.work)
             self.spread_and_fill()
+            self.media_direct()
             self.busy()
             self.end_held_pages()
             self.dead_or_silent("dead", lambda: self.instances["A"].stop(),
@@ -313,6 +327,19 @@ class Cluster:
                                    for p in self.pages), PEER_S)
         except SetupError as e:
             self.failures.append(str(e))
+
+    def media_direct(self):
+        """Each instance's media sockets are on its own --ice-address; nginx has none."""
+        sockets = udp_sockets()
+        for name, instance in self.instances.items():
+            mine = {address for _, pid, address in sockets if pid == instance.proc.pid}
+            print("media: instance %s's UDP sockets are on %s" % (name, sorted(mine)), flush=True)
+            if mine != {instance.address}:
+                self.failures.append("media: instance %s has UDP sockets on %s, not only on %s"
+                                     % (name, sorted(mine), instance.address))
+        proxied = [s for s in sockets if s[0] == "nginx"]
+        if proxied:
+            self.failures.append("media: nginx has UDP sockets: %s" % proxied)
 
     def busy(self):
         status, report = self.page("5", hold=False).stop()
@@ -379,7 +406,7 @@ def main():
     for failure in failures:
         print("FAIL:", failure)
     if not failures:
-        print("PASS: spread, full, busy, recordings, dead, silent")
+        print("PASS: spread, full, media, busy, recordings, dead, silent")
     return 1 if failures else 0
 
 
