@@ -136,7 +136,7 @@ install: build
 	meson install -C $(BUILD)
 
 # The Debian packages gstreamer1.0-rtfx and rtfx-launch (debian/), then lintian on them, failing on
-# an error (its warnings are explained in docs/deploy.md). dpkg-buildpackage works in the source it
+# an error (docs/deploy.md explains what it says). dpkg-buildpackage works in the source it
 # is given and writes the packages next to it: it gets a copy of the checkout's files (tracked, and
 # new ones not ignored) in $(DEB_DIR)/src, so the packages land in $(DEB_DIR) and the tree stays clean.
 DEB_DIR := build-deb
