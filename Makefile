@@ -1,6 +1,7 @@
 # rtfx: the two set-up commands (and a few more). Run as root on Debian 12; every target is idempotent.
 #   make run    install what is missing, build, start rtfx-launch on http://127.0.0.1:8080
-#   make test   install what is missing, build, run every test
+#   make test   install what is missing, build, build the Debian packages, run every test
+#   make deb    the Debian packages gstreamer1.0-rtfx and rtfx-launch, into build-deb/ (debian/)
 #   make bench  speed comparisons: the elements against OpenCV's, whole sessions against aiortc's example
 #               server (docs/performance.md; not part of make test, which runs a short session bench)
 #   make fuzz   a million inputs into each fuzz target of tests/fuzz (make test runs each briefly)
@@ -26,7 +27,9 @@ APT_BENCH := gstreamer1.0-opencv gstreamer1.0-libav util-linux
 # Browser tests: Debian's browsers, and namespaces so they only ever see loopback; gst-discoverer-1.0
 # reads the recordings back.
 APT_E2E := chromium firefox-esr iproute2 util-linux coturn nginx gstreamer1.0-plugins-base-apps
-APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_PYTHON) $(APT_TEST) $(APT_BENCH) $(APT_E2E)
+# The Debian packages (make deb): debhelper builds them, help2man writes the man page, lintian checks.
+APT_DEB := debhelper dpkg-dev help2man lintian
+APT_PACKAGES := $(APT_BUILD) $(APT_RUN) $(APT_PYTHON) $(APT_TEST) $(APT_BENCH) $(APT_E2E) $(APT_DEB)
 
 # puppeteer-core for the browser tests, from npm. These machines ship Node 20 with its own npm,
 # which Debian's npm package conflicts with: install that only where there is no npm at all.
@@ -80,7 +83,8 @@ fuzz: fuzz-build
 		tests/fuzz/run.sh $(FUZZ_BUILD)/tests/fuzz/$$target $(FUZZ_BUILD)/fuzz-work -runs=1000000 || exit 1; \
 	done
 
-test: build fuzz-build e2e-deps
+# deb first (a minute here): the test `packages` installs, checks and purges what it built.
+test: build fuzz-build e2e-deps deb
 	meson test -C $(BUILD) --print-errorlogs
 
 # Everything in a namespace with only lo (run-in-netns.sh). The element benches: pinned to one core,
@@ -131,5 +135,19 @@ soak: build
 install: build
 	meson install -C $(BUILD)
 
+# The Debian packages gstreamer1.0-rtfx and rtfx-launch (debian/), then lintian on them, failing on
+# an error (docs/deploy.md explains what it says). dpkg-buildpackage works in the source it
+# is given and writes the packages next to it: it gets a copy of the checkout's files (tracked, and
+# new ones not ignored) in $(DEB_DIR)/src, so the packages land in $(DEB_DIR) and the tree stays clean.
+DEB_DIR := build-deb
+.PHONY: deb
+deb: deps
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard -- . ':!:$(E2E_DIR)/node_modules' | \
+		tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --display-info --pedantic $(DEB_DIR)/*.changes
+
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(DEB_DIR)

@@ -345,6 +345,36 @@ token_valid (const RtfxConfig * config, SoupServerMessage * msg)
   return token != NULL && g_str_equal (token, config->token);
 }
 
+static gboolean
+full (const RtfxServer * server)
+{
+  return g_hash_table_size (server->sessions) >= server->config->max_sessions;
+}
+
+/* Runs before the websocket handshake. A full server refuses the upgrade with 503 when the request
+ * asks for it with "X-Rtfx-If-Full: 503": a load balancer that moves a refused request on to the
+ * next server (deploy/nginx-rtfx-cluster.conf) sets that header. Anyone else is let through the
+ * upgrade and told it is busy in a bye, which the page shows. */
+static void
+refuse_upgrade_when_full (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  RtfxServer *server = user_data;
+  const gchar *ask = soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "X-Rtfx-If-Full");
+  g_autofree gchar *peer = NULL;
+
+  if (ask == NULL || !g_str_equal (ask, "503") || !full (server))
+    return;
+  peer = describe_peer (msg);
+  g_message ("refused %s before its upgrade: server busy", peer);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Retry-After", "5");
+  soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
+      "server busy\n", 12);
+}
+
 static void
 on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
     SoupWebsocketConnection * ws, gpointer user_data)
@@ -366,7 +396,7 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const char *path,
         "token: open the page with ?token=… added to its address");
     return;
   }
-  if (g_hash_table_size (server->sessions) >= config->max_sessions) {
+  if (full (server)) {
     g_autofree gchar *reason = g_strdup_printf ("server busy: it serves at "
         "most %u sessions at once, try again later", config->max_sessions);
     refuse (ws, peer, RTFX_CODE_BUSY, reason);
@@ -427,6 +457,10 @@ rtfx_server_new (const RtfxConfig * config, GError ** error)
       NULL);
   soup_server_add_handler (server->soup, "/recordings/", serve_recording,
       server, NULL);
+  /* On the same path: libsoup calls the plain handler first, and upgrades only if it set no
+   * status. */
+  soup_server_add_handler (server->soup, "/ws", refuse_upgrade_when_full, server,
+      NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
       on_websocket, server, NULL);
 

@@ -406,7 +406,8 @@ test_sigterm_idle (void)
   server_stop (&t.main);
 }
 
-/* With --max-sessions 1 a second page is told the server is busy; SIGTERM with a live session
+/* With --max-sessions 1 a second page is told the server is busy (after the upgrade, in a bye; with
+ * "X-Rtfx-If-Full: 503", as a load balancer asks, before it: 503); SIGTERM with a live session
  * tells that page why, and still exits cleanly. */
 static void
 test_busy_and_sigterm (void)
@@ -426,6 +427,8 @@ test_busy_and_sigterm (void)
   t.busy_close_code = soup_websocket_connection_get_close_code (second->ws);
   g_test_message ("busy/second: close code %u", t.busy_close_code);
   client_free (second);
+  g_assert_cmpuint (client_refused_status (&server, "busy/balanced",
+          "X-Rtfx-If-Full", "503"), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
 
   g_assert_cmpint (status_sessions (&server), ==, 1);
   client_send (first, "{\"type\":\"frobnicate\"}");

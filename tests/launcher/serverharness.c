@@ -552,31 +552,65 @@ on_connected (GObject * source, GAsyncResult * result, gpointer data)
   wake ();
 }
 
-Client *
-client_connect (const Server * server, const gchar * name)
+static SoupMessage *
+websocket_request (const Server * server)
 {
   g_autofree gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/ws",
       server->port);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, uri);
+
+  return soup_message_new (SOUP_METHOD_GET, uri);
+}
+
+/* The websocket handshake of msg: its connection, or NULL with error when the server refused it. */
+static SoupWebsocketConnection *
+handshake (SoupMessage * msg, const gchar * name, GError ** error)
+{
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   Connecting connecting = { 0 };
-  Client *client;
 
   soup_session_websocket_connect_async (h.http, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, cancel, on_connected, &connecting);
   if (!wait_for (is_true, &connecting.done, CONNECT_TIMEOUT_MS)) {
     g_cancellable_cancel (cancel);
     wait_for (is_true, &connecting.done, CONNECT_TIMEOUT_MS);
-    g_error ("%s: no websocket to %s within %d ms", name, uri,
+    g_error ("%s: no answer to the websocket handshake within %d ms", name,
         CONNECT_TIMEOUT_MS);
   }
-  if (connecting.ws == NULL)
-    g_error ("%s: cannot open a websocket to %s: %s", name, uri,
-        connecting.error->message);
+  if (connecting.error != NULL)
+    g_propagate_error (error, connecting.error);
+  return connecting.ws;
+}
+
+guint
+client_refused_status (const Server * server, const gchar * name,
+    const gchar * header, const gchar * value)
+{
+  g_autoptr (SoupMessage) msg = websocket_request (server);
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), header,
+      value);
+  ws = handshake (msg, name, &error);
+  if (ws != NULL)
+    g_error ("%s: the server accepted the websocket", name);
+  return soup_message_get_status (msg);
+}
+
+Client *
+client_connect (const Server * server, const gchar * name)
+{
+  g_autoptr (SoupMessage) msg = websocket_request (server);
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws = handshake (msg, name, &error);
+  Client *client;
+
+  if (ws == NULL)
+    g_error ("%s: cannot open a websocket: %s", name, error->message);
 
   client = g_new0 (Client, 1);
   client->name = g_strdup (name);
-  client->ws = connecting.ws;
+  client->ws = ws;
   g_queue_init (&client->texts);
   /* libsoup hands the connection over in the dispatch that finished the handshake, before it first
    * reads from it: connected here, no message is missed. */

@@ -85,6 +85,9 @@ void server_assert_running (const Server * server);
 guint take_warnings (Server * server);
 
 Client *client_connect (const Server * server, const gchar * name);
+/* A websocket handshake sent with header: value, which the server must refuse: its HTTP status. */
+guint client_refused_status (const Server * server, const gchar * name,
+    const gchar * header, const gchar * value);
 void client_send (Client * client, const gchar * text);
 /* Closes from our side, as a page does when its tab goes, and frees client. */
 void client_close (Client * client);

@@ -3,7 +3,10 @@
  * data channel, trickles ICE both ways, counts the frames that come back, and prints one JSON line:
  *
  *   {"hello":bool,"answer":bool,"frames_back":N,"fps_back":F,"first_frame_ms":MS,
- *    "bye":"reason"|null,"errors":[...]}
+ *    "bye":"reason"|null,"errors":[...],"recordings":[...]}
+ *
+ * "recordings" holds the download links the server named for the session's recordings (relative
+ * to the page's address), none unless it records (--record-in, --record-out).
  *
  * For load tests (bench/capacity) it can send a VP8 clip without encoding it (--send-file), count
  * the frames back without decoding them (--no-decode), print {"time_us":T,"frames_back":N,
@@ -66,6 +69,7 @@ typedef struct
   gint64 offer_time;
   gchar *bye_reason;            /* from the server */
   GPtrArray *errors;
+  GPtrArray *recordings;        /* their download links */
   gchar **presets;              /* from the latest controls */
   gchar *preset;
   const gchar *flood_last;      /* in presets of the flood's time: kept alive in old_presets */
@@ -407,6 +411,21 @@ on_controls (Peer * peer, JsonObject * msg)
 }
 
 static void
+on_recording (Peer * peer, JsonObject * msg)
+{
+  JsonArray *files = json_object_has_member (msg, "files") ?
+      json_object_get_array_member (msg, "files") : NULL;
+
+  for (guint i = 0; files && i < json_array_get_length (files); i++) {
+    JsonObject *file = json_array_get_object_element (files, i);
+
+    if (file != NULL && json_object_has_member (file, "url"))
+      g_ptr_array_add (peer->recordings, g_strdup
+          (json_object_get_string_member_with_default (file, "url", "")));
+  }
+}
+
+static void
 on_server_message (Peer * peer, JsonObject * msg)
 {
   const gchar *type = json_object_get_string_member_with_default (msg, "type",
@@ -429,6 +448,8 @@ on_server_message (Peer * peer, JsonObject * msg)
   } else if (g_str_equal (type, "error")) {
     g_ptr_array_add (peer->errors, g_strdup_printf ("server error: %s",
             json_object_get_string_member_with_default (msg, "message", "?")));
+  } else if (g_str_equal (type, "recording")) {
+    on_recording (peer, msg);
   } else if (g_str_equal (type, "bye")) {
     g_free (peer->bye_reason);
     peer->bye_reason = g_strdup (json_object_get_string_member_with_default
@@ -525,6 +546,18 @@ append_json_string (GString * out, const gchar * text)
   g_string_append (out, json);
 }
 
+static void
+append_json_strings (GString * out, const GPtrArray * strings)
+{
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < strings->len; i++) {
+    if (i > 0)
+      g_string_append_c (out, ',');
+    append_json_string (out, g_ptr_array_index (strings, i));
+  }
+  g_string_append_c (out, ']');
+}
+
 /* Written by hand so fps_back has one decimal (json-glib prints doubles with 17 digits). */
 static void
 print_report (const Peer * peer)
@@ -543,13 +576,11 @@ print_report (const Peer * peer)
     g_string_append (out, "null");
   g_string_append (out, ",\"bye\":");
   append_json_string (out, peer->bye_reason);
-  g_string_append (out, ",\"errors\":[");
-  for (guint i = 0; i < peer->errors->len; i++) {
-    if (i > 0)
-      g_string_append_c (out, ',');
-    append_json_string (out, g_ptr_array_index (peer->errors, i));
-  }
-  g_string_append (out, "]}\n");
+  g_string_append (out, ",\"errors\":");
+  append_json_strings (out, peer->errors);
+  g_string_append (out, ",\"recordings\":");
+  append_json_strings (out, peer->recordings);
+  g_string_append (out, "}\n");
   fputs (out->str, stdout);
   fflush (stdout);
 }
@@ -682,6 +713,7 @@ main (int argc, char **argv)
     usage_error (error->message);
 
   peer.errors = g_ptr_array_new_with_free_func (g_free);
+  peer.recordings = g_ptr_array_new_with_free_func (g_free);
   peer.old_presets = g_ptr_array_new_with_free_func ((GDestroyNotify)
       g_strfreev);
   peer.loop = g_main_loop_new (NULL, FALSE);
@@ -728,6 +760,7 @@ main (int argc, char **argv)
   g_strfreev (peer.presets);
   g_ptr_array_unref (peer.old_presets);
   g_ptr_array_unref (peer.errors);
+  g_ptr_array_unref (peer.recordings);
   g_free (peer.preset);
   g_free (peer.bye_reason);
   g_free (peer.url);
