@@ -1,6 +1,6 @@
 // rtfx page: wires the buttons, the status line and the videos to one session at a time (session.js), its
-// websocket (signaling.js), the control panel (controls.js), the session's numbers (stats.js) and the microphone's
-// level (meter.js).
+// websocket (signaling.js), the control panel (controls.js), the session's numbers (stats.js), the microphone's
+// level (meter.js) and the camera and microphone pickers (devices.js, which has its own test contract).
 //
 // Test contract: the end-to-end tests rely on exactly this; change them together.
 //   #start, #stop        <button>s. Start is disabled while a session is connecting or connected, Stop otherwise.
@@ -40,7 +40,8 @@
 //                        checkboxes. After a `value` or `error` reply it shows the value in force.
 //   #stats               data-fps-in, data-fps-out (server receives / sends, frames per second), data-dropped
 //                        (frames dropped by rtfxlatest), data-bitrate (kbit/s the server's video is sent at),
-//                        data-rtt-ms (round-trip time the page measures), numbers
+//                        data-rtt-ms (round-trip time the page measures), numbers, and data-size (the picture
+//                        the server receives, "WIDTHxHEIGHT")
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
@@ -64,6 +65,7 @@ import { DetectionsView } from './detections.js';
 import { RecordingsView } from './recordings.js';
 import { MicMeter } from './meter.js';
 import { Timeline } from './timeline.js';
+import { Devices } from './devices.js';
 
 const ui = {
   start: document.getElementById('start'),
@@ -92,6 +94,7 @@ const detections = new DetectionsView(document.getElementById('detections'));
 const recordings = new RecordingsView(document.getElementById('recordings'),
   document.getElementById('recording-error'));
 const meter = new MicMeter(document.getElementById('mic'));
+const devices = new Devices(document.getElementById('devices'), ui.local);
 
 let state = 'idle';
 // The server's mode (docs/protocol.md): GET /status tells it at load, so that Start can open the camera at once when
@@ -174,6 +177,7 @@ async function start(ev) {
       ui.local.srcObject = r.stream;
       await r.session.setCamera(r.stream);
       if (run !== r) return release(r);
+      devices.attach(r.stream, r.session);
     }
     r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
@@ -191,7 +195,7 @@ async function start(ev) {
 /** Opens the camera for run r. A camera that cannot be opened fails the run at once. Once open, release() closes it;
  * if the run ended before, it is closed here. */
 function openCameraFor(r) {
-  return openCamera(audio).then((stream) => {
+  return openCamera(devices.constraints(audio)).then((stream) => {
     r.timeline.mark('camera');
     r.stream = stream;
     if (run !== r) stream.getTracks().forEach((t) => t.stop());
@@ -223,6 +227,7 @@ function serverHandlers(r) {
       r.timeline.mark('hello');
       audio = msg.audio === true;
       applyMode(msg.mode);
+      devices.configure(msg);
       r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? `rtfx-launch ${msg.version}` : '';
@@ -344,6 +349,7 @@ function stop() {
 function end(next, text, sayBye = true) {
   const r = run;
   run = null;
+  devices.detach();
   if (r) release(r, sayBye);
   ui.local.srcObject = null;
   ui.remote.srcObject = null;
@@ -404,5 +410,6 @@ fetch(new URL('status', window.location.href), { cache: 'no-store' })
     if (!status || run) return;
     audio = status.audio === true;
     applyMode(status.mode);
+    devices.configure(status);
   })
   .catch(() => { /* the hello says it too */ });
