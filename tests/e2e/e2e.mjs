@@ -15,6 +15,7 @@ import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
 import { audio, audioSendonly, audioSync } from './audio.mjs';
+import { devicesDefaults, devicesSize, devicesSwitch } from './devices.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1148,6 +1149,9 @@ const scenarios = {
   audio,
   'audio-sendonly': audioSendonly,
   'audio-sync': audioSync,
+  'devices-switch': devicesSwitch,
+  'devices-size': devicesSize,
+  'devices-defaults': devicesDefaults,
 };
 
 async function main() {
