@@ -189,6 +189,7 @@ export class Devices {
       this.stream?.getVideoTracks()[0]);
     this.#fillDevices(this.ui.microphone, list.filter((d) => d.kind === 'audioinput'), 'microphone',
       this.stream?.getAudioTracks()[0]);
+    this.#showCamera();
   }
 
   #fillDevices(select, devices, key, track) {
@@ -248,11 +249,14 @@ export class Devices {
     try {
       await track.applyConstraints({ width: { ideal: width }, height: { ideal: height },
         frameRate: { ideal: Number(this.ui.fps.value) } });
+      const now = track.getSettings();
+      if (now.width === width && now.height === height) return;
     } catch (err) {
-      // This browser (or camera) will not change a running track: the same camera, opened again at the new size.
-      console.info('rtfx: applyConstraints refused, opening the camera again:', err);
-      await this.#replace('video', this.#video({ exact: track.getSettings().deviceId }));
+      console.info('rtfx: applyConstraints refused:', err);
     }
+    // This browser (or camera) did not change the running track (Firefox's fake camera keeps its size): the same
+    // camera, opened again at the new size.
+    await this.#replace('video', this.#video({ exact: track.getSettings().deviceId }));
   }
 
   /** Front to back or back to front, on a camera that says which way it faces. */
@@ -357,7 +361,8 @@ export class Devices {
     this.ui.toggle.disabled = !track;
     this.ui.toggle.textContent = text(this.cameraOn ? 'cameraOff' : 'cameraOn');
     const facing = track?.getSettings().facingMode;
-    this.ui.facing.hidden = !facing;
+    // Only where there is another camera to face the other way.
+    this.ui.facing.hidden = !facing || this.ui.camera.options.length < 2;
     if (facing) this.ui.facing.textContent = text(facing === 'environment' ? 'facingFront' : 'facingBack');
   }
 
