@@ -4,10 +4,12 @@
 // picture size and rate selectors change what the server receives (its `stats`), and the camera toggle stops its
 // frames and brings them back without ending the session. `devices-defaults`: --video-size and --video-fps are what
 // the page opens its camera at.
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { filmClip } from './bitrate.mjs';
 import {
-  check, click, evaluate, getStatus, inboundVideo, launchBrowser, log, openPage, pageStats, pollUntil, recordSignaling,
-  signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
+  Skip, check, click, evaluate, getStatus, inboundVideo, launchBrowser, log, onCleanup, openPage, pageStats, pollUntil,
+  recordSignaling, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
 } from './lib.mjs';
 
 const CONNECT_MS = 15000;
@@ -47,9 +49,13 @@ async function sending(page) {
   });
 }
 
-/** Opens the page, starts, waits for connected; window.rtfxFirstPc keeps the peer connection to compare with. */
-async function connect(browser, server, name) {
-  const page = await openPage(browser, server.url, name, { init: recordSignaling });
+/**
+ * Opens the page (with the init script `also`, a function, if given), starts, waits for connected;
+ * window.rtfxFirstPc keeps the peer connection to compare with.
+ */
+async function connect(browser, server, name, also = null) {
+  const init = also ? `(${recordSignaling})(); (${also})();` : recordSignaling;
+  const page = await openPage(browser, server.url, name, { init });
   // The page has read GET /status: its selectors show the server's defaults.
   await pollUntil(() => evaluate(page, () => document.querySelector('#video-size').options.length > 0), 5000,
     `${name}: #video-size filled`);
@@ -213,6 +219,80 @@ export async function devicesDefaults(binary) {
   await serverStats(page, (st) => st.raw.size === '320x240', 'the server receives 320x240');
   await click(page, '#stop');
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
+  await browser.close();
+  await stopServer(server);
+}
+
+// devices-resolution: the server's media ports (a range a u32 mask matches) and what the pages may send through them
+// together; Chromium's default preference gives up picture size within about 10 s of this.
+const PORTS = { first: 40000, mask: '0xffc0', range: '40000-40063' };
+const NARROW = '150kbit';
+const SHRINK_MS = 15000;
+const tc = (...args) => execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+/** Everything the pages send to the server's media ports through one narrow class; all else unlimited. */
+function narrowUpstream() {
+  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '30');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:30', 'htb', 'rate', '10gbit');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', NARROW, 'ceil', NARROW);
+  tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:20', 'bfifo', 'limit', '30000');
+  tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'protocol',
+     '17', '0xff', 'match', 'ip', 'dport', String(PORTS.first), PORTS.mask, 'flowid', '1:20');
+}
+
+/** An init script: the page's sender is left at the browser's default degradation preference (no contentHint). */
+function defaultPreference() {
+  const setParameters = RTCRtpSender.prototype.setParameters;
+  RTCRtpSender.prototype.setParameters = function (params) {
+    delete params.degradationPreference;
+    return setParameters.call(this, params);
+  };
+  Object.defineProperty(MediaStreamTrack.prototype, 'contentHint', { get: () => '', set() {} });
+}
+
+/** The page's outbound video: its size, rate and what limits it. */
+async function outbound(page) {
+  return evaluate(page, async () => {
+    let o = null;
+    (await window.rtfx.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        o = { width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond ?? 0, limit: s.qualityLimitationReason };
+      }
+    });
+    return o;
+  });
+}
+
+/**
+ * Two pages send a film clip (Chromium's camera) through the same narrow path: the page as it is, and one whose sender
+ * keeps the browser's default preference. The default one gives up picture size (which shows the path is narrow
+ * enough to matter); the page's own keeps 640x480 all along, sending fewer frames instead.
+ */
+export async function devicesResolution(binary) {
+  try { tc('qdisc', 'show', 'dev', 'lo'); } catch { throw new Skip('tc cannot shape lo here'); }
+  const browser = await launchBrowser('chromium', { fakeVideo: await filmClip() });
+  const server = await startServer(binary, { args: ['--ice-ports', PORTS.range, 'identity'] });
+  const kept = await connect(browser, server, 'maintain-resolution');
+  const balanced = await connect(browser, server, 'default-preference', defaultPreference);
+  const prefs = await Promise.all([kept, balanced].map((p) => evaluate(p, () =>
+    window.rtfx.pc.getTransceivers()[0].sender.getParameters().degradationPreference ?? 'default')));
+  check(prefs[0] === 'maintain-resolution' && prefs[1] === 'default', `the senders' preferences are ${prefs}`);
+
+  onCleanup(() => { try { tc('qdisc', 'del', 'dev', 'lo', 'root'); } catch { /* already free */ } });
+  narrowUpstream();
+  const keptSizes = new Set();
+  let last = null;
+  const { ms } = await pollUntil(async () => {
+    const [k, b] = await Promise.all([outbound(kept), outbound(balanced)]);
+    if (k?.width) keptSizes.add(`${k.width}x${k.height}`);
+    last = { kept: k, balanced: b };
+    return b && b.width < 640 ? b : null;
+  }, SHRINK_MS, `the default-preference page sends less than 640 wide through ${NARROW}`,
+  { intervalMs: 500, describe: () => JSON.stringify(last) });
+  log(`through ${NARROW}, after ${Math.round(ms)} ms: ${JSON.stringify(last)}; the maintain-resolution page sent ` +
+      `${[...keptSizes].join(', ')}; load ${load()}`);
+  check(keptSizes.size === 1 && keptSizes.has('640x480'),
+        `the maintain-resolution page sent ${[...keptSizes].join(', ')}, not 640x480 only`);
   await browser.close();
   await stopServer(server);
 }

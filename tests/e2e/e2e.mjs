@@ -15,7 +15,7 @@ import { bitrate } from './bitrate.mjs';
 import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
 import { audio, audioSendonly, audioSync } from './audio.mjs';
-import { devicesDefaults, devicesSize, devicesSwitch } from './devices.mjs';
+import { devicesDefaults, devicesResolution, devicesSize, devicesSwitch } from './devices.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -1152,6 +1152,7 @@ const scenarios = {
   'devices-switch': devicesSwitch,
   'devices-size': devicesSize,
   'devices-defaults': devicesDefaults,
+  'devices-resolution': devicesResolution,
 };
 
 async function main() {

@@ -5,7 +5,8 @@
 #              bad-chain | controls-slider | preset-switch | isolated-sessions | faces |
 #              ice-restricted | access | https | turn | nginx | first-frame | sendonly |
 #              recvonly-live | recvonly-file | time-limit | audio | audio-sendonly |
-#              audio-sync | devices-switch | devices-size | devices-defaults
+#              audio-sync | devices-switch | devices-size | devices-defaults |
+#              devices-resolution
 #
 # The scenario runs in its own network, PID and mount namespaces. The network namespace has only `lo`, so
 # neither rtfx-launch nor a browser can reach another host; when this script ends, the kernel kills whatever it
