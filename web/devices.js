@@ -25,7 +25,7 @@ export const DEVICE_TEXTS = {
   fps: 'Frame rate',
   sizeOption: '{width} × {height}',
   fpsOption: '{fps} fps',
-  serverDefault: '{option} (server default)',
+  serverDefault: '{option} (default)',
   unnamedCamera: 'Camera {n}',
   unnamedMicrophone: 'Microphone {n}',
   defaultCamera: 'Default camera',
@@ -94,6 +94,8 @@ export class Devices {
       node.textContent = text(node.dataset.deviceText);
     }
     root.setAttribute('aria-label', text('section'));
+    // No camera API (an insecure origin): main.js says why, and there is nothing to choose.
+    root.hidden = !navigator.mediaDevices?.getUserMedia;
     // The server's defaults, until GET /status or hello says otherwise; the person's choice of this page, if any.
     this.defaults = { width: 640, height: 480, fps: 30 };
     this.chosen = { size: null, fps: null };
