@@ -23,6 +23,8 @@ const FRAMES_AFTER = 20;
 const OFF_FPS = 3;
 const ON_FPS = 15;
 const HALF_RATE_FPS = [8, 20];
+// The server's level of a microphone above this is more than silence (as in audio.mjs).
+const SILENCE_DB = -60;
 // The server's --peer-timeout in devices-size: the camera stays off for longer.
 const PEER_TIMEOUT_S = 3;
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -113,7 +115,7 @@ async function sameSession(page, server, what) {
  */
 export async function devicesSwitch(binary) {
   const browser = await launchBrowser('chromium', { cameras: 3 });
-  const server = await startServer(binary, { args: ['identity'] });
+  const server = await startServer(binary, { args: ['--audio', 'identity'] });
   const page = await connect(browser, server, 'switch');
   const cameras = await evaluate(page, () => [...document.querySelector('#camera').options]
     .map((o) => ({ value: o.value, label: o.textContent })));
@@ -141,6 +143,7 @@ export async function devicesSwitch(binary) {
   await sameSession(page, server, 'after the switch');
   const stored = await evaluate(page, () => localStorage.getItem('rtfx.camera'));
   check(stored === switched.deviceId, `localStorage has ${stored}, not the camera in use ${switched.deviceId}`);
+  await switchMicrophone(page, server);
 
   await click(page, '#stop');
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
@@ -155,6 +158,37 @@ export async function devicesSwitch(binary) {
   check(again.label === other.label, `after a reload the page sends ${again.label}, not the remembered ${other.label}`);
   await browser.close();
   await stopServer(server);
+}
+
+/** The microphone's sender track and the server's newest level of it (window.rtfx.audioLevel, ten a second). */
+async function microphone(page) {
+  return evaluate(page, () => {
+    const sender = window.rtfx.pc.getTransceivers().find((t) => t.receiver.track.kind === 'audio')?.sender;
+    return { label: sender?.track?.label ?? null, level: window.rtfx.audioLevel,
+      options: [...document.querySelector('#microphone').options].map((o) => ({ value: o.value, label: o.textContent })),
+      shown: !document.querySelector('#microphone-row').hidden };
+  });
+}
+
+/** Another microphone mid-stream: its track goes out on the same sender, and the server's level meter goes on. */
+async function switchMicrophone(page, server) {
+  const before = await microphone(page);
+  const other = before.options.find((o) => o.label !== before.label && o.value !== 'default');
+  log(`microphones ${JSON.stringify(before.options.map((o) => o.label))}, sending ${before.label}`);
+  check(before.shown && other, 'no other microphone to choose in #microphone');
+  await withTimeout(page.select('#microphone', other.value), 5000, 'select the other microphone');
+  const { value, ms } = await pollUntil(async () => {
+    const m = await microphone(page);
+    return m.label === other.label ? m : null;
+  }, CHANGE_MS, `the audio sender sends ${other.label}`);
+  // The server hears the new microphone (Chromium's fake ones beep once a second): a new level above silence.
+  const seen = value.level;
+  const { value: heard } = await pollUntil(async () => {
+    const m = await microphone(page);
+    return m.level && JSON.stringify(m.level) !== JSON.stringify(seen) && m.level.rms > SILENCE_DB ? m : null;
+  }, CHANGE_MS, `a level above ${SILENCE_DB} dB from the server after the switch`);
+  log(`microphone switched to ${other.label} after ${Math.round(ms)} ms; the server hears ${heard.level.rms.toFixed(1)} dB`);
+  await sameSession(page, server, 'after the microphone switch');
 }
 
 /**
@@ -200,14 +234,40 @@ export async function devicesSize(binary) {
   await stopServer(server);
 }
 
-/** --video-size 320x240 --video-fps 15: GET /status and hello say so, and the page opens its camera at that. */
+/**
+ * An init script: Chromium's fake_device_0 faces the user and fake_device_2 the other way, as a phone's two cameras
+ * do (getSettings().facingMode), and getUserMedia's facingMode picks between them.
+ */
+function phoneCameras() {
+  const facing = { fake_device_0: 'user', fake_device_2: 'environment' };
+  const getSettings = MediaStreamTrack.prototype.getSettings;
+  MediaStreamTrack.prototype.getSettings = function () {
+    const settings = getSettings.call(this);
+    return this.kind === 'video' && facing[this.label] ? { ...settings, facingMode: facing[this.label] } : settings;
+  };
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const wanted = constraints?.video?.facingMode?.exact;
+    if (!wanted) return getUserMedia(constraints);
+    const label = Object.keys(facing).find((l) => facing[l] === wanted);
+    const device = (await navigator.mediaDevices.enumerateDevices()).find((d) => d.label === label);
+    const { facingMode, ...video } = constraints.video;
+    return getUserMedia({ ...constraints, video: { ...video, deviceId: { exact: device.deviceId } } });
+  };
+}
+
+/**
+ * --video-size 320x240 --video-fps 15: GET /status and hello say so, and the page opens its camera at that. On a
+ * "phone" (phoneCameras) 320 px wide, the device controls fit, and the front/back button turns to the other camera
+ * at the same size, on the same peer connection.
+ */
 export async function devicesDefaults(binary) {
-  const browser = await launchBrowser('chromium');
+  const browser = await launchBrowser('chromium', { cameras: 3 });
   const server = await startServer(binary, { args: ['--video-size', '320x240', '--video-fps', '15', 'identity'] });
   const status = await getStatus(server.port);
   check(JSON.stringify(status.video) === JSON.stringify({ width: 320, height: 240, fps: 15 }),
         `GET /status says video ${JSON.stringify(status.video)}`);
-  const page = await connect(browser, server, 'defaults');
+  const page = await connect(browser, server, 'defaults', phoneCameras);
   const hello = (await signalingLog(page, ['hello'])).received[0]?.msg;
   check(JSON.stringify(hello?.video) === JSON.stringify(status.video), `hello says video ${JSON.stringify(hello?.video)}`);
   const selected = await evaluate(page, () => ({ size: document.querySelector('#video-size').value,
@@ -217,6 +277,32 @@ export async function devicesDefaults(binary) {
   check(selected.size === '320x240' && selected.fps === '15', 'the selectors do not show the server\'s defaults');
   check(s.width === 320 && s.height === 240, `the camera opened at ${s.width}x${s.height}`);
   await serverStats(page, (st) => st.raw.size === '320x240', 'the server receives 320x240');
+
+  await withTimeout(page.setViewport({ width: 320, height: 640 }), 5000, 'a 320 px wide window');
+  const fit = await evaluate(page, () => {
+    const width = document.documentElement.clientWidth;
+    const controls = [...document.querySelectorAll('#devices select, #devices button')].filter((c) => !c.closest('[hidden]'));
+    return { width, scroll: document.documentElement.scrollWidth, controls: controls.length,
+      outside: controls.filter((c) => c.getBoundingClientRect().right > width || !c.getBoundingClientRect().width)
+        .map((c) => c.id),
+      unlabelled: controls.filter((c) => !(c.labels?.[0]?.textContent || c.textContent)).map((c) => c.id),
+      facing: document.querySelector('#facing').hidden ? null : document.querySelector('#facing').textContent };
+  });
+  log(`at 320 px: ${JSON.stringify(fit)}`);
+  check(fit.scroll <= fit.width && fit.outside.length === 0, `the device controls do not fit 320 px: ${JSON.stringify(fit)}`);
+  check(fit.unlabelled.length === 0, `controls without a label: ${fit.unlabelled}`);
+  check(fit.facing === 'Use the back camera', `#facing says ${JSON.stringify(fit.facing)} on the front camera`);
+  await click(page, '#facing');
+  const { value: back } = await pollUntil(async () => {
+    const now = await sending(page);
+    return now?.label === 'fake_device_2' ? now : null;
+  }, CHANGE_MS, 'the back camera is sent');
+  const facing = await evaluate(page, () => document.querySelector('#facing').textContent);
+  log(`after #facing: sending ${back.label} at ${back.width}x${back.height}, #facing says "${facing}"`);
+  check(back.samePc && back.width === 320 && back.height === 240,
+        `the back camera goes out at ${back.width}x${back.height} on ${back.samePc ? 'the same' : 'another'} connection`);
+  check(facing === 'Use the front camera', `#facing says "${facing}" on the back camera`);
+  await framesKeepComing(page, 'the back camera');
   await click(page, '#stop');
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
   await browser.close();
