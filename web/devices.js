@@ -99,7 +99,8 @@ export class Devices {
     // The server's defaults, until GET /status or hello says otherwise; the person's choice of this page, if any.
     this.defaults = { width: 640, height: 480, fps: 30 };
     this.chosen = { size: null, fps: null };
-    this.audio = false;
+    // The size and rate Start last asked the camera for ("WIDTHxHEIGHT@FPS").
+    this.opened = '';
     // While a session sends: its MediaStream (the preview's; release() in main.js stops what it holds) and Session.
     this.stream = null;
     this.session = null;
@@ -122,8 +123,7 @@ export class Devices {
   /** What the server says (GET /status, hello): its mode, whether it takes the microphone, its video defaults. */
   configure({ mode, audio, video }) {
     this.root.hidden = mode === 'recvonly' || !navigator.mediaDevices?.getUserMedia;
-    this.audio = audio === true;
-    this.ui.microphoneRow.hidden = !this.audio;
+    this.ui.microphoneRow.hidden = audio !== true;
     const ok = (v, max) => Number.isInteger(v) && v > 0 && v <= max;
     if (video && ok(video.width, 4096) && ok(video.height, 4096) && ok(video.fps, 60)) {
       this.defaults = { width: video.width, height: video.height, fps: video.fps };
@@ -134,6 +134,7 @@ export class Devices {
   /** getUserMedia constraints for Start: the chosen (or remembered) devices at the chosen (or default) size. */
   constraints(withMicrophone) {
     const microphone = this.#startDevice(this.ui.microphone, 'microphone');
+    this.opened = this.#selected();
     // Echo cancellation: the server's sound comes back out of the speakers.
     return {
       audio: withMicrophone ? { echoCancellation: true, ...(microphone.exact || microphone.ideal ? { deviceId: microphone } : {}) }
@@ -161,9 +162,8 @@ export class Devices {
     this.#error(null);
     const track = stream.getVideoTracks()[0];
     if (track) this.#prepare(track);
-    // The camera opened before hello came with the server's defaults (the page was older than the server's start).
-    const { width, height } = track?.getSettings() ?? {};
-    if (track && `${width}x${height}` !== this.ui.size.value) this.#enqueue('whatSize', () => this.#applySize());
+    // The camera opened before hello came with other defaults (the server restarted since the page loaded).
+    if (track && this.opened !== this.#selected()) this.#enqueue('whatSize', () => this.#applySize());
     // When the path or the CPU is short, a lower frame rate rather than a smaller picture: the server's processing
     // (edges, faces) works on the size it receives (docs/devices.md says which browsers do it).
     this.#setParameters((params) => { params.degradationPreference = 'maintain-resolution'; });
@@ -221,6 +221,10 @@ export class Devices {
     this.ui.fps.value = this.chosen.fps ?? String(fps);
   }
 
+  #selected() {
+    return `${this.ui.size.value}@${this.ui.fps.value}`;
+  }
+
   /** Video constraints at the selected size and rate; deviceId as given ({ideal} or {exact}), or facingMode. */
   #video(deviceId, facingMode = null) {
     const [width, height] = this.ui.size.value.split('x').map(Number);
@@ -231,8 +235,11 @@ export class Devices {
   }
 
   #pick(key, deviceId) {
-    remember(key, deviceId);
-    if (!this.stream) return;
+    // While a session sends, a device is remembered once it is in use.
+    if (!this.stream) {
+      remember(key, deviceId);
+      return;
+    }
     const what = key === 'camera' ? 'whatCamera' : 'whatMicrophone';
     this.#enqueue(what, () => (key === 'camera' ? this.#replace('video', this.#video({ exact: deviceId }))
       : this.#replace('audio', { echoCancellation: true, deviceId: { exact: deviceId } })));
@@ -248,11 +255,15 @@ export class Devices {
     const track = this.stream?.getVideoTracks()[0];
     if (!track) return;
     const [width, height] = this.ui.size.value.split('x').map(Number);
+    const before = track.getSettings();
     try {
       await track.applyConstraints({ width: { ideal: width }, height: { ideal: height },
         frameRate: { ideal: Number(this.ui.fps.value) } });
+      // The nearest size the camera has counts; a track left as it was does not.
       const now = track.getSettings();
-      if (now.width === width && now.height === height) return;
+      if ((now.width === width && now.height === height) || now.width !== before.width || now.height !== before.height) {
+        return;
+      }
     } catch (err) {
       console.info('rtfx: applyConstraints refused:', err);
     }
@@ -326,6 +337,10 @@ export class Devices {
     }
     if (kind === 'video') this.#prepare(track);
     await sender.replaceTrack(track);
+    if (this.stream !== stream) {
+      track.stop();
+      return;
+    }
     if (old) {
       stream.removeTrack(old);
       old.stop();
