@@ -194,33 +194,41 @@ async function switchMicrophone(page, server) {
 /**
  * The picture size and frame rate mid-stream, as the server sees them: 640x480 in its stats, then 320x240 after the
  * selector; 15 fps brings its frames in to about half. Then the camera toggle: off, the server gets (next to) no frames
- * and the session stays for longer than --peer-timeout; on, they come back.
+ * and the session stays for longer than --peer-timeout; on, they come back. In Chromium (default) or RTFX_E2E_BROWSER:
+ * Firefox's fake camera leaves applyConstraints' size alone, so there the page's other way, the camera opened again,
+ * is what is tested; and it keeps its rate, so the 15 fps step is left out.
  */
 export async function devicesSize(binary) {
-  const browser = await launchBrowser('chromium');
+  const kind = process.env.RTFX_E2E_BROWSER || 'chromium';
+  const browser = await launchBrowser(kind);
   const server = await startServer(binary, { args: ['--peer-timeout', String(PEER_TIMEOUT_S), 'identity'] });
-  const page = await connect(browser, server, 'size');
+  const page = await connect(browser, server, `${kind}-size`);
   await serverStats(page, (s) => s.raw.size === '640x480' && s.fpsIn >= ON_FPS, 'the server receives 640x480');
+  const large = await sending(page);
 
   await withTimeout(page.select('#video-size', '320x240'), 5000, 'select 320x240');
   await serverStats(page, (s) => s.raw.size === '320x240', 'the server receives 320x240');
   const small = await sending(page);
   check(small.samePc && small.width === 320 && small.height === 240,
         `the camera sends ${small.width}x${small.height} on ${small.samePc ? 'the same' : 'another'} peer connection`);
+  log(`320x240 by ${small.trackId === large.trackId ? 'applyConstraints on the same track' : 'the camera opened again'}`);
   await framesKeepComing(page, 'at 320x240');
 
-  await withTimeout(page.select('#video-fps', '15'), 5000, 'select 15 fps');
-  // Two stats in a row in range: the first may still count part of a second at 30.
-  let inRange = 0;
-  await serverStats(page, (s) => {
-    inRange = s.fpsIn >= HALF_RATE_FPS[0] && s.fpsIn <= HALF_RATE_FPS[1] ? inRange + 1 : 0;
-    return inRange >= 2;
-  }, `the server receives ${HALF_RATE_FPS[0]}-${HALF_RATE_FPS[1]} fps`);
+  if (kind === 'chromium') {
+    await withTimeout(page.select('#video-fps', '15'), 5000, 'select 15 fps');
+    // Two stats in a row in range: the first may still count part of a second at 30.
+    let inRange = 0;
+    await serverStats(page, (s) => {
+      inRange = s.fpsIn >= HALF_RATE_FPS[0] && s.fpsIn <= HALF_RATE_FPS[1] ? inRange + 1 : 0;
+      return inRange >= 2;
+    }, `the server receives ${HALF_RATE_FPS[0]}-${HALF_RATE_FPS[1]} fps`);
+  }
 
   await click(page, '#camera-toggle');
   const off = await evaluate(page, () => ({ camera: document.querySelector('#devices').dataset.camera,
     text: document.querySelector('#camera-toggle').textContent }));
   check(off.camera === 'off', `#devices says the camera is ${off.camera} after the toggle`);
+  // (The first stats after the toggle may still count frames sent before it.)
   await serverStats(page, (s) => s.fpsIn <= OFF_FPS, `camera off: the server receives at most ${OFF_FPS} fps`);
   // Off for longer than the server waits for video: the session stays.
   await sleep(PEER_TIMEOUT_S * 1000 + 1000);

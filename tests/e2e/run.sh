@@ -13,7 +13,8 @@
 # started. Exit status follows meson: 0 pass, 1 fail, 77 skipped (browser or namespaces unavailable), 99 set-up
 # error. Needs: root (or user namespaces), iproute2, util-linux, node >= 18 with `npm ci` run in this folder,
 # /usr/bin/chromium, /usr/bin/firefox-esr. Optional environment:
-#   RTFX_E2E_BROWSER=firefox    run two-pages, closed-page, recvonly-live and audio in Firefox (default chromium)
+#   RTFX_E2E_BROWSER=firefox    run two-pages, closed-page, recvonly-live, audio and devices-size in Firefox
+#                               (default chromium)
 #   RTFX_E2E_SERVER_ARGS=...    more rtfx-launch arguments for the served scenarios (words, or a JSON array)
 #   RTFX_E2E_TIMEOUT=SECONDS    bound on the whole scenario (default 105)
 set -euo pipefail
