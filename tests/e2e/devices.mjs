@@ -299,6 +299,15 @@ export async function devicesDefaults(binary) {
   log(`at 320 px: ${JSON.stringify(fit)}`);
   check(fit.scroll <= fit.width && fit.outside.length === 0, `the device controls do not fit 320 px: ${JSON.stringify(fit)}`);
   check(fit.unlabelled.length === 0, `controls without a label: ${fit.unlabelled}`);
+  // What a screen reader is told: the browser's accessibility tree names each control.
+  const tree = await withTimeout(page.accessibility.snapshot(), 5000, 'accessibility snapshot');
+  const named = [];
+  const walk = (n) => { if (['combobox', 'button'].includes(n.role)) named.push(`${n.role}: ${n.name}`); n.children?.forEach(walk); };
+  walk(tree);
+  const wanted = ['combobox: Camera', 'combobox: Picture size', 'combobox: Frame rate', 'button: Turn camera off',
+    'button: Use the back camera'];
+  log(`accessibility tree: ${JSON.stringify(named)}`);
+  check(wanted.every((w) => named.includes(w)), `the accessibility tree lacks ${wanted.filter((w) => !named.includes(w))}`);
   check(fit.facing === 'Use the back camera', `#facing says ${JSON.stringify(fit.facing)} on the front camera`);
   await click(page, '#facing');
   const { value: back } = await pollUntil(async () => {

@@ -535,6 +535,8 @@ async function badChain(binary) {
     { args: ['--port', port, '--audio', '--audio-chain', 'audioecho delay=banana'], names: ['banana', 'delay'] },
     { args: ['--port', port, '--audio', '--audio-chain', 'videoconvert'], names: ['videoconvert'] },
     { args: ['--port', port, '--audio-chain', 'identity'], names: ['--audio'] },
+    { args: ['--port', port, '--video-size', '640x4800'], names: ['--video-size'] },
+    { args: ['--port', port, '--video-fps', '0'], names: ['--video-fps'] },
   ];
   const failures = [];
   for (const c of cases) {
