@@ -134,11 +134,11 @@ export class Devices {
   /** getUserMedia constraints for Start: the chosen (or remembered) devices at the chosen (or default) size. */
   constraints(withMicrophone) {
     const microphone = this.#startDevice(this.ui.microphone, 'microphone');
+    const chosen = microphone.exact || microphone.ideal ? { deviceId: microphone } : {};
     this.opened = this.#selected();
     // Echo cancellation: the server's sound comes back out of the speakers.
     return {
-      audio: withMicrophone ? { echoCancellation: true, ...(microphone.exact || microphone.ideal ? { deviceId: microphone } : {}) }
-        : false,
+      audio: withMicrophone ? { echoCancellation: true, ...chosen } : false,
       video: this.#video(this.#startDevice(this.ui.camera, 'camera')),
     };
   }
@@ -200,7 +200,8 @@ export class Devices {
     const [unnamed, fallback] = key === 'camera' ? ['unnamedCamera', 'defaultCamera']
       : ['unnamedMicrophone', 'defaultMicrophone'];
     // Before permission a browser lists one device of each kind with no id and no label.
-    const options = devices.filter((d) => d.deviceId).map((d, i) => option(d.deviceId, d.label || text(unnamed, { n: i + 1 })));
+    const options = devices.filter((d) => d.deviceId)
+      .map((d, i) => option(d.deviceId, d.label || text(unnamed, { n: i + 1 })));
     select.replaceChildren(...(options.length ? options : [option('', text(fallback))]));
     if (options.some((o) => o.value === wanted)) select.value = wanted;
   }
@@ -228,7 +229,8 @@ export class Devices {
   /** Video constraints at the selected size and rate; deviceId as given ({ideal} or {exact}), or facingMode. */
   #video(deviceId, facingMode = null) {
     const [width, height] = this.ui.size.value.split('x').map(Number);
-    const video = { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: Number(this.ui.fps.value) } };
+    const video = { width: { ideal: width }, height: { ideal: height },
+      frameRate: { ideal: Number(this.ui.fps.value) } };
     if (facingMode) video.facingMode = { exact: facingMode };
     else if (deviceId.ideal || deviceId.exact) video.deviceId = deviceId;
     return video;
@@ -261,9 +263,8 @@ export class Devices {
         frameRate: { ideal: Number(this.ui.fps.value) } });
       // The nearest size the camera has counts; a track left as it was does not.
       const now = track.getSettings();
-      if ((now.width === width && now.height === height) || now.width !== before.width || now.height !== before.height) {
-        return;
-      }
+      const reached = now.width === width && now.height === height;
+      if (reached || now.width !== before.width || now.height !== before.height) return;
     } catch (err) {
       console.info('rtfx: applyConstraints refused:', err);
     }

@@ -76,7 +76,8 @@ async function framesKeepComing(page, what) {
     last = await inboundVideo(page);
     return last && last.framesDecoded >= before + FRAMES_AFTER ? last : null;
   }, CHANGE_MS, `${what}: ${FRAMES_AFTER} more frames decoded than ${before}`, { describe: () => JSON.stringify(last) });
-  log(`${what}: ${value.framesDecoded - before} frames decoded in ${Math.round(ms)} ms, ${value.frameWidth}x${value.frameHeight}`);
+  log(`${what}: ${value.framesDecoded - before} frames decoded in ${Math.round(ms)} ms, ` +
+      `${value.frameWidth}x${value.frameHeight}`);
 }
 
 /** The newest #stats, once pred(stats) holds (within CHANGE_MS). */
@@ -101,7 +102,8 @@ async function sameSession(page, server, what) {
   log(`${what}: offers ${offers}, hellos ${hellos}, server sessions ${status.sessions}, sessions begun in its log ` +
       `${connects}, same connected peer connection ${samePc}`);
   check(offers === 1 && hellos === 1, `${what}: the page sent ${offers} offers and got ${hellos} hellos, not one each`);
-  check(status.sessions === 1 && connects === 1, `${what}: the server has ${status.sessions} sessions and began ${connects}`);
+  check(status.sessions === 1 && connects === 1,
+        `${what}: the server has ${status.sessions} sessions and began ${connects}`);
   check(samePc, `${what}: the page has another peer connection, or is no longer connected`);
 }
 
@@ -154,7 +156,8 @@ export async function devicesSwitch(binary) {
   const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
   check(value.dataState === 'connected', `after the reload #status went to "failed" (${value.text})`);
   const again = await sending(page);
-  log(`after a reload: sending ${again.label}, #camera ${await evaluate(page, () => document.querySelector('#camera').value)}`);
+  const shown = await evaluate(page, () => document.querySelector('#camera').value);
+  log(`after a reload: sending ${again.label}, #camera ${shown}`);
   check(again.label === other.label, `after a reload the page sends ${again.label}, not the remembered ${other.label}`);
   await browser.close();
   await stopServer(server);
@@ -302,7 +305,10 @@ export async function devicesDefaults(binary) {
   // What a screen reader is told: the browser's accessibility tree names each control.
   const tree = await withTimeout(page.accessibility.snapshot(), 5000, 'accessibility snapshot');
   const named = [];
-  const walk = (n) => { if (['combobox', 'button'].includes(n.role)) named.push(`${n.role}: ${n.name}`); n.children?.forEach(walk); };
+  const walk = (n) => {
+    if (['combobox', 'button'].includes(n.role)) named.push(`${n.role}: ${n.name}`);
+    n.children?.forEach(walk);
+  };
   walk(tree);
   const wanted = ['combobox: Camera', 'combobox: Picture size', 'combobox: Frame rate', 'button: Turn camera off',
     'button: Use the back camera'];
