@@ -336,7 +336,7 @@ export async function devicesDefaults(binary) {
 // together; Chromium's default preference gives up picture size within about 10 s of this.
 const PORTS = { first: 40000, mask: '0xffc0', range: '40000-40063' };
 const NARROW = '150kbit';
-const SHRINK_MS = 15000;
+const SHRINK_MS = 20000;
 const tc = (...args) => execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
 /** Everything the pages send to the server's media ports through one narrow class; all else unlimited. */
