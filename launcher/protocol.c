@@ -287,9 +287,25 @@ finish_message (JsonBuilder * builder)
   return rtfx_json_write (root);
 }
 
+void
+rtfx_json_add_video_defaults (JsonBuilder * builder,
+    const RtfxVideoDefaults * video)
+{
+  json_builder_set_member_name (builder, "video");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, video->width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, video->height);
+  json_builder_set_member_name (builder, "fps");
+  json_builder_add_int_value (builder, video->fps);
+  json_builder_end_object (builder);
+}
+
 gchar *
 rtfx_message_hello (const gchar * version, const gchar * chain,
-    const gchar * mode, gboolean audio, JsonNode * ice_servers)
+    const gchar * mode, gboolean audio, const RtfxVideoDefaults * video,
+    JsonNode * ice_servers)
 {
   JsonBuilder *builder = begin_message ("hello");
 
@@ -298,6 +314,7 @@ rtfx_message_hello (const gchar * version, const gchar * chain,
   add_string (builder, "mode", mode);
   json_builder_set_member_name (builder, "audio");
   json_builder_add_boolean_value (builder, audio);
+  rtfx_json_add_video_defaults (builder, video);
   json_builder_set_member_name (builder, "ice_servers");
   json_builder_add_value (builder, json_node_copy (ice_servers));
   return finish_message (builder);
@@ -436,6 +453,10 @@ rtfx_message_stats (const RtfxStats * stats)
   json_builder_add_int_value (builder, stats->queue_ms);
   json_builder_set_member_name (builder, "loss");
   json_builder_add_double_value (builder, stats->loss);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, stats->width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, stats->height);
   return finish_message (builder);
 }
 
