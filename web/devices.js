@@ -3,6 +3,7 @@
 // the same peer connection with RTCRtpSender.replaceTrack (or, for the size and rate, applyConstraints on the track in
 // use): no new offer, so the server's session and its settings stay. The chosen devices are remembered in
 // localStorage; the size and rate start at the server's defaults (--video-size, --video-fps: hello and GET /status).
+// Its texts are texts.json's devices.* (texts.js).
 //
 // Test contract (with main.js's):
 //   #devices             the section; hidden when the server runs --mode recvonly (no camera is used). Its
@@ -16,36 +17,17 @@
 //   #facing              <button>, shown when the camera says which way it faces (phones): the other one.
 //   #devices-error       role="alert", a sentence when a change could not be made (the previous device stays).
 
-// Every text this module shows, in one place ({name} is filled in).
-export const DEVICE_TEXTS = {
-  section: 'Camera and picture',
-  camera: 'Camera',
-  microphone: 'Microphone',
-  size: 'Picture size',
-  fps: 'Frame rate',
-  sizeOption: '{width} × {height}',
-  fpsOption: '{fps} fps',
-  serverDefault: '{option} (default)',
-  unnamedCamera: 'Camera {n}',
-  unnamedMicrophone: 'Microphone {n}',
-  defaultCamera: 'Default camera',
-  defaultMicrophone: 'Default microphone',
-  cameraOff: 'Turn camera off',
-  cameraOn: 'Turn camera on',
-  facingBack: 'Use the back camera',
-  facingFront: 'Use the front camera',
-  switchFailed: 'Could not change the {what}: {why}',
-  whatCamera: 'camera',
-  whatMicrophone: 'microphone',
-  whatSize: 'picture size',
-  receivedSize: 'Server receives picture',
-};
-
-const text = (key, values = {}) => DEVICE_TEXTS[key].replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ''));
+import { text } from './texts.js';
 
 const SIZES = [[320, 240], [640, 480], [1280, 720]];
 const RATES = [15, 30];
 const STORED = { camera: 'rtfx.camera', microphone: 'rtfx.microphone' };
+// Each kind's texts (texts.json): a device the browser gives no name, the one entry before permission, a failed switch.
+const KIND_TEXTS = {
+  camera: { unnamed: 'devices.unnamed-camera', fallback: 'devices.default-camera', failed: 'devices.camera-failed' },
+  microphone: { unnamed: 'devices.unnamed-microphone', fallback: 'devices.default-microphone',
+    failed: 'devices.microphone-failed' },
+};
 // A phone opens one camera at a time: these mean "busy", and the old one must close first.
 const BUSY_ERRORS = ['NotReadableError', 'AbortError'];
 // Frames a second the sender sends while the camera is off (black ones).
@@ -90,10 +72,6 @@ export class Devices {
       facing: root.querySelector('#facing'),
       error: root.querySelector('#devices-error'),
     };
-    for (const node of document.querySelectorAll('[data-device-text]')) {
-      node.textContent = text(node.dataset.deviceText);
-    }
-    root.setAttribute('aria-label', text('section'));
     // No camera API (an insecure origin): main.js says why, and there is nothing to choose.
     root.hidden = !navigator.mediaDevices?.getUserMedia;
     // The server's defaults, until GET /status or hello says otherwise; the person's choice of this page, if any.
@@ -163,7 +141,7 @@ export class Devices {
     const track = stream.getVideoTracks()[0];
     if (track) this.#prepare(track);
     // The camera opened before hello came with other defaults (the server restarted since the page loaded).
-    if (track && this.opened !== this.#selected()) this.#enqueue('whatSize', () => this.#applySize());
+    if (track && this.opened !== this.#selected()) this.#enqueue('devices.size-failed', () => this.#applySize());
     // When the path or the CPU is short, a lower frame rate rather than a smaller picture: the server's processing
     // (edges, faces) works on the size it receives (docs/devices.md says which browsers do it).
     this.#setParameters((params) => { params.degradationPreference = 'maintain-resolution'; });
@@ -197,12 +175,10 @@ export class Devices {
   #fillDevices(select, devices, key, track) {
     const inUse = track?.getSettings().deviceId ?? '';
     const wanted = inUse || select.value || remembered(key);
-    const [unnamed, fallback] = key === 'camera' ? ['unnamedCamera', 'defaultCamera']
-      : ['unnamedMicrophone', 'defaultMicrophone'];
     // Before permission a browser lists one device of each kind with no id and no label.
     const options = devices.filter((d) => d.deviceId)
-      .map((d, i) => option(d.deviceId, d.label || text(unnamed, { n: i + 1 })));
-    select.replaceChildren(...(options.length ? options : [option('', text(fallback))]));
+      .map((d, i) => option(d.deviceId, d.label || text(KIND_TEXTS[key].unnamed, { n: i + 1 })));
+    select.replaceChildren(...(options.length ? options : [option('', text(KIND_TEXTS[key].fallback))]));
     if (options.some((o) => o.value === wanted)) select.value = wanted;
   }
 
@@ -210,13 +186,14 @@ export class Devices {
     const { width, height, fps } = this.defaults;
     const sizes = SIZES.some(([w, h]) => w === width && h === height) ? SIZES : [...SIZES, [width, height]];
     this.ui.size.replaceChildren(...sizes.map(([w, h]) => {
-      const label = text('sizeOption', { width: w, height: h });
-      return option(`${w}x${h}`, w === width && h === height ? text('serverDefault', { option: label }) : label);
+      const label = text('devices.size-option', { width: w, height: h });
+      const isDefault = w === width && h === height;
+      return option(`${w}x${h}`, isDefault ? text('devices.server-default', { option: label }) : label);
     }));
     const rates = RATES.includes(fps) ? RATES : [...RATES, fps].sort((a, b) => a - b);
     this.ui.fps.replaceChildren(...rates.map((r) => {
-      const label = text('fpsOption', { fps: r });
-      return option(String(r), r === fps ? text('serverDefault', { option: label }) : label);
+      const label = text('devices.fps-option', { fps: r });
+      return option(String(r), r === fps ? text('devices.server-default', { option: label }) : label);
     }));
     this.ui.size.value = this.chosen.size ?? `${width}x${height}`;
     this.ui.fps.value = this.chosen.fps ?? String(fps);
@@ -242,14 +219,14 @@ export class Devices {
       remember(key, deviceId);
       return;
     }
-    const what = key === 'camera' ? 'whatCamera' : 'whatMicrophone';
-    this.#enqueue(what, () => (key === 'camera' ? this.#replace('video', this.#video({ exact: deviceId }))
+    this.#enqueue(KIND_TEXTS[key].failed, () => (key === 'camera'
+      ? this.#replace('video', this.#video({ exact: deviceId }))
       : this.#replace('audio', { echoCancellation: true, deviceId: { exact: deviceId } })));
   }
 
   #pickSize() {
     this.chosen = { size: this.ui.size.value, fps: this.ui.fps.value };
-    if (this.stream) this.#enqueue('whatSize', () => this.#applySize());
+    if (this.stream) this.#enqueue('devices.size-failed', () => this.#applySize());
   }
 
   /** The selected size and rate on the track being sent. */
@@ -278,7 +255,7 @@ export class Devices {
     const track = this.stream?.getVideoTracks()[0];
     const facing = track?.getSettings().facingMode;
     if (!facing) return;
-    this.#enqueue('whatCamera', async () => {
+    this.#enqueue('devices.camera-failed', async () => {
       await this.#replace('video', this.#video({}, facing === 'environment' ? 'user' : 'environment'));
       remember('camera', this.stream?.getVideoTracks()[0]?.getSettings().deviceId);
     });
@@ -292,7 +269,7 @@ export class Devices {
     if (!this.stream?.getVideoTracks()[0]) return;
     this.cameraOn = !this.cameraOn;
     this.#showCamera();
-    this.#enqueue('whatCamera', async () => {
+    this.#enqueue('devices.camera-failed', async () => {
       const track = this.stream?.getVideoTracks()[0];
       if (!track) return;
       track.enabled = this.cameraOn;
@@ -305,10 +282,11 @@ export class Devices {
     });
   }
 
-  #enqueue(what, change) {
+  /** Runs change after the ones before it; if it fails, #devices-error says so with the text failedKey. */
+  #enqueue(failedKey, change) {
     this.#error(null);
     this.queue = this.queue.then(change).catch((err) => {
-      this.#error(text('switchFailed', { what: text(what), why: err?.message || err?.name || String(err) }));
+      this.#error(text(failedKey, { error: err?.message || err?.name || String(err) }));
     }).finally(() => this.refresh());
   }
 
@@ -377,11 +355,13 @@ export class Devices {
     const track = this.stream?.getVideoTracks()[0];
     this.root.dataset.camera = this.cameraOn ? 'on' : 'off';
     this.ui.toggle.disabled = !track;
-    this.ui.toggle.textContent = text(this.cameraOn ? 'cameraOff' : 'cameraOn');
+    this.ui.toggle.textContent = text(this.cameraOn ? 'devices.camera-off' : 'devices.camera-on');
     const facing = track?.getSettings().facingMode;
     // Only where there is another camera to face the other way.
     this.ui.facing.hidden = !facing || this.ui.camera.options.length < 2;
-    if (facing) this.ui.facing.textContent = text(facing === 'environment' ? 'facingFront' : 'facingBack');
+    if (facing) {
+      this.ui.facing.textContent = text(facing === 'environment' ? 'devices.facing-front' : 'devices.facing-back');
+    }
   }
 
   #error(message) {

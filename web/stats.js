@@ -61,8 +61,9 @@ export class StatsView {
     if (Number.isInteger(msg.dropped)) this.#put('dropped', msg.dropped, (v) => v.toLocaleString('en'));
     if (Number.isInteger(msg.bitrate_kbps)) this.#put('bitrate', msg.bitrate_kbps, (v) => text('stats.kbps', { value: v.toLocaleString('en') }));
     // 0 × 0 until the first picture's size is known.
-    if (Number.isInteger(msg.width) && Number.isInteger(msg.height) && msg.width > 0 && msg.height > 0) {
-      this.#put('size', `${msg.width}x${msg.height}`, (v) => v.replace('x', ' × '));
+    const { width, height } = msg;
+    if (Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) {
+      this.#put('size', `${width}x${height}`, () => text('stats.size-value', { width, height }));
     }
   }
 
