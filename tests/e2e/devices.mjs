@@ -11,6 +11,7 @@ import {
   Skip, check, click, evaluate, getStatus, inboundVideo, launchBrowser, log, onCleanup, openPage, pageStats, pollUntil,
   recordSignaling, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
 } from './lib.mjs';
+import { NARROW_PX, checkNarrow } from './narrow.mjs';
 
 const CONNECT_MS = 15000;
 const STOP_TO_ZERO_MS = 1000;
@@ -289,32 +290,10 @@ export async function devicesDefaults(binary) {
   check(s.width === 320 && s.height === 240, `the camera opened at ${s.width}x${s.height}`);
   await serverStats(page, (st) => st.raw.size === '320x240', 'the server receives 320x240');
 
-  await withTimeout(page.setViewport({ width: 320, height: 640 }), 5000, 'a 320 px wide window');
-  const fit = await evaluate(page, () => {
-    const width = document.documentElement.clientWidth;
-    const controls = [...document.querySelectorAll('#devices select, #devices button')].filter((c) => !c.closest('[hidden]'));
-    return { width, scroll: document.documentElement.scrollWidth, controls: controls.length,
-      outside: controls.filter((c) => c.getBoundingClientRect().right > width || !c.getBoundingClientRect().width)
-        .map((c) => c.id),
-      unlabelled: controls.filter((c) => !(c.labels?.[0]?.textContent || c.textContent)).map((c) => c.id),
-      facing: document.querySelector('#facing').hidden ? null : document.querySelector('#facing').textContent };
-  });
-  log(`at 320 px: ${JSON.stringify(fit)}`);
-  check(fit.scroll <= fit.width && fit.outside.length === 0, `the device controls do not fit 320 px: ${JSON.stringify(fit)}`);
-  check(fit.unlabelled.length === 0, `controls without a label: ${fit.unlabelled}`);
+  await withTimeout(page.setViewport({ width: NARROW_PX, height: 640 }), 5000, `a ${NARROW_PX} px wide window`);
   // What a screen reader is told: the browser's accessibility tree names each control.
-  const tree = await withTimeout(page.accessibility.snapshot(), 5000, 'accessibility snapshot');
-  const named = [];
-  const walk = (n) => {
-    if (['combobox', 'button'].includes(n.role)) named.push(`${n.role}: ${n.name}`);
-    n.children?.forEach(walk);
-  };
-  walk(tree);
-  const wanted = ['combobox: Camera', 'combobox: Picture size', 'combobox: Frame rate', 'button: Turn camera off',
-    'button: Use the back camera'];
-  log(`accessibility tree: ${JSON.stringify(named)}`);
-  check(wanted.every((w) => named.includes(w)), `the accessibility tree lacks ${wanted.filter((w) => !named.includes(w))}`);
-  check(fit.facing === 'Use the back camera', `#facing says ${JSON.stringify(fit.facing)} on the front camera`);
+  await checkNarrow(page, `connected at ${NARROW_PX} px, two cameras facing`, ['combobox: Camera',
+    'combobox: Picture size', 'combobox: Frame rate', 'button: Turn camera off', 'button: Use the back camera']);
   await click(page, '#facing');
   const { value: back } = await pollUntil(async () => {
     const now = await sending(page);
