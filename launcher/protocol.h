@@ -108,7 +108,8 @@ void rtfx_json_add_video_defaults (JsonBuilder * builder,
 /* Each returns a newly allocated JSON text. */
 /* mode: sendrecv, sendonly or recvonly (rtfx_mode_name); audio: whether the page is to send its
  * microphone (--audio); video: the camera picture it asks for by default; ice_servers: the page's
- * RTCPeerConnection iceServers (rtfx_ice_servers_for_page). */
+ * RTCPeerConnection iceServers, with this session's own TURN credentials when there is a secret
+ * (rtfx_ice_servers_for_session). */
 gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
     const gchar * mode, gboolean audio, const RtfxVideoDefaults * video,
     JsonNode * ice_servers);
