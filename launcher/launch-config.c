@@ -65,6 +65,14 @@ static const gchar *default_python_presets[][2] = {
 /* libnice's own idle-timeout: the grace for late candidates once every check has failed. */
 #define DEFAULT_ICE_TIMEOUT_S 5
 #define ICE_TIMEOUT_MAX_S 60
+/* The camera picture the page asks for by default: what processing is tuned for (640x480 keeps a
+ * chain's per-frame work modest); the bounds are what cameras and browsers offer. */
+#define DEFAULT_VIDEO_WIDTH 640
+#define DEFAULT_VIDEO_HEIGHT 480
+#define DEFAULT_VIDEO_FPS 30
+#define VIDEO_SIDE_MIN 16
+#define VIDEO_SIDE_MAX 4096
+#define VIDEO_FPS_MAX 60
 
 G_DEFINE_QUARK (rtfx-config-error-quark, rtfx_config_error)
 
@@ -384,6 +392,7 @@ typedef enum
   LIMIT_MAX_BITRATE,
   LIMIT_TIME,
   LIMIT_ICE_TIMEOUT,
+  LIMIT_VIDEO_FPS,
 } LimitIndex;
 
 /* An integer option and the range it must be in. */
@@ -425,6 +434,34 @@ set_turn_secret (RtfxConfig * config, gint turn_ttl, GError ** error)
     return fail (error, "--turn-secret needs a --turn turn://HOST:PORT to "
         "make credentials for");
   return TRUE;
+}
+
+/* --video-size WIDTHxHEIGHT (or the default) into the config. */
+static gboolean
+set_video_size (RtfxConfig * config, const gchar * text, GError ** error)
+{
+  guint64 width, height;
+  gchar *end;
+
+  config->video_width = DEFAULT_VIDEO_WIDTH;
+  config->video_height = DEFAULT_VIDEO_HEIGHT;
+  if (text == NULL)
+    return TRUE;
+  width = g_ascii_strtoull (text, &end, 10);
+  if (end == text || (*end != 'x' && *end != 'X'))
+    goto bad;
+  text = end + 1;
+  height = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '\0' || width < VIDEO_SIDE_MIN
+      || width > VIDEO_SIDE_MAX || height < VIDEO_SIDE_MIN
+      || height > VIDEO_SIDE_MAX)
+    goto bad;
+  config->video_width = (guint) width;
+  config->video_height = (guint) height;
+  return TRUE;
+bad:
+  return fail (error, "--video-size needs WIDTHxHEIGHT, each from %d to %d, "
+      "such as 640x480", VIDEO_SIDE_MIN, VIDEO_SIDE_MAX);
 }
 
 /* Everything that needs more than a range check. */
@@ -481,7 +518,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   gboolean no_auto_controls = FALSE, tls_self_signed = FALSE;
   g_auto (GStrv) chain = NULL, presets = NULL, audio_presets = NULL;
   g_autofree gchar *ice_ports = NULL, *tls_cert = NULL, *tls_key = NULL;
-  g_autofree gchar *mode = NULL, *page_texts = NULL;
+  g_autofree gchar *mode = NULL, *page_texts = NULL, *video_size = NULL;
   Limit limits[] = {
     /* in the order of LimitIndex */
     {"--offer-timeout", DEFAULT_OFFER_TIMEOUT_S, 1, 3600,
@@ -505,6 +542,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"--time-limit", 0, 0, TIME_LIMIT_MAX_S, &config->time_limit_s},
     {"--ice-timeout", DEFAULT_ICE_TIMEOUT_S, 1, ICE_TIMEOUT_MAX_S,
         &config->ice_timeout_s},
+    {"--video-fps", DEFAULT_VIDEO_FPS, 1, VIDEO_FPS_MAX, &config->video_fps},
   };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -627,6 +665,12 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         "With --audio: the preset NAME's own audio chain, in force while the "
           "page has that preset (repeatable; the others take --audio-chain)",
         "NAME=AUDIO_CHAIN"},
+    {"video-size", 0, 0, G_OPTION_ARG_STRING, &video_size,
+        "The camera picture the page asks for until the person picks another "
+          "(default 640x480)", "WIDTHxHEIGHT"},
+    {"video-fps", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_VIDEO_FPS].value,
+        "The camera frame rate the page asks for until the person picks "
+          "another (default 30)", "N"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &config->show_version,
         "Print the version and exit", NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &chain, NULL, NULL},
@@ -660,6 +704,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
   if (config->token != NULL && config->token[0] == '\0')
     return fail (error, "--token needs a non-empty secret");
   if (!set_limits (limits, G_N_ELEMENTS (limits), error) ||
+      !set_video_size (config, video_size, error) ||
       !check_bitrates (config, error) ||
       !check_addresses (config, error) || !check_web_dir (config, error) ||
       (page_texts != NULL &&

@@ -64,6 +64,10 @@ typedef struct
   gchar *record_in_dir;         /* where each session's video from the page is recorded, or NULL */
   gchar *record_out_dir;        /* where the video sent back is recorded, or NULL */
   gboolean audio;               /* --audio: the page's microphone too (sendrecv, sendonly) */
+  /* The picture the page asks its camera for until the person picks another (docs/devices.md). */
+  guint video_width;
+  guint video_height;
+  guint video_fps;
   gchar *audio_chain;           /* with audio: what it goes through, unless a preset says */
   gchar **preset_audio_chains;  /* with audio: each preset's, by preset_names' index; else NULL */
   gboolean show_version;        /* --version: print it, do nothing else */

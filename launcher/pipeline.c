@@ -460,6 +460,23 @@ rtfx_pipeline_counts (RtfxPipeline * p, guint * frames_in, guint * frames_out,
 }
 
 void
+rtfx_pipeline_video_size (RtfxPipeline * p, guint * width, guint * height)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (p->head, "sink");
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  gint w = 0, h = 0;
+
+  if (s != NULL && gst_structure_get_int (s, "width", &w) &&
+      gst_structure_get_int (s, "height", &h)) {
+    *width = (guint) w;
+    *height = (guint) h;
+  } else {
+    *width = *height = 0;
+  }
+}
+
+void
 rtfx_pipeline_send_rate (RtfxPipeline * p, RtfxRateState * state)
 {
   if (p->twcc != NULL)

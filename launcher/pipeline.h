@@ -63,6 +63,11 @@ void rtfx_pipeline_switch_audio_chain (RtfxPipeline * pipeline,
 void rtfx_pipeline_counts (RtfxPipeline * pipeline, guint * frames_in,
     guint * frames_out, guint64 * dropped);
 
+/* The size of the picture entering the chain now (as decoded: what the page sends), or 0 and 0
+ * before the first one. */
+void rtfx_pipeline_video_size (RtfxPipeline * pipeline, guint * width,
+    guint * height);
+
 /* The video's bitrate and what the browser's feedback says of the path. */
 void rtfx_pipeline_send_rate (RtfxPipeline * pipeline, RtfxRateState * state);
 

@@ -253,6 +253,20 @@ add_string (JsonBuilder * builder, const gchar * name, const gchar * value)
   json_builder_add_string_value (builder, value);
 }
 
+static void
+add_int (JsonBuilder * builder, const gchar * name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_double (JsonBuilder * builder, const gchar * name, gdouble value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, value);
+}
+
 gchar *
 rtfx_json_write (JsonNode * root)
 {
@@ -287,9 +301,22 @@ finish_message (JsonBuilder * builder)
   return rtfx_json_write (root);
 }
 
+void
+rtfx_json_add_video_defaults (JsonBuilder * builder,
+    const RtfxVideoDefaults * video)
+{
+  json_builder_set_member_name (builder, "video");
+  json_builder_begin_object (builder);
+  add_int (builder, "width", video->width);
+  add_int (builder, "height", video->height);
+  add_int (builder, "fps", video->fps);
+  json_builder_end_object (builder);
+}
+
 gchar *
 rtfx_message_hello (const gchar * version, const gchar * chain,
-    const gchar * mode, gboolean audio, JsonNode * ice_servers)
+    const gchar * mode, gboolean audio, const RtfxVideoDefaults * video,
+    JsonNode * ice_servers)
 {
   JsonBuilder *builder = begin_message ("hello");
 
@@ -298,6 +325,7 @@ rtfx_message_hello (const gchar * version, const gchar * chain,
   add_string (builder, "mode", mode);
   json_builder_set_member_name (builder, "audio");
   json_builder_add_boolean_value (builder, audio);
+  rtfx_json_add_video_defaults (builder, video);
   json_builder_set_member_name (builder, "ice_servers");
   json_builder_add_value (builder, json_node_copy (ice_servers));
   return finish_message (builder);
@@ -318,8 +346,7 @@ rtfx_message_ice (const gchar * candidate, guint mline_index)
   JsonBuilder *builder = begin_message ("ice");
 
   add_string (builder, "candidate", candidate);
-  json_builder_set_member_name (builder, "sdpMLineIndex");
-  json_builder_add_int_value (builder, mline_index);
+  add_int (builder, "sdpMLineIndex", mline_index);
   return finish_message (builder);
 }
 
@@ -422,20 +449,15 @@ rtfx_message_stats (const RtfxStats * stats)
 {
   JsonBuilder *builder = begin_message ("stats");
 
-  json_builder_set_member_name (builder, "fps_in");
-  json_builder_add_double_value (builder, stats->fps_in);
-  json_builder_set_member_name (builder, "fps_out");
-  json_builder_add_double_value (builder, stats->fps_out);
-  json_builder_set_member_name (builder, "dropped");
-  json_builder_add_int_value (builder, (gint64) stats->dropped);
-  json_builder_set_member_name (builder, "bitrate_kbps");
-  json_builder_add_int_value (builder, stats->bitrate_kbps);
-  json_builder_set_member_name (builder, "received_kbps");
-  json_builder_add_int_value (builder, stats->received_kbps);
-  json_builder_set_member_name (builder, "queue_ms");
-  json_builder_add_int_value (builder, stats->queue_ms);
-  json_builder_set_member_name (builder, "loss");
-  json_builder_add_double_value (builder, stats->loss);
+  add_double (builder, "fps_in", stats->fps_in);
+  add_double (builder, "fps_out", stats->fps_out);
+  add_int (builder, "dropped", (gint64) stats->dropped);
+  add_int (builder, "bitrate_kbps", stats->bitrate_kbps);
+  add_int (builder, "received_kbps", stats->received_kbps);
+  add_int (builder, "queue_ms", stats->queue_ms);
+  add_double (builder, "loss", stats->loss);
+  add_int (builder, "width", stats->width);
+  add_int (builder, "height", stats->height);
   return finish_message (builder);
 }
 

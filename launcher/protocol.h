@@ -95,12 +95,24 @@ gchar *rtfx_quote (const gchar * text);
 /* JSON text of root that every browser's JSON.parse accepts. */
 gchar *rtfx_json_write (JsonNode * root);
 
+/* The camera picture the page asks for until the person picks another (--video-size, --video-fps). */
+typedef struct
+{
+  guint width, height, fps;
+} RtfxVideoDefaults;
+
+/* Adds the member "video": {"width", "height", "fps"} to the object being built (hello, /status). */
+void rtfx_json_add_video_defaults (JsonBuilder * builder,
+    const RtfxVideoDefaults * video);
+
 /* Each returns a newly allocated JSON text. */
 /* mode: sendrecv, sendonly or recvonly (rtfx_mode_name); audio: whether the page is to send its
- * microphone (--audio); ice_servers: the page's RTCPeerConnection iceServers
- * (rtfx_ice_servers_for_page). */
+ * microphone (--audio); video: the camera picture it asks for by default; ice_servers: the page's
+ * RTCPeerConnection iceServers, with this session's own TURN credentials when there is a secret
+ * (rtfx_ice_servers_for_session). */
 gchar *rtfx_message_hello (const gchar * version, const gchar * chain,
-    const gchar * mode, gboolean audio, JsonNode * ice_servers);
+    const gchar * mode, gboolean audio, const RtfxVideoDefaults * video,
+    JsonNode * ice_servers);
 
 gchar *rtfx_message_answer (const gchar * sdp);
 gchar *rtfx_message_ice (const gchar * candidate, guint mline_index);
@@ -133,6 +145,7 @@ typedef struct
   guint received_kbps;          /* what reached the browser, from its feedback */
   guint queue_ms;               /* how long the path queues packets now */
   gdouble loss;                 /* the fraction of packets lost */
+  guint width, height;          /* of the picture entering the chain; 0 while unknown */
 } RtfxStats;
 gchar *rtfx_message_stats (const RtfxStats * stats);
 

@@ -109,9 +109,11 @@ send_stats (RtfxSession * session, guint in, guint out, guint64 dropped,
 {
   const gdouble seconds = (now - session->stats_time) / (gdouble) G_USEC_PER_SEC;
   RtfxRateState rate;
+  guint width, height;
 
   if (in > 0) {                 /* from the first frame on */
     rtfx_pipeline_send_rate (session->pipeline, &rate);
+    rtfx_pipeline_video_size (session->pipeline, &width, &height);
     send_now (session, rtfx_message_stats (&(RtfxStats) {
               .fps_in = (in - session->stats_in) / seconds,
               .fps_out = (out - session->stats_out) / seconds,
@@ -119,7 +121,9 @@ send_stats (RtfxSession * session, guint in, guint out, guint64 dropped,
               .bitrate_kbps = rate.target_bps / 1000,
               .received_kbps = rate.acked_bps / 1000,
               .queue_ms = rate.queue_delay_ms,
-              .loss = rate.loss}));
+              .loss = rate.loss,
+              .width = width,
+              .height = height}));
   }
   session->stats_time = now;
   session->stats_in = in;
@@ -493,7 +497,9 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
   ice_servers = rtfx_ice_servers_for_session (config->ice_servers,
       config->turn_secret, config->turn_ttl_s, g_get_real_time () / G_USEC_PER_SEC);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
-          rtfx_mode_name (config->mode), config->audio, ice_servers));
+          rtfx_mode_name (config->mode), config->audio, &(RtfxVideoDefaults) {
+            config->video_width, config->video_height, config->video_fps},
+          ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */
   session->chain = rtfx_chain_build (config->chain, NULL);
   offer_controls (session, config->start_preset, session->chain);

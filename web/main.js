@@ -1,6 +1,6 @@
 // rtfx page: wires the buttons, the status line and the videos to one session at a time (session.js), its
-// websocket (signaling.js), the control panel (controls.js), the session's numbers (stats.js) and the microphone's
-// level (meter.js).
+// websocket (signaling.js), the control panel (controls.js), the session's numbers (stats.js), the microphone's
+// level (meter.js) and the camera and microphone pickers (devices.js, which has its own test contract).
 //
 // Test contract: the end-to-end tests rely on exactly this; change them together.
 //   #start, #stop        <button>s. Start is disabled while a session is connecting or connected, Stop otherwise.
@@ -40,7 +40,8 @@
 //                        checkboxes. After a `value` or `error` reply it shows the value in force.
 //   #stats               data-fps-in, data-fps-out (server receives / sends, frames per second), data-dropped
 //                        (frames dropped by rtfxlatest), data-bitrate (kbit/s the server's video is sent at),
-//                        data-rtt-ms (round-trip time the page measures), numbers
+//                        data-rtt-ms (round-trip time the page measures), numbers, and data-size (the picture
+//                        the server receives, "WIDTHxHEIGHT")
 //                        as text; each attribute is absent while unknown. Updated every second.
 //   window.rtfx.controls getter: the last `controls` message of the session, or null.
 //   window.rtfx.set(element, property, value)  sends a `set` as the widgets do; false if there is no websocket.
@@ -75,6 +76,7 @@ import { RecordingsView } from './recordings.js';
 import { MicMeter } from './meter.js';
 import { Timeline } from './timeline.js';
 import { loadTexts, text } from './texts.js';
+import { Devices } from './devices.js';
 
 // Every text the page shows comes from texts.json (texts.js): it is there before anything is shown.
 await loadTexts();
@@ -109,6 +111,7 @@ const detections = new DetectionsView(document.getElementById('detections'));
 const recordings = new RecordingsView(document.getElementById('recordings'),
   document.getElementById('recording-error'));
 const meter = new MicMeter(document.getElementById('mic'));
+const devices = new Devices(document.getElementById('devices'), ui.local);
 
 let state = 'idle';
 // The server's mode (docs/protocol.md): GET /status tells it at load, so that Start can open the camera at once when
@@ -227,6 +230,7 @@ async function start(ev) {
       ui.local.srcObject = r.stream;
       await r.session.setCamera(r.stream);
       if (run !== r) return release(r);
+      devices.attach(r.stream, r.session);
     }
     r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
@@ -245,7 +249,7 @@ async function start(ev) {
 /** Opens the camera for run r. A camera that cannot be opened fails the run at once. Once open, release() closes it;
  * if the run ended before, it is closed here. */
 function openCameraFor(r) {
-  return openCamera(audio).then((stream) => {
+  return openCamera(devices.constraints(audio)).then((stream) => {
     r.timeline.mark('camera');
     r.stream = stream;
     if (run !== r) stream.getTracks().forEach((t) => t.stop());
@@ -277,6 +281,7 @@ function serverHandlers(r) {
       r.timeline.mark('hello');
       audio = msg.audio === true;
       applyMode(msg.mode);
+      devices.configure(msg);
       r.gotHello?.(msg);
       showChain(msg.chain);
       ui.version.textContent = msg.version ? text('footer.version', { version: msg.version }) : '';
@@ -401,6 +406,7 @@ function stop() {
 function end(next, words, sayBye = true) {
   const r = run;
   run = null;
+  devices.detach();
   if (r) release(r, sayBye);
   hideHelp();
   ui.local.srcObject = null;
@@ -463,5 +469,6 @@ fetch(new URL('status', window.location.href), { cache: 'no-store' })
     if (!status || run) return;
     audio = status.audio === true;
     applyMode(status.mode);
+    devices.configure(status);
   })
   .catch(() => { /* the hello says it too */ });

@@ -14,24 +14,21 @@ export function cameraUnavailableReason() {
 }
 
 /**
- * The camera's video, and the microphone's sound when the server takes it (rtfx-launch --audio), with the browser's
- * echo cancellation (the server's sound comes back out of the speakers). Without a microphone that works, the camera
- * alone (the stream then has no audio track). Rejects with a sentence a person can act on.
+ * Opens the camera, and the microphone when constraints.audio asks for it (devices.js makes the constraints: the
+ * chosen devices, the picture size and rate). Without a microphone that works, the camera alone (the stream then has
+ * no audio track). Rejects with a sentence a person can act on.
  */
-export async function openCamera(withMicrophone = false) {
+export async function openCamera(constraints) {
   const reason = cameraUnavailableReason();
   if (reason) throw new Error(reason);
   if (typeof RTCPeerConnection !== 'function') throw new Error(text('error.no-webrtc'));
+  const withMicrophone = Boolean(constraints.audio);
   try {
-    return await navigator.mediaDevices.getUserMedia({
-      audio: withMicrophone ? { echoCancellation: true } : false,
-      // Ideal, not exact: any camera is accepted, 640×480 keeps the server's per-frame work modest.
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
-    });
+    return await navigator.mediaDevices.getUserMedia(constraints);
   } catch (err) {
     // A refusal is the person's answer for both; a device missing or busy may be the microphone only.
     if (withMicrophone && ['NotFoundError', 'NotReadableError', 'OverconstrainedError'].includes(err?.name)) {
-      return openCamera(false);
+      return openCamera({ ...constraints, audio: false });
     }
     throw new Error(cameraErrorText(err, withMicrophone ? 'camera-microphone' : 'camera'));
   }

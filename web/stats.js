@@ -34,7 +34,7 @@ const formatMs = (v) => (v < 1 ? text('stats.below-1-ms') : text('stats.ms', { v
 
 export class StatsView {
   /**
-   * @param {HTMLElement} root  #stats: holds elements with data-stat="fps-in|fps-out|dropped|bitrate|rtt-ms" whose text
+   * @param {HTMLElement} root  #stats: holds elements with data-stat="fps-in|fps-out|dropped|bitrate|rtt-ms|size" whose text
    *   this fills; gets the same numbers as data-* attributes
    * @param {function} getPc  the current RTCPeerConnection, or null
    */
@@ -60,6 +60,11 @@ export class StatsView {
     if (typeof msg.fps_out === 'number') this.#put('fps-out', round1(msg.fps_out), formatFps);
     if (Number.isInteger(msg.dropped)) this.#put('dropped', msg.dropped, (v) => v.toLocaleString('en'));
     if (Number.isInteger(msg.bitrate_kbps)) this.#put('bitrate', msg.bitrate_kbps, (v) => text('stats.kbps', { value: v.toLocaleString('en') }));
+    // 0 × 0 until the first picture's size is known.
+    const { width, height } = msg;
+    if (Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) {
+      this.#put('size', `${width}x${height}`, () => text('stats.size-value', { width, height }));
+    }
   }
 
   /** Stops measuring and empties the numbers (the session is over). */

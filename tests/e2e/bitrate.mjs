@@ -31,7 +31,7 @@ const MAX_LIMITED_RTT_MS = 400;
 const MIN_RAMP_KBPS = 1500;
 
 /** Chromium's camera: the clip scaled to 640x480 at 30 fps (it loops the file). */
-async function filmClip() {
+export async function filmClip() {
   if (!fs.existsSync(CLIP)) throw new Skip(`${CLIP} is missing (package opencv-doc)`);
   const y4m = path.join(os.tmpdir(), 'rtfx-film.y4m');
   const r = await runToExit('gst-launch-1.0', ['-q', 'filesrc', `location=${CLIP}`, '!', 'decodebin', '!',

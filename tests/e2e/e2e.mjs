@@ -16,6 +16,7 @@ import { recvonlyFile, recvonlyLive, sendonly, timeLimit } from './modes.mjs';
 import { recordingBadDir, recordingEnds, recordingFullDisk, recordingModes, recordingStop } from './recording.mjs';
 import { audio, audioSendonly, audioSync } from './audio.mjs';
 import { connectHelp, pageNarrow, pageTexts } from './pagehelp.mjs';
+import { devicesDefaults, devicesResolution, devicesSize, devicesSwitch } from './devices.mjs';
 
 // The thresholds the issue sets; nothing else here asserts a speed.
 const CONNECT_MS = 15000;
@@ -594,6 +595,8 @@ async function badChain(binary) {
     { args: ['--port', port, '--audio', '--audio-chain', 'audioecho delay=banana'], names: ['banana', 'delay'] },
     { args: ['--port', port, '--audio', '--audio-chain', 'videoconvert'], names: ['videoconvert'] },
     { args: ['--port', port, '--audio-chain', 'identity'], names: ['--audio'] },
+    { args: ['--port', port, '--video-size', '640x4800'], names: ['--video-size'] },
+    { args: ['--port', port, '--video-fps', '0'], names: ['--video-fps'] },
   ];
   const failures = [];
   for (const c of cases) {
@@ -1212,6 +1215,10 @@ const scenarios = {
   'connect-help': connectHelp,
   'page-texts': pageTexts,
   'page-narrow': pageNarrow,
+  'devices-switch': devicesSwitch,
+  'devices-size': devicesSize,
+  'devices-defaults': devicesDefaults,
+  'devices-resolution': devicesResolution,
 };
 
 async function main() {

@@ -346,8 +346,9 @@ async function loadPuppeteer() {
 
 /** kind: 'chromium' | 'firefox'. Throws Skip when that browser is not installed. */
 /** Starts a browser; `fakeVideo` (Chromium only) is a .y4m file its fake camera plays instead of its pattern;
- * `insecureTls` (Chromium only) accepts the self-signed certificate of a test server. */
-export async function launchBrowser(kind, { fakeVideo = null, insecureTls = false } = {}) {
+ * `insecureTls` (Chromium only) accepts the self-signed certificate of a test server; `cameras` (Chromium only) is
+ * how many fake cameras it has (fake_device_0, fake_device_1, …). */
+export async function launchBrowser(kind, { fakeVideo = null, insecureTls = false, cameras = 1 } = {}) {
   const exe = kind === 'firefox' ? FIREFOX : CHROMIUM;
   if (!fs.existsSync(exe)) throw new Skip(`${exe} is not installed`);
   const puppeteer = await loadPuppeteer();
@@ -365,7 +366,10 @@ export async function launchBrowser(kind, { fakeVideo = null, insecureTls = fals
     options = { ...common, browser: 'firefox', protocol: 'webDriverBiDi', extraPrefsFirefox: FIREFOX_PREFS };
   } else {
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtfx-e2e-chromium-'));
-    const args = [...CHROMIUM_FLAGS, ...(fakeVideo ? [`--use-file-for-fake-video-capture=${fakeVideo}`] : []),
+    const fakeDevices = (f) => (f.startsWith('--use-fake-device-for-media-stream=') && cameras !== 1
+      ? `${f},device-count=${cameras}` : f);
+    const args = [...CHROMIUM_FLAGS.map(fakeDevices),
+      ...(fakeVideo ? [`--use-file-for-fake-video-capture=${fakeVideo}`] : []),
       // Only in tests: the server's certificate is self-signed.
       ...(insecureTls ? ['--ignore-certificate-errors'] : [])];
     options = { ...common, browser: 'chrome', userDataDir, args };

@@ -49,6 +49,7 @@ async function connectIn(page, server, mode) {
       mode: window.rtfx.mode,
       note: note && !note.hidden ? note.textContent.trim() : '',
       localShown: !document.querySelector('#local').closest('figure').hidden,
+      devicesShown: !document.querySelector('#devices').hidden,
       remoteShown: !document.querySelector('#remote').closest('figure').hidden,
       direction: window.rtfx.pc.getTransceivers()[0]?.currentDirection ?? null,
       cameraRequests: window.rtfxCameraRequests ?? null,
@@ -130,6 +131,7 @@ async function watch(browser, server, name, windowMs) {
   check(view.mode === 'recvonly' && view.direction === 'recvonly', 'the page does not receive only');
   check(view.cameraRequests === 0, `the page asked for the camera ${view.cameraRequests} time(s)`);
   check(!view.localShown && view.remoteShown, 'the page shows a camera preview in recvonly');
+  check(!view.devicesShown, 'the page offers camera choices in recvonly');
   await pollUntil(async () => ((await inboundVideo(page))?.framesDecoded > 0 ? true : null), 10000,
     `${name}: first decoded frame`);
   const a = await inboundVideo(page);

@@ -4,8 +4,9 @@
 // once the path is back, a Start whose camera takes longer than that to be allowed connects without the help. `page-texts`: --page-texts replaces a text
 // (and the page's language), the keys its file leaves out keep the page's own, a key the page lacks is warned about,
 // and bad files are refused with one line and status 2. `page-narrow`: at 320 px wide nothing scrolls sideways, every
-// control in the browser's accessibility tree has a name, and the keyboard alone starts a session, reaches the preset
-// selector and a slider and changes both, and stops it.
+// control in the browser's accessibility tree has a name (the device controls by their texts), and the keyboard alone
+// starts a session, reaches the camera picker, changes the picture size, turns the camera off and on, reaches the
+// preset selector and a slider and changes both, and stops it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import {
   check, click, evaluate, launchBrowser, log, onCleanup, openPage, pollUntil, recordSignaling, runToExit,
   signalingLog, startServer, stopServer, waitForSessions, waitForState,
 } from './lib.mjs';
+import { NARROW_PX, checkNarrow, tabTo } from './narrow.mjs';
 
 const CONNECT_MS = 15000;
 const STOP_TO_ZERO_MS = 1000;
@@ -34,11 +36,8 @@ const NFT_DROP_MEDIA = [
   ['add', 'rule', ...NFT_TABLE, 'in', 'tcp', 'dport', `${ICE_PORTS[0]}-${ICE_PORTS[1]}`, 'drop'],
   ['add', 'rule', ...NFT_TABLE, 'in', 'tcp', 'sport', `${ICE_PORTS[0]}-${ICE_PORTS[1]}`, 'drop'],
 ];
-// Viewport width the page must fit without scrolling sideways.
-const NARROW_PX = 320;
-// Roles of the controls a person operates: each needs an accessible name.
-const CONTROL_ROLES = ['button', 'slider', 'combobox', 'checkbox', 'spinbutton', 'textbox', 'listbox', 'radio'];
-const MAX_TABS = 40;
+// How long the server's stats take to show a new picture size (the camera's change, then a stats a second).
+const SIZE_MS = 6000;
 
 // How long the camera takes to open in the last session (a person slow to allow it): longer than HELP_AFTER_S.
 const CAMERA_DELAY_MS = 3000;
@@ -140,6 +139,11 @@ export async function connectHelp(binary) {
   await stopServer(server);
 }
 
+/** The page's own texts (web/texts.json), by key. */
+function builtinTexts() {
+  return JSON.parse(fs.readFileSync(new URL('../../web/texts.json', import.meta.url), 'utf8'));
+}
+
 /** A JSON file in a scratch folder; returns its path. */
 function writeJson(dir, name, value) {
   const file = path.join(dir, name);
@@ -154,7 +158,7 @@ export async function pageTexts(binary) {
     'page.lang': 'fr', 'button.start': 'Démarrer', 'status.idle.camera': 'Appuyez sur Démarrer.',
     'status.connected': 'Connecté', 'no.such.text': 'x',
   });
-  const builtin = JSON.parse(fs.readFileSync(new URL('../../web/texts.json', import.meta.url), 'utf8'));
+  const builtin = builtinTexts();
 
   const server = await startServer(binary, { args: ['--page-texts', french] });
   check(/warning: --page-texts: the page has no text "no\.such\.text"/.test(server.proc.stderr),
@@ -201,58 +205,54 @@ export async function pageTexts(binary) {
   }
 }
 
-/** The page's controls without an accessible name, from the browser's accessibility tree. */
-async function unnamedControls(page) {
-  const tree = await page.accessibility.snapshot({ interestingOnly: false });
-  const found = { named: [], unnamed: [] };
-  const walk = (node) => {
-    if (CONTROL_ROLES.includes(node.role)) (node.name?.trim() ? found.named : found.unnamed).push(node);
-    for (const child of node.children ?? []) walk(child);
-  };
-  walk(tree);
-  return found;
-}
-
-async function checkNarrow(page, when) {
-  const { scrollWidth, widest } = await evaluate(page, () => {
-    let w = null;
-    for (const el of document.querySelectorAll('body *')) {
-      const r = el.getBoundingClientRect();
-      if (r.width > 0 && (!w || r.right > w.right)) w = { right: Math.round(r.right), what: el.id || el.className || el.tagName };
-    }
-    return { scrollWidth: document.documentElement.scrollWidth, widest: w };
-  });
-  log(`${when}: scrollWidth ${scrollWidth} at ${NARROW_PX} px (rightmost: ${JSON.stringify(widest)})`);
-  check(scrollWidth <= NARROW_PX, `${when}: the page is ${scrollWidth} px wide at ${NARROW_PX} px (${JSON.stringify(widest)})`);
-  const { named, unnamed } = await unnamedControls(page);
-  log(`${when}: ${named.length} named controls (${named.map((n) => `${n.role} "${n.name}"`).join(', ')})`);
-  check(unnamed.length === 0, `${when}: controls without a name: ${JSON.stringify(unnamed.map((n) => n.role))}`);
-}
-
-/** Presses Tab until the focus is on an element matching selector; returns how many presses it took. */
-async function tabTo(page, selector) {
-  for (let n = 1; n <= MAX_TABS; n++) {
-    await page.keyboard.press('Tab');
-    if (await evaluate(page, (s) => document.activeElement?.matches(s) ?? false, selector)) return n;
-  }
-  throw new Error(`Tab did not reach ${selector} in ${MAX_TABS} presses`);
-}
-
 /** The messages of type the page sent after the first `since` of them. */
 async function sentAfter(page, type, since) {
   return (await signalingLog(page, [type])).sent.slice(since).map((e) => e.msg);
 }
 
+/**
+ * By keyboard alone, from Stop on: Tab reaches the camera picker, then the picture size, where ArrowUp brings the
+ * server 320x240 (its stats); then the camera toggle, which Space turns off and on again.
+ */
+async function deviceKeys(page) {
+  const toCamera = await tabTo(page, '#camera');
+  const toSize = await tabTo(page, '#video-size');
+  await page.keyboard.press('ArrowUp');
+  const { value: size, ms } = await pollUntil(() => evaluate(page, () => (
+    document.querySelector('#stats').dataset.size === '320x240' ? document.querySelector('#video-size').value : null)),
+  SIZE_MS, 'the server receives 320x240 after ArrowUp on #video-size');
+  log(`keyboard: #camera after ${toCamera} Tab(s), #video-size after ${toSize} more; ArrowUp chose ${size}, ` +
+      `the server's stats said 320x240 ${Math.round(ms)} ms later`);
+  const toToggle = await tabTo(page, '#camera-toggle');
+  // Space, then the camera as #devices says and as the video sender's track is, once both agree on `wanted`.
+  const press = async (wanted) => {
+    await page.keyboard.press('Space');
+    let last = null;
+    await pollUntil(async () => {
+      last = await evaluate(page, () => ({ state: document.querySelector('#devices').dataset.camera,
+        enabled: window.rtfx.pc.getSenders().find((s) => s.track?.kind === 'video')?.track.enabled }));
+      return last.state === wanted && last.enabled === (wanted === 'on');
+    }, 3000, `Space on #camera-toggle turns the camera ${wanted}`, { describe: () => JSON.stringify(last) });
+  };
+  await press('off');
+  await press('on');
+  log(`keyboard: #camera-toggle after ${toToggle} more Tab(s); Space turned the camera off, Space again on`);
+}
+
 export async function pageNarrow(binary) {
+  const texts = builtinTexts();
+  const devices = [`combobox: ${texts['devices.camera']}`, `combobox: ${texts['devices.size']}`,
+    `combobox: ${texts['devices.fps']}`, `button: ${texts['devices.camera-off']}`];
   const browser = await launchBrowser('chromium');
   const server = await startServer(binary);
   const page = await openPage(browser, server.url, 'narrow', { init: recordSignaling });
   await page.setViewport({ width: NARROW_PX, height: 640 });
-  await checkNarrow(page, 'idle');
-  // The sections that appear later, shown now: their words must fit too.
-  await evaluate(page, () => { for (const id of ['connect-help', 'token-form']) document.getElementById(id).hidden = false; });
-  await checkNarrow(page, 'help and token form shown');
-  await evaluate(page, () => { for (const id of ['connect-help', 'token-form']) document.getElementById(id).hidden = true; });
+  await checkNarrow(page, 'idle', devices);
+  // The sections that appear later, shown now: their words must fit too (the microphone's with --audio).
+  const later = ['connect-help', 'token-form', 'microphone-row'];
+  await evaluate(page, (ids) => { for (const id of ids) document.getElementById(id).hidden = false; }, later);
+  await checkNarrow(page, 'help, token form and microphone shown', [`combobox: ${texts['devices.microphone']}`]);
+  await evaluate(page, (ids) => { for (const id of ids) document.getElementById(id).hidden = true; }, later);
 
   await page.bringToFront();
   const toStart = await tabTo(page, '#start');
@@ -262,10 +262,11 @@ export async function pageNarrow(binary) {
   log(`keyboard: Start reached with ${toStart} Tab(s), Enter connected`);
   await pollUntil(() => evaluate(page, () => !document.querySelector('#preset-row').hidden &&
     document.querySelector('#controls input[type=range]') !== null), 5000, 'the preset selector and a slider');
-  await checkNarrow(page, 'connected, settings shown');
+  await checkNarrow(page, 'connected, settings shown', devices);
 
   const focused = await evaluate(page, () => document.activeElement?.id);
   check(focused === 'stop', `after Enter on Start the focus is on "${focused}", not Stop`);
+  await deviceKeys(page);
   const toPreset = await tabTo(page, '#preset');
   const presets = (await signalingLog(page, ['preset'])).sent.length;
   await page.keyboard.press('ArrowDown');

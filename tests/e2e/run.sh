@@ -5,14 +5,16 @@
 #              bad-chain | controls-slider | preset-switch | isolated-sessions | faces |
 #              ice-restricted | access | https | turn | nginx | first-frame | sendonly |
 #              recvonly-live | recvonly-file | time-limit | audio | audio-sendonly |
-#              audio-sync | connect-help | page-texts | page-narrow
+#              audio-sync | connect-help | page-texts | page-narrow |
+#              devices-switch | devices-size | devices-defaults | devices-resolution
 #
 # The scenario runs in its own network, PID and mount namespaces. The network namespace has only `lo`, so
 # neither rtfx-launch nor a browser can reach another host; when this script ends, the kernel kills whatever it
 # started. Exit status follows meson: 0 pass, 1 fail, 77 skipped (browser or namespaces unavailable), 99 set-up
 # error. Needs: root (or user namespaces), iproute2, util-linux, node >= 18 with `npm ci` run in this folder,
 # /usr/bin/chromium, /usr/bin/firefox-esr. Optional environment:
-#   RTFX_E2E_BROWSER=firefox    run two-pages, closed-page, recvonly-live and audio in Firefox (default chromium)
+#   RTFX_E2E_BROWSER=firefox    run two-pages, closed-page, recvonly-live, audio and devices-size in Firefox
+#                               (default chromium)
 #   RTFX_E2E_SERVER_ARGS=...    more rtfx-launch arguments for the served scenarios (words, or a JSON array)
 #   RTFX_E2E_TIMEOUT=SECONDS    bound on the whole scenario (default 105)
 set -euo pipefail

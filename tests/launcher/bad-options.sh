@@ -31,6 +31,8 @@ expect 2 --turn-ttl 60
 expect 2 --turn turn://127.0.0.1:3478
 expect 2 --turn turn://u:p@127.0.0.1:3478 --turn-secret s3cret
 expect 2 --page-texts /nonexistent/texts.json
+expect 2 --video-size 640x4800
+expect 2 --video-fps 0
 expect 2 --record-in /nonexistent/rtfx
 expect 2 'rtfxedges ! nosuchelement'
 echo "1..$n"

@@ -1,10 +1,10 @@
 /* Unit tests for launcher/launch-config.c's modes (docs/protocol.md, "Modes"): --mode, --source,
  * --loop and --time-limit as parsed into the config, --record-in and --record-out
  * (docs/recording.md), --audio and its chains (docs/audio.md), --ice-timeout and --page-texts
- * (docs/deploy.md, docs/page-texts.md), and every bad combination refused
- * with a sentence that names what was wrong (main() prints it and exits with status 2). Options are
- * parsed by the real parser, chains and sources built by the real GStreamer with this build's
- * plugin. */
+ * (docs/deploy.md, docs/page-texts.md), --video-size and --video-fps (docs/devices.md), and every
+ * bad combination refused with a sentence that names what was wrong (main() prints it and exits with
+ * status 2). Options are parsed by the real parser, chains and sources built by the real GStreamer
+ * with this build's plugin. */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <string.h>
@@ -44,7 +44,40 @@ test_default_mode (void)
   g_assert_cmpuint (config.time_limit_s, ==, 0);
   g_assert_null (config.record_in_dir);
   g_assert_null (config.record_out_dir);
+  g_assert_cmpuint (config.video_width, ==, 640);
+  g_assert_cmpuint (config.video_height, ==, 480);
+  g_assert_cmpuint (config.video_fps, ==, 30);
   rtfx_config_clear (&config);
+}
+
+/* The camera picture the page asks for; the bounds themselves are taken. */
+static void
+test_video_defaults (void)
+{
+  const struct
+  {
+    const gchar *size, *fps;
+    guint width, height, rate;
+  } cases[] = {
+    {"320x240", "15", 320, 240, 15},
+    {"1280X720", "60", 1280, 720, 60},
+    {"16x4096", "1", 16, 4096, 1},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const gchar *args[] = { "--video-size", cases[i].size, "--video-fps",
+      cases[i].fps, NULL
+    };
+    RtfxConfig config = { 0 };
+    g_autoptr (GError) error = NULL;
+
+    if (!parse (&config, args, &error))
+      g_error ("%s", error->message);
+    g_assert_cmpuint (config.video_width, ==, cases[i].width);
+    g_assert_cmpuint (config.video_height, ==, cases[i].height);
+    g_assert_cmpuint (config.video_fps, ==, cases[i].rate);
+    rtfx_config_clear (&config);
+  }
 }
 
 /* A folder that can be written takes both recordings, and the check leaves nothing in it. */
@@ -308,6 +341,24 @@ static const BadCase bad_cases[] = {
           "soon", NULL}},
   {"page-texts-missing", {"--page-texts", "/nonexistent/texts.json", NULL},
       {"--page-texts", "/nonexistent/texts.json", NULL}},
+  {"video-size-no-x", {"--video-size", "640", NULL}, {"--video-size",
+          "WIDTHxHEIGHT", NULL}},
+  {"video-size-words", {"--video-size", "bigxsmall", NULL}, {"--video-size",
+          NULL}},
+  {"video-size-trailing", {"--video-size", "640x480p", NULL},
+      {"--video-size", NULL}},
+  {"video-size-negative", {"--video-size", "-640x480", NULL},
+      {"--video-size", NULL}},
+  {"video-size-too-small", {"--video-size", "15x480", NULL},
+      {"--video-size", "from 16 to 4096", NULL}},
+  {"video-size-too-large", {"--video-size", "640x4097", NULL},
+      {"--video-size", "from 16 to 4096", NULL}},
+  {"video-fps-zero", {"--video-fps", "0", NULL}, {"--video-fps", "1 to 60",
+          NULL}},
+  {"video-fps-too-high", {"--video-fps", "61", NULL}, {"--video-fps",
+          NULL}},
+  {"video-fps-word", {"--video-fps", "fast", NULL}, {"video-fps", "fast",
+          NULL}},
 };
 
 /* --page-texts files that are not a JSON object of strings: refused with one line that names the
@@ -373,6 +424,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/mode/sendonly", test_sendonly);
   g_test_add_func ("/config/mode/recvonly", test_recvonly);
   g_test_add_func ("/config/record/dirs", test_record_dirs);
+  g_test_add_func ("/config/video/defaults", test_video_defaults);
   g_test_add_data_func ("/config/mode/recvonly-file",
       "uridecodebin uri=file:///nonexistent/clip.webm",
       test_recvonly_dynamic_pads);

@@ -138,6 +138,8 @@ test_start (void)
       VERSION);
   g_assert_cmpstr (json_object_get_string_member (status, "chain"), ==, HARNESS_CHAIN);
   g_assert_cmpstr (json_object_get_string_member (status, "mode"), ==, "sendrecv");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member
+          (status, "video"), "width"), ==, 640);
 
   t.witness = client_connect (&t.main, "witness");
   expect_hello (t.witness);

@@ -404,9 +404,11 @@ test_write_hello (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (tricky); i++) {
     const gchar *chain = tricky[G_N_ELEMENTS (tricky) - 1 - i];
+    const RtfxVideoDefaults video = { 320 + i, 240 + i, 15 + i };
     g_autofree gchar *json = rtfx_message_hello (tricky[i], chain, "sendonly",
-        i % 2 == 0, none);
-    g_autoptr (JsonObject) obj = read_back (json, "hello", 6);
+        i % 2 == 0, &video, none);
+    g_autoptr (JsonObject) obj = read_back (json, "hello", 7);
+    JsonObject *size = json_object_get_object_member (obj, "video");
 
     assert_string_member (obj, "version", tricky[i]);
     assert_string_member (obj, "chain", chain);
@@ -414,7 +416,33 @@ test_write_hello (void)
     g_assert_true (json_object_get_boolean_member (obj, "audio") == (i % 2 == 0));
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj,
                 "ice_servers")), ==, 0);
+    g_assert_cmpuint (json_object_get_size (size), ==, 3);
+    g_assert_cmpint (json_object_get_int_member (size, "width"), ==, 320 + i);
+    g_assert_cmpint (json_object_get_int_member (size, "height"), ==, 240 + i);
+    g_assert_cmpint (json_object_get_int_member (size, "fps"), ==, 15 + i);
   }
+}
+
+/* Every number of the stats, under its name; the picture's size as integers. */
+static void
+test_write_stats (void)
+{
+  const RtfxStats stats = { .fps_in = 29.5, .fps_out = 14.25, .dropped = 7,
+    .bitrate_kbps = 600, .received_kbps = 580, .queue_ms = 12, .loss = 0.5,
+    .width = 1280, .height = 720
+  };
+  g_autofree gchar *json = rtfx_message_stats (&stats);
+  g_autoptr (JsonObject) obj = read_back (json, "stats", 10);
+
+  g_assert_cmpfloat (json_object_get_double_member (obj, "fps_in"), ==, 29.5);
+  g_assert_cmpfloat (json_object_get_double_member (obj, "fps_out"), ==, 14.25);
+  g_assert_cmpint (json_object_get_int_member (obj, "dropped"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (obj, "bitrate_kbps"), ==, 600);
+  g_assert_cmpint (json_object_get_int_member (obj, "received_kbps"), ==, 580);
+  g_assert_cmpint (json_object_get_int_member (obj, "queue_ms"), ==, 12);
+  g_assert_cmpfloat (json_object_get_double_member (obj, "loss"), ==, 0.5);
+  g_assert_cmpint (json_object_get_int_member (obj, "width"), ==, 1280);
+  g_assert_cmpint (json_object_get_int_member (obj, "height"), ==, 720);
 }
 
 static void
@@ -593,6 +621,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/write/control-characters",
       test_write_control_characters);
   g_test_add_func ("/protocol/write/hello", test_write_hello);
+  g_test_add_func ("/protocol/write/stats", test_write_stats);
   g_test_add_func ("/protocol/write/answer", test_write_answer);
   g_test_add_func ("/protocol/write/ice", test_write_ice);
   g_test_add_func ("/protocol/write/ice-round-trip", test_ice_round_trip);

@@ -687,12 +687,19 @@ expect_hello (Client * client)
       REPLY_TIMEOUT_MS);
 
   g_autoptr (JsonObject) controls = NULL;
+  JsonObject *video;
 
   g_assert_cmpstr (nonempty_member (client, hello, "version"), ==, VERSION);
   g_assert_cmpstr (nonempty_member (client, hello, "chain"), ==, HARNESS_CHAIN);
   g_assert_cmpstr (nonempty_member (client, hello, "mode"), ==, "sendrecv");
   g_assert_false (json_object_get_boolean_member (hello, "audio"));
-  g_assert_cmpuint (json_object_get_size (hello), ==, 6);
+  /* The camera picture the page asks for: the defaults of --video-size and --video-fps. */
+  video = json_object_get_object_member (hello, "video");
+  g_assert_nonnull (video);
+  g_assert_cmpint (json_object_get_int_member (video, "width"), ==, 640);
+  g_assert_cmpint (json_object_get_int_member (video, "height"), ==, 480);
+  g_assert_cmpint (json_object_get_int_member (video, "fps"), ==, 30);
+  g_assert_cmpuint (json_object_get_size (hello), ==, 7);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (hello,
               "ice_servers")));
   /* Then the chain's controls (their content is tested in controls-unit). */
