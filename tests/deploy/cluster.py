@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "soak"))
+import rtfx_server  # noqa: E402  (tests/soak: rtfx-launch as a child process)
 
 NGINX = "/usr/sbin/nginx"
 FRONT = "127.0.0.1:8081"
@@ -76,45 +78,32 @@ def wait_until(what, predicate, bound_s):
 
 
 class Instance:
+    """One rtfx-launch of the cluster: its own address (for its media too), port 8080, its recordings
+    in a folder of its own."""
+
     def __init__(self, launcher, name, address, max_sessions, work):
         self.name, self.address = name, address
-        self.log = open(os.path.join(work, "instance-%s.log" % name), "w+")
-        self.proc = subprocess.Popen(
-            [launcher, "--bind", address, "--port", "8080", "--max-sessions", str(max_sessions),
-             "--ice-address", address, "--allowed-origin", ORIGIN,
-             "--max-connections-per-address", "0", "--record-in", self.recordings(work),
-             "identity"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-
-        def up():
-            if self.proc.poll() is not None:
-                raise SetupError("instance %s exited:\n%s" % (name, self.output()))
-            try:
-                return self.sessions() is not None
-            except OSError:
-                return False
-        wait_until("instance %s answering /status" % name, up, START_S)
-
-    def recordings(self, work):
-        folder = os.path.join(work, "recordings-" + self.name)
-        os.mkdir(folder)
-        return folder
+        recordings = os.path.join(work, "recordings-" + name)
+        os.mkdir(recordings)
+        self.server = rtfx_server.Server(
+            launcher, ["--max-sessions", str(max_sessions), "--ice-address", address,
+                       "--allowed-origin", ORIGIN, "--max-connections-per-address", "0",
+                       "--record-in", recordings, "identity"],
+            address=address, port=8080)
+        try:
+            self.server.start()
+        except RuntimeError as e:
+            raise SetupError("instance %s: %s" % (name, e))
 
     def sessions(self):
-        return json.loads(get("http://%s:8080/status" % self.address)[1])["sessions"]
+        return self.server.sessions()
 
     def output(self):
-        self.log.seek(0)
-        return self.log.read()
+        return self.server.log_text()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.server.proc.poll() is None:
+            self.server.stop(10)
 
 
 class Page:
@@ -332,7 +321,7 @@ class Cluster:
         """Each instance's media sockets are on its own --ice-address; nginx has none."""
         sockets = udp_sockets()
         for name, instance in self.instances.items():
-            mine = {address for _, pid, address in sockets if pid == instance.proc.pid}
+            mine = {address for _, pid, address in sockets if pid == instance.server.pid}
             print("media: instance %s's UDP sockets are on %s" % (name, sorted(mine)), flush=True)
             if mine != {instance.address}:
                 self.failures.append("media: instance %s has UDP sockets on %s, not only on %s"

@@ -1,6 +1,7 @@
 """rtfx-launch as a child process, for the soak and fault tests (python3, stdlib only).
 
-Run inside tests/launcher/run-in-netns.sh: the server binds a free port on 127.0.0.1, and
+Run inside tests/launcher/run-in-netns.sh: the server binds a free port on 127.0.0.1 (or the address
+and port it is given), and
 webrtcbin gathers ICE candidates on every interface it sees. Every wait here is bounded.
 GST_PLUGIN_PATH_1_0 (and GST_REGISTRY_1_0) must come from the caller's environment; for the ASan
 build, so must ASAN_OPTIONS and LSAN_OPTIONS (meson.build and the Makefile set them).
@@ -37,11 +38,14 @@ def wait_until(predicate, timeout_s, interval_s=0.1):
 
 
 class Server:
-    """One rtfx-launch on a free loopback port; its stdout and stderr go to one log file."""
+    """One rtfx-launch on a free loopback port (or on address:port); its stdout and stderr go to one
+    log file."""
 
-    def __init__(self, launcher, args=()):
+    def __init__(self, launcher, args=(), address="127.0.0.1", port=None):
         self.launcher = launcher
         self.args = list(args)
+        self.address = address
+        self.fixed_port = port
         self.proc = None
         self.port = None
         self.log = tempfile.NamedTemporaryFile(prefix="rtfx-launch-", suffix=".log", delete=False)
@@ -49,9 +53,9 @@ class Server:
 
     def start(self):
         for _ in range(START_ATTEMPTS):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             self.proc = subprocess.Popen(
-                [self.launcher, "--port", str(self.port)] + self.args,
+                [self.launcher, "--bind", self.address, "--port", str(self.port)] + self.args,
                 stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             if wait_until(lambda: self.proc.poll() is not None or self.status() is not None,
                           START_TIMEOUT_S) and self.proc.poll() is None:
@@ -65,11 +69,11 @@ class Server:
 
     @property
     def ws_url(self):
-        return "ws://127.0.0.1:%d/ws" % self.port
+        return "ws://%s:%d/ws" % (self.address, self.port)
 
     def status(self):
         """/status as a dict, or None if the server does not answer it."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        conn = http.client.HTTPConnection(self.address, self.port, timeout=HTTP_TIMEOUT_S)
         try:
             conn.request("GET", "/status")
             reply = conn.getresponse()
