@@ -443,8 +443,8 @@ set_video_size (RtfxConfig * config, const gchar * text, GError ** error)
   guint64 width, height;
   gchar *end;
 
-  config->video_width = DEFAULT_VIDEO_WIDTH;
-  config->video_height = DEFAULT_VIDEO_HEIGHT;
+  config->video.width = DEFAULT_VIDEO_WIDTH;
+  config->video.height = DEFAULT_VIDEO_HEIGHT;
   if (text == NULL)
     return TRUE;
   width = g_ascii_strtoull (text, &end, 10);
@@ -456,8 +456,8 @@ set_video_size (RtfxConfig * config, const gchar * text, GError ** error)
       || width > VIDEO_SIDE_MAX || height < VIDEO_SIDE_MIN
       || height > VIDEO_SIDE_MAX)
     goto bad;
-  config->video_width = (guint) width;
-  config->video_height = (guint) height;
+  config->video.width = (guint) width;
+  config->video.height = (guint) height;
   return TRUE;
 bad:
   return fail (error, "--video-size needs WIDTHxHEIGHT, each from %d to %d, "
@@ -542,7 +542,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"--time-limit", 0, 0, TIME_LIMIT_MAX_S, &config->time_limit_s},
     {"--ice-timeout", DEFAULT_ICE_TIMEOUT_S, 1, ICE_TIMEOUT_MAX_S,
         &config->ice_timeout_s},
-    {"--video-fps", DEFAULT_VIDEO_FPS, 1, VIDEO_FPS_MAX, &config->video_fps},
+    {"--video-fps", DEFAULT_VIDEO_FPS, 1, VIDEO_FPS_MAX, &config->video.fps},
   };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,

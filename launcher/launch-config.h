@@ -5,6 +5,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "protocol.h"
+
 G_BEGIN_DECLS
 
 /* Which way video goes, named from the browser's side as streamlit-webrtc names it. */
@@ -65,9 +67,7 @@ typedef struct
   gchar *record_out_dir;        /* where the video sent back is recorded, or NULL */
   gboolean audio;               /* --audio: the page's microphone too (sendrecv, sendonly) */
   /* The picture the page asks its camera for until the person picks another (docs/devices.md). */
-  guint video_width;
-  guint video_height;
-  guint video_fps;
+  RtfxVideoDefaults video;
   gchar *audio_chain;           /* with audio: what it goes through, unless a preset says */
   gchar **preset_audio_chains;  /* with audio: each preset's, by preset_names' index; else NULL */
   gboolean show_version;        /* --version: print it, do nothing else */

@@ -156,9 +156,7 @@ serve_status (SoupServer * soup, SoupServerMessage * msg, const char *path,
   json_builder_add_string_value (builder, rtfx_mode_name (server->config->mode));
   json_builder_set_member_name (builder, "audio");
   json_builder_add_boolean_value (builder, server->config->audio);
-  rtfx_json_add_video_defaults (builder, &(RtfxVideoDefaults) {
-        server->config->video_width, server->config->video_height,
-        server->config->video_fps});
+  rtfx_json_add_video_defaults (builder, &server->config->video);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   text = rtfx_json_write (root);

@@ -497,8 +497,7 @@ rtfx_session_new (SoupWebsocketConnection * ws, GSocket * socket,
   ice_servers = rtfx_ice_servers_for_session (config->ice_servers,
       config->turn_secret, config->turn_ttl_s, g_get_real_time () / G_USEC_PER_SEC);
   send_now (session, rtfx_message_hello (VERSION, config->chain,
-          rtfx_mode_name (config->mode), config->audio, &(RtfxVideoDefaults) {
-            config->video_width, config->video_height, config->video_fps},
+          rtfx_mode_name (config->mode), config->audio, &config->video,
           ice_servers));
   /* The presets were all built once at start-up, so this only fails if memory does. */
   session->chain = rtfx_chain_build (config->chain, NULL);

@@ -44,9 +44,9 @@ test_default_mode (void)
   g_assert_cmpuint (config.time_limit_s, ==, 0);
   g_assert_null (config.record_in_dir);
   g_assert_null (config.record_out_dir);
-  g_assert_cmpuint (config.video_width, ==, 640);
-  g_assert_cmpuint (config.video_height, ==, 480);
-  g_assert_cmpuint (config.video_fps, ==, 30);
+  g_assert_cmpuint (config.video.width, ==, 640);
+  g_assert_cmpuint (config.video.height, ==, 480);
+  g_assert_cmpuint (config.video.fps, ==, 30);
   rtfx_config_clear (&config);
 }
 
@@ -73,9 +73,9 @@ test_video_defaults (void)
 
     if (!parse (&config, args, &error))
       g_error ("%s", error->message);
-    g_assert_cmpuint (config.video_width, ==, cases[i].width);
-    g_assert_cmpuint (config.video_height, ==, cases[i].height);
-    g_assert_cmpuint (config.video_fps, ==, cases[i].rate);
+    g_assert_cmpuint (config.video.width, ==, cases[i].width);
+    g_assert_cmpuint (config.video.height, ==, cases[i].height);
+    g_assert_cmpuint (config.video.fps, ==, cases[i].rate);
     rtfx_config_clear (&config);
   }
 }
