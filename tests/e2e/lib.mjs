@@ -189,6 +189,36 @@ export async function runToExit(binary, args, ms) {
   return { ...done, stdout: proc.stdout, stderr: proc.stderr };
 }
 
+async function nft(args) {
+  const r = await runToExit('nft', args, 5000);
+  check(r.code === 0, `nft ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/**
+ * Cuts every media path in run.sh's namespace (the machine's own tables are not touched), as a blocked or lost path
+ * does: every UDP datagram is dropped, and TCP to or from tcpPorts (numbers, or "MIN-MAX" ranges: the server's ICE-TCP
+ * ports, which Chromium's active TCP candidate would otherwise pair with). Sent without an error and lost; signaling and
+ * the browser's DevTools connection, TCP on other ports, go on. Resolves with a function that lets traffic through again
+ * (also done at cleanup).
+ */
+export async function dropMedia(tcpPorts = []) {
+  const table = ['inet', 'rtfxdrop'];
+  const rules = [
+    ['add', 'table', ...table],
+    ['add', 'chain', ...table, 'out', '{ type filter hook output priority 0; }'],
+    ['add', 'rule', ...table, 'out', 'meta', 'l4proto', 'udp', 'drop'],
+  ];
+  for (const port of tcpPorts) {
+    for (const dir of ['dport', 'sport']) rules.push(['add', 'rule', ...table, 'out', 'tcp', dir, String(port), 'drop']);
+  }
+  for (const args of rules) await nft(args);
+  const forget = onCleanup(() => nft(['delete', 'table', ...table]).catch(() => {}));
+  return async () => {
+    forget();
+    await nft(['delete', 'table', ...table]);
+  };
+}
+
 // Ports of servers started with a self-signed certificate: their /status is HTTPS, not verified.
 const tlsPorts = new Set();
 

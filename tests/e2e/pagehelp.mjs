@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  check, click, evaluate, launchBrowser, log, onCleanup, openPage, pollUntil, recordSignaling, runToExit,
+  check, click, dropMedia, evaluate, launchBrowser, log, onCleanup, openPage, pollUntil, recordSignaling, runToExit,
   signalingLog, startServer, stopServer, waitForSessions, waitForState,
 } from './lib.mjs';
 import { NARROW_PX, checkNarrow, tabTo } from './narrow.mjs';
@@ -25,17 +25,6 @@ const HELP_AFTER_S = 2;
 const ICE_TIMEOUT_S = 3;
 const FAIL_MS = 15000;
 const ICE_PORTS = [40200, 40210];
-// Every UDP datagram, and TCP to or from the server's ICE ports (its ICE-TCP candidates), dropped in run.sh's
-// namespace as they arrive: sent without an error and lost, as on a blocked path. The websocket and the browser's
-// control connection still work, no media path does.
-const NFT_TABLE = ['inet', 'rtfxhelp'];
-const NFT_DROP_MEDIA = [
-  ['add', 'table', ...NFT_TABLE],
-  ['add', 'chain', ...NFT_TABLE, 'in', '{ type filter hook input priority 0; }'],
-  ['add', 'rule', ...NFT_TABLE, 'in', 'meta', 'l4proto', 'udp', 'drop'],
-  ['add', 'rule', ...NFT_TABLE, 'in', 'tcp', 'dport', `${ICE_PORTS[0]}-${ICE_PORTS[1]}`, 'drop'],
-  ['add', 'rule', ...NFT_TABLE, 'in', 'tcp', 'sport', `${ICE_PORTS[0]}-${ICE_PORTS[1]}`, 'drop'],
-];
 // How long the server's stats take to show a new picture size (the camera's change, then a stats a second).
 const SIZE_MS = 6000;
 
@@ -49,11 +38,6 @@ function slowCamera() {
     await new Promise((resolve) => { setTimeout(resolve, window.rtfxCameraDelayMs ?? 0); });
     return native(constraints);
   };
-}
-
-async function nft(args) {
-  const r = await runToExit('nft', args, 5000);
-  check(r.code === 0, `nft ${args.join(' ')}: ${r.stderr.trim()}`);
 }
 
 /** #connect-help as the page shows it: {shown, reason, trying, text}. */
@@ -86,8 +70,8 @@ export async function connectHelp(binary) {
   const page = await openPage(browser, `${server.url}?help-after=${HELP_AFTER_S}`, 'help', {
     init: `(${recordSignaling})(); (${slowCamera})();`,
   });
-  for (const args of NFT_DROP_MEDIA) await nft(args);
-  const dropped = onCleanup(() => nft(['delete', 'table', ...NFT_TABLE]).catch(() => {}));
+  // Every media packet dropped, UDP and TCP to the server's ICE ports (its ICE-TCP candidates): no media path works.
+  const restore = await dropMedia([ICE_PORTS.join('-')]);
 
   const clicked = performance.now();
   await click(page, '#start');
@@ -118,8 +102,7 @@ export async function connectHelp(binary) {
   checkHelpText(after.text);
   await waitForSessions(server, 0, 3000);
 
-  dropped();
-  await nft(['delete', 'table', ...NFT_TABLE]);
+  await restore();
   await evaluate(page, (ms) => { window.rtfxCameraDelayMs = ms; }, CAMERA_DELAY_MS);
   await click(page, '#start');
   const hiddenAtStart = await helpView(page);

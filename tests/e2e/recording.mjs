@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   check, click, evaluate, inboundVideo, launchBrowser, log, offerH264Only, onCleanup, openPage, pollUntil, recordSignaling,
-  candidatePair, runToExit, serverCandidates, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
+  candidatePair, dropMedia, runToExit, serverCandidates, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
 } from './lib.mjs';
 
 const CONNECT_MS = 15000;
@@ -211,29 +211,6 @@ async function checkFinished(server, dir, files, seconds) {
 }
 
 /**
- * nft commands that cut a session's media in the namespace (run.sh's: the machine's own tables are not touched):
- * every UDP datagram, and TCP to or from the server's passive ICE-TCP ports, which Chromium would otherwise
- * switch to a second or two after UDP is gone (its active TCP candidate pairs with them). Signaling and the
- * browser's DevTools connection, TCP on other ports, go on.
- */
-function nftDropMedia(tcpPorts) {
-  const rules = [
-    ['add', 'table', 'inet', 'rtfxtest'],
-    ['add', 'chain', 'inet', 'rtfxtest', 'out', '{ type filter hook output priority 0; }'],
-    ['add', 'rule', 'inet', 'rtfxtest', 'out', 'meta', 'l4proto', 'udp', 'drop'],
-  ];
-  for (const port of tcpPorts) {
-    for (const dir of ['dport', 'sport']) rules.push(['add', 'rule', 'inet', 'rtfxtest', 'out', 'tcp', dir, String(port), 'drop']);
-  }
-  return rules;
-}
-
-async function nft(args) {
-  const r = await runToExit('nft', args, 5000);
-  check(r.code === 0, `nft ${args.join(' ')}: ${r.stderr.trim()}`);
-}
-
-/**
  * A session whose media path is lost (all UDP and the server's ICE-TCP dropped, as when ICE fails; the server ends it after --peer-timeout
  * without video): its files end where the video stopped, and play to that end.
  */
@@ -244,7 +221,7 @@ async function mediaLost(browser, server, dir) {
   await sleep(Math.max(0, connectedAt + SESSION_MS - performance.now()));
   const lostAt = performance.now();
   const passive = (await serverCandidates(page)).filter((c) => c.tcpType === 'passive').map((c) => c.port);
-  for (const args of nftDropMedia(new Set(passive))) await nft(args);
+  const restore = await dropMedia(new Set(passive));
   try {
     const { value: bye } = await pollUntil(async () => (await signalingLog(page, ['bye'])).received[0] ?? null,
       PEER_TIMEOUT_S * 1000 + CLOSED_TO_ZERO_MS, 'the bye of a session without video', { intervalMs: 50 })
@@ -257,7 +234,7 @@ async function mediaLost(browser, server, dir) {
     log(`media lost: bye ${JSON.stringify(bye.msg)}`);
     check(bye.msg.code === 'no-video', `bye ${JSON.stringify(bye.msg)}, not no-video`);
   } finally {
-    await nft(['delete', 'table', 'inet', 'rtfxtest']);
+    await restore();
   }
   await checkFinished(server, dir, files, (lostAt - connectedAt) / 1000);
 }
