@@ -22,7 +22,7 @@
 
 #define MAX_SESSIONS 4
 /* What each test's child process may take, all waits included. */
-#define TEST_TIMEOUT_US (60 * G_USEC_PER_SEC)
+#define TEST_TIMEOUT_MS (60 * 1000)
 #define CONNECT_TIMEOUT_S 2
 #define SERVER_CLOSE_TIMEOUT_MS 2000
 
@@ -53,19 +53,6 @@ static struct
 {
   gchar *offer_sdp;             /* the fixture, CRLF line ends */
 } t;
-
-/* Runs the calling test in a child process of its own, so that a failure (g_error aborts) or a hang
- * ends that test only; TRUE in that child, which then does the test. */
-static gboolean
-isolated (void)
-{
-  if (g_test_subprocess ())
-    return TRUE;
-  g_test_trap_subprocess (NULL, TEST_TIMEOUT_US,
-      G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
-  return FALSE;
-}
 
 /* --- raw TCP ----------------------------------------------------------------------------- */
 
@@ -419,7 +406,7 @@ test_extmap (gconstpointer data)
   g_autofree gchar *offer = NULL;
   Client *witness, *client;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "extmap", MAX_SESSIONS, NULL);
   witness = client_connect (&server, "extmap/witness");
@@ -451,7 +438,7 @@ test_tls_stalled_client_hello (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) status = NULL;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "tls", MAX_SESSIONS, args);
   for (guint i = 0; i < TLS_STALLED_CONNECTIONS; i++) {
@@ -485,7 +472,7 @@ test_offer_timeout (void)
   Server server = { 0 };
   Client *idle;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "offer-timeout", MAX_SESSIONS, args);
   idle = client_connect (&server, "offer-timeout/idle");
@@ -507,7 +494,7 @@ test_offer_timeout_frees_sessions (void)
   Server server = { 0 };
   Client *idle[2], *refused, *later;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "offer-timeout-busy", G_N_ELEMENTS (idle), args);
   for (guint i = 0; i < G_N_ELEMENTS (idle); i++) {
@@ -540,7 +527,7 @@ test_peer_timeout (void)
   Server server = { 0 };
   Raw *gone;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "peer-timeout", MAX_SESSIONS, args);
   gone = raw_websocket_open_plain (&server);
@@ -567,7 +554,7 @@ test_connections_per_address (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) status = NULL;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "per-address", MAX_SESSIONS, args);
   /* The start-up's last /status request is over. */
@@ -637,7 +624,7 @@ test_keep_alive (void)
   Raw *idle;
   gint64 end;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "keep-alive", MAX_SESSIONS, args);
   idle = raw_connect (&server);
@@ -679,7 +666,7 @@ test_closed_connections (void)
   };
   Server server = { 0 };
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "closed-connections", MAX_SESSIONS, args);
   for (guint i = 0; i < 3 * PER_ADDRESS_CAP; i++) {
@@ -710,7 +697,7 @@ test_message_rate (void)
   Client *witness, *flood;
   guint values = 0;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "message-rate", MAX_SESSIONS, args);
   witness = client_connect (&server, "message-rate/witness");
@@ -839,7 +826,7 @@ test_flood (gconstpointer data)
   guint64 rss_start;
   gint64 next_status = 0;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "flood", MAX_SESSIONS, args);
   page = raw_websocket_open_plain (&server);
@@ -929,7 +916,7 @@ test_long_name (gconstpointer data)
   Server server = { 0 };
   Client *client;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "long-name", MAX_SESSIONS, NULL);
   client = client_connect (&server, c->name);
@@ -968,7 +955,7 @@ test_origin (void)
     {NULL, "127.0.0.1:%u", "hello"},
   };
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "origin", MAX_SESSIONS, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -1000,7 +987,7 @@ test_payload_type (gconstpointer data)
   Server server = { 0 };
   Client *client;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "payload-type", MAX_SESSIONS, NULL);
   client = client_connect (&server, "payload-type");
@@ -1029,7 +1016,7 @@ test_status_methods (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (SoupMessage) head = NULL;
 
-  if (!isolated ())
+  if (!run_in_child (TEST_TIMEOUT_MS))
     return;
   server_start (&server, "status-methods", MAX_SESSIONS, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {

@@ -23,6 +23,7 @@
 static struct
 {
   const gchar *launcher;
+  const gchar *test_binary;     /* argv[0], for run_in_child */
   GMainLoop *loop;
   SoupSession *http;
 } h;
@@ -40,7 +41,8 @@ harness_init (int argc, char **argv)
     g_printerr ("usage: %s RTFX_LAUNCH OFFER_SDP\n", argv[0]);
     exit (99);
   }
-  /* For a test run again in a child process (g_test_trap_subprocess), which gets no arguments. */
+  /* For a test run again in a child process (run_in_child), which gets no arguments. */
+  h.test_binary = argv[0];
   g_setenv ("RTFX_LAUNCH", h.launcher, TRUE);
   g_setenv ("RTFX_OFFER_SDP", offer_path, TRUE);
   h.loop = g_main_loop_new (NULL, FALSE);
@@ -84,6 +86,62 @@ wait_for (Predicate done, gconstpointer data, guint timeout_ms)
 static gboolean
 never (gconstpointer data)
 {
+  return FALSE;
+}
+
+/* --- one test in a child process ----------------------------------------------------------- */
+
+/* GLib's exit status for a test run that was incomplete (g_test_incomplete). */
+#define EXIT_INCOMPLETE 77
+
+static void
+on_child_exited (GObject * source, GAsyncResult * result, gpointer data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) data = TRUE;
+  wake ();
+}
+
+/* The child is started by hand rather than with g_test_trap_subprocess(), whose verdict cannot
+ * tell an incomplete child from a failed one. */
+gboolean
+run_in_child (guint timeout_ms)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) child = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean exited = FALSE;
+  gint status;
+
+  if (g_test_subprocess ())
+    return TRUE;
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  /* The child's report goes to the log; on stdout it would garble the parent's TAP stream. */
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (STDERR_FILENO));
+  child = g_subprocess_launcher_spawn (launcher, &error, h.test_binary, "-p",
+      g_test_get_path (), "--GTestSubprocess", NULL);
+  if (child == NULL)
+    g_error ("cannot run %s in a child process: %s", g_test_get_path (),
+        error->message);
+  g_subprocess_wait_async (child, NULL, on_child_exited, &exited);
+  if (!wait_for (is_true, &exited, timeout_ms)) {
+    g_subprocess_force_exit (child);
+    wait_for (is_true, &exited, EXIT_TIMEOUT_MS);
+    g_test_fail_printf ("the test's child process was still running after %u ms",
+        timeout_ms);
+    return FALSE;
+  }
+  if (!g_subprocess_get_if_exited (child)) {
+    g_test_fail_printf ("the test's child process was killed by signal %d",
+        g_subprocess_get_term_sig (child));
+    return FALSE;
+  }
+  status = g_subprocess_get_exit_status (child);
+  if (status == EXIT_INCOMPLETE)
+    g_test_incomplete ("the test's child process was incomplete (its log says why)");
+  else if (status != 0)
+    g_test_fail_printf ("the test's child process failed with exit status %d "
+        "(its log says why)", status);
   return FALSE;
 }
 

@@ -66,6 +66,12 @@ gboolean wait_for (Predicate done, gconstpointer data, guint timeout_ms);
 void pause_ms (guint ms);
 gboolean is_true (gconstpointer flag);
 
+/* Runs the calling test again in a child process of its own (-p PATH --GTestSubprocess), so that a
+ * failure (g_error aborts) or a hang ends that test only, and takes the child's verdict for the
+ * test's: passed, incomplete (exit 77) or failed, and failed when it runs over timeout_ms. TRUE in
+ * that child, which then does the test; FALSE in the parent. */
+gboolean run_in_child (guint timeout_ms);
+
 /* method path on server: the finished message (status, headers), or NULL with error when no
  * answer came within HTTP_TIMEOUT_MS or the request failed; body, if not NULL, gets the body. */
 SoupMessage *http_request (const Server * server, const gchar * method,
