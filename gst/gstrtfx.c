@@ -12,6 +12,7 @@
 #include "gstrtfxdelay.h"
 #include "gstrtfxedges.h"
 #include "gstrtfxfacedetect.h"
+#include "gstrtfxhdrextplayoutdelay.h"
 #include "gstrtfxlatest.h"
 #include "gstrtfxrotate.h"
 
@@ -24,6 +25,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (rtfxdelay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxedges, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxfacedetect, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtfxhdrextplayoutdelay, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxlatest, plugin);
   ret |= GST_ELEMENT_REGISTER (rtfxrotate, plugin);
 
@@ -31,5 +33,5 @@ plugin_init (GstPlugin * plugin)
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rtfx,
-    "Real-time video filters for live pipelines: edges, cartoon, rotation, face detection, a stand-in delay, latest-frame dropping",
+    "Real-time video filters for live pipelines: edges, cartoon, rotation, face detection, a stand-in delay, latest-frame dropping, WebRTC playout delay",
     plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

@@ -1,6 +1,8 @@
 /* The codec table: see codec.h. */
 #include "codec.h"
 
+#include <gst/rtp/rtp.h>
+
 static gboolean
 vp8_fits (const GstStructure * rtp)
 {
@@ -52,7 +54,7 @@ static const RtfxCodec vp8 = {
       "end-usage=cbr error-resilient=default keyframe-max-dist=300 threads=1 "
       "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 "
       "undershoot=100 overshoot=15 max-intra-bitrate=450 "
-      "! rtpvp8pay picture-id-mode=15-bit mtu=1200 pt=%d",
+      "! rtpvp8pay name=payloader picture-id-mode=15-bit mtu=1200 pt=%d",
   .bitrate_property = "target-bitrate",
   .bitrate_unit = 1,
   .fits = vp8_fits,
@@ -67,7 +69,7 @@ static const RtfxCodec h264 = {
   .encoder = "x264enc name=encoder tune=zerolatency speed-preset=ultrafast "
       "key-int-max=300 "
       "! video/x-h264,profile=constrained-baseline "
-      "! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=%d",
+      "! rtph264pay name=payloader config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=%d",
   .bitrate_property = "bitrate",
   .bitrate_unit = 1000,
   .fits = h264_fits,
@@ -153,6 +155,35 @@ rtfx_codec_depayloaded_pad (GstElement * decoder)
   g_autoptr (GstElement) depayloader = gst_pad_get_parent_element (target);
 
   return gst_element_get_static_pad (depayloader, "src");
+}
+
+static GstRTPHeaderExtension *
+on_request_extension (GstElement * payloader, guint id, const gchar * uri,
+    gpointer max_delay_ms)
+{
+  GstRTPHeaderExtension *ext;
+
+  if (g_strcmp0 (uri, RTFX_PLAYOUT_DELAY_URI) != 0)
+    return NULL;
+  ext = gst_rtp_header_extension_create_from_uri (uri);
+  if (ext == NULL) {
+    GST_WARNING_OBJECT (payloader, "no element for %s: is the rtfx plugin "
+        "installed?", uri);
+    return NULL;
+  }
+  gst_rtp_header_extension_set_id (ext, id);
+  g_object_set (ext, "max-delay-ms", GPOINTER_TO_UINT (max_delay_ms), NULL);
+  return ext;
+}
+
+void
+rtfx_codec_set_playout_delay (GstElement * bin, guint max_delay_ms)
+{
+  g_autoptr (GstElement) payloader = gst_bin_get_by_name (GST_BIN (bin),
+      "payloader");
+
+  g_signal_connect (payloader, "request-extension",
+      G_CALLBACK (on_request_extension), GUINT_TO_POINTER (max_delay_ms));
 }
 
 GstPad *

@@ -21,7 +21,7 @@ typedef struct
   const gchar *media_type;      /* its encoded frames' caps name, as recordings take them */
   const RtfxElementNeed *needs; /* ends with an entry whose factory is NULL */
   const gchar *decoder;         /* gst-launch: depayloader ! decoder */
-  /* gst-launch: encoder ! payloader, with %d for the payload type; the encoder is named "encoder" */
+  /* gst-launch: encoder ! payloader, with %d for the payload type; named "encoder" and "payloader" */
   const gchar *encoder;
   const gchar *bitrate_property;        /* the encoder's, set while it runs */
   guint bitrate_unit;           /* in bit/s: 1 for bit/s, 1000 for kbit/s */
@@ -62,5 +62,13 @@ GstElement *rtfx_codec_make_decoder (const RtfxCodec * codec);
  * of rtfx_codec_make_encoder (the encoder's): a source pad, for recordings. */
 GstPad *rtfx_codec_depayloaded_pad (GstElement * decoder);
 GstPad *rtfx_codec_encoded_pad (GstElement * encoder);
+
+/* The playout-delay RTP header extension (the rtfx plugin's rtfxhdrextplayoutdelay). */
+#define RTFX_PLAYOUT_DELAY_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+
+/* Makes the payloader of a bin of rtfx_codec_make_encoder tell the browser to hold each frame at
+ * most max_delay_ms before showing it, when the browser accepts the extension (the answer's caps
+ * have it: offer.c); 0: show each frame as soon as it is decoded. */
+void rtfx_codec_set_playout_delay (GstElement * encoder, guint max_delay_ms);
 
 G_END_DECLS

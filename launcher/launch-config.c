@@ -62,6 +62,8 @@ static const gchar *default_python_presets[][2] = {
 #define BITRATE_MIN 30
 #define BITRATE_MAX 100000
 #define TIME_LIMIT_MAX_S (30 * 24 * 3600)
+/* The playout-delay extension's 12 bits of 10 ms. */
+#define PLAYOUT_DELAY_MAX_MS 40950
 /* libnice's own idle-timeout: the grace for late candidates once every check has failed. */
 #define DEFAULT_ICE_TIMEOUT_S 5
 #define ICE_TIMEOUT_MAX_S 60
@@ -393,6 +395,7 @@ typedef enum
   LIMIT_TIME,
   LIMIT_ICE_TIMEOUT,
   LIMIT_VIDEO_FPS,
+  LIMIT_PLAYOUT_DELAY,
 } LimitIndex;
 
 /* An integer option and the range it must be in. */
@@ -543,6 +546,7 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
     {"--ice-timeout", DEFAULT_ICE_TIMEOUT_S, 1, ICE_TIMEOUT_MAX_S,
         &config->ice_timeout_s},
     {"--video-fps", DEFAULT_VIDEO_FPS, 1, VIDEO_FPS_MAX, &config->video.fps},
+    {"--playout-delay", 0, 0, PLAYOUT_DELAY_MAX_MS, &config->playout_delay_ms},
   };
   const GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -560,6 +564,11 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         "Most browsers served at once (default: twice the number of cores)", "N"},
     {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
         "Jitterbuffer latency in milliseconds (default 50)", "MS"},
+    {"playout-delay", 0, 0, G_OPTION_ARG_INT,
+          &limits[LIMIT_PLAYOUT_DELAY].value,
+        "The most the browser may hold each processed frame before showing it, to "
+          "smooth a jittery path (default 0: as soon as it is decoded; Chromium "
+          "honours it, Firefox does not offer it; docs/performance.md)", "MS"},
     {"preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &presets,
         "A chain the page may switch to, by NAME (repeatable; default: passthrough, "
           "edges, overlay, cartoon, rotate, faces, slow-model, py-edges, py-qrcode)",

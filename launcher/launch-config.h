@@ -36,6 +36,7 @@ typedef struct
   GTlsCertificate *tls;         /* NULL: plain HTTP and WS; else HTTPS and WSS on the same port */
   guint max_sessions;
   guint latency_ms;             /* webrtcbin's jitterbuffer latency */
+  guint playout_delay_ms;       /* the most the browser may hold a frame before showing it */
   gchar **ice_addresses;        /* local addresses ICE gathers candidates on */
   gchar *stun;                  /* stun://HOST:PORT, or NULL */
   gchar **turns;                /* turn[s]://USER:PASS@HOST:PORT, or HOST:PORT with turn_secret */

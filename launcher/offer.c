@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "codec.h"
 #include "protocol.h"
 
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
@@ -203,10 +204,10 @@ bad_payload_type (const GstSDPMedia * media)
   return NULL;
 }
 
-/* "a=extmap:ID[/DIRECTION] URI [ATTRIBUTES]": the id of the transport-wide congestion control
- * extension, or -1 (also for lines that are malformed: they are ignored, not trusted). */
+/* "a=extmap:ID[/DIRECTION] URI [ATTRIBUTES]": the id of the extension uri, or -1 (also for lines
+ * that are malformed: they are ignored, not trusted). */
 static gint
-twcc_extension_id (const GstSDPMedia * media)
+extension_id (const GstSDPMedia * media, const gchar * uri)
 {
   for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
     const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
@@ -217,7 +218,7 @@ twcc_extension_id (const GstSDPMedia * media)
       continue;
     fields = g_strsplit (a->value, " ", 3);
     if (fields[0] == NULL || fields[1] == NULL ||
-        !g_str_equal (fields[1], TWCC_URI))
+        !g_str_equal (fields[1], uri))
       continue;
     id = g_strndup (fields[0], strcspn (fields[0], "/"));
     return parse_number (id, 1, EXTMAP_ID_MAX);
@@ -238,18 +239,30 @@ media_caps (const GstSDPMedia * media, gint pt, const gchar * kind)
   return caps;
 }
 
+/* Accepts the offered extension uri, if it is offered: the payloader then adds it to what it sends
+ * (auto-header-extension). */
+static void
+accept_extension (GstCaps * caps, const GstSDPMedia * media, const gchar * uri)
+{
+  gint id = extension_id (media, uri);
+
+  if (id > 0) {
+    g_autofree gchar *field = g_strdup_printf ("extmap-%d", id);
+    gst_caps_set_simple (caps, field, G_TYPE_STRING, uri, NULL);
+  }
+}
+
 static GstCaps *
 codec_preferences (const GstSDPMedia * media, gint pt)
 {
   GstCaps *caps = media_caps (media, pt, "video");
-  gint twcc = twcc_extension_id (media);
 
   /* Transport-wide congestion control: with it the browser learns what the path carries and raises
    * its bitrate (and picture size) from its cautious start; without it, it stays there. */
-  if (twcc > 0) {
-    g_autofree gchar *field = g_strdup_printf ("extmap-%d", twcc);
-    gst_caps_set_simple (caps, field, G_TYPE_STRING, TWCC_URI, NULL);
-  }
+  accept_extension (caps, media, TWCC_URI);
+  /* Playout delay (--playout-delay): the browser shows each processed frame as soon as it is
+   * decoded, instead of holding it for a jitter buffer sized for a call. */
+  accept_extension (caps, media, RTFX_PLAYOUT_DELAY_URI);
   /* The browser asks for keyframes with PLI and FIR; the answer must accept them. */
   gst_caps_set_simple (caps, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
       "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);

@@ -731,6 +731,7 @@ build_send_branch (RtfxPipeline * p, const RtfxConfig * config,
   if (p->encoder == NULL)
     return FALSE;
   p->twcc = rtfx_twcc_follow (p->encoder, offer->codec, &limits, p->peer);
+  rtfx_codec_set_playout_delay (p->encoder, config->playout_delay_ms);
   filter = gst_element_factory_make ("capsfilter", NULL);
   g_object_set (filter, "caps", i420, NULL);
   gst_bin_add_many (GST_BIN (p->pipeline), filter, p->encoder, NULL);

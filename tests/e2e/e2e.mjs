@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, faceVideo, findControl, fps, frameMonitorResult,
+  Skip, candidatePair, check, cleanupAll, click, controlInput, onCleanup, startProcess, cpuSeconds, evaluate, faceVideo, findControl, fps, jitterBufferMs, frameMonitorResult,
   freePort, getStatus, inboundVideo, launchBrowser, log, lumaMean, offerH264Only, lumaStats, openPage, pageControls, pageLogs, pageState,
   pageStats, panelControls, pct, pollUntil, recordSignaling, runToExit, serverStderrTail, shellWords, signalingLog, sleep,
   startFrameMonitor, started, startServer, stopServer, videoState, waitForControls, waitForSessions, waitForState,
@@ -133,7 +133,8 @@ async function edges(binary, kind, { codec = 'VP8' } = {}) {
   const localDark = mean(local.map((l) => l.dark));
   log(`remote video: ${rate.frames} frames decoded in ${rate.seconds.toFixed(2)} s = ${rate.fps.toFixed(1)} fps` +
       ` (stats framesPerSecond ${s1.framesPerSecond ?? 'n/a'}, ${s1.codec ?? '?'} ${s1.frameWidth}x${s1.frameHeight},` +
-      ` dropped ${s1.framesDropped ?? 'n/a'}); <video> presented ${v1.presented - v0.presented} frames,` +
+      ` dropped ${s1.framesDropped ?? 'n/a'}, jitter buffer ${jitterBufferMs(s0, s1)} ms a frame);` +
+      ` <video> presented ${v1.presented - v0.presented} frames,` +
       ` currentTime +${(v1.currentTime - v0.currentTime).toFixed(2)} s`);
   log(`near-black (luma < 40): remote ${pct(remoteDark)} [${remote.map((r) => pct(r.dark)).join(', ')}],` +
       ` local ${pct(localDark)} [${local.map((l) => pct(l.dark)).join(', ')}];` +
@@ -154,6 +155,10 @@ async function edges(binary, kind, { codec = 'VP8' } = {}) {
     const bright = mean(remote.map((r) => r.bright));
     check(bright >= MIN_REMOTE_EDGES, `remote picture has ${pct(bright)} bright pixels, not >= ${pct(MIN_REMOTE_EDGES)}:` +
                                       ' the edges of the camera picture are missing');
+    // Chromium offers the playout-delay extension; the answer takes it, so frames are shown as they are decoded.
+    const answer = await evaluate(page, () => window.rtfx.pc.remoteDescription?.sdp ?? '');
+    check(/^a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r?$/m.test(answer),
+          'the answer does not take the playout-delay extension Chromium offered');
   }
   check(localDark < MAX_LOCAL_DARK, `local (camera) picture is ${pct(localDark)} near black, not < ${pct(MAX_LOCAL_DARK)}:` +
                                     ' the comparison with the remote picture means nothing');

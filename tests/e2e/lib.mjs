@@ -545,6 +545,13 @@ export function fps(a, b) {
   return { frames: b.framesDecoded - a.framesDecoded, seconds: dt, fps: dt > 0 ? (b.framesDecoded - a.framesDecoded) / dt : 0 };
 }
 
+/** How long the browser held each frame in its jitter buffer between two inboundVideo() samples, in ms (or 'n/a'). */
+export function jitterBufferMs(a, b) {
+  const frames = (b.jitterBufferEmittedCount ?? 0) - (a.jitterBufferEmittedCount ?? 0);
+  if (b.jitterBufferDelay == null || a.jitterBufferDelay == null || frames <= 0) return 'n/a';
+  return ((1000 * (b.jitterBufferDelay - a.jitterBufferDelay)) / frames).toFixed(1);
+}
+
 /**
  * The state of a <video> element, including how many frames it has presented since the first call (counted
  * with requestVideoFrameCallback: Firefox's getVideoPlaybackQuality() counts nothing for a MediaStream).

@@ -1,7 +1,8 @@
 /* Unit tests for launcher/launch-config.c's modes (docs/protocol.md, "Modes"): --mode, --source,
  * --loop and --time-limit as parsed into the config, --record-in and --record-out
  * (docs/recording.md), --audio and its chains (docs/audio.md), --ice-timeout and --page-texts
- * (docs/deploy.md, docs/page-texts.md), --video-size and --video-fps (docs/devices.md), and every
+ * (docs/deploy.md, docs/page-texts.md), --video-size and --video-fps (docs/devices.md),
+ * --playout-delay (docs/performance.md), and every
  * bad combination refused with a sentence that names what was wrong (main() prints it and exits with
  * status 2). Options are parsed by the real parser, chains and sources built by the real GStreamer
  * with this build's plugin. */
@@ -228,6 +229,22 @@ test_ice_timeout (void)
   rtfx_config_clear (&config);
 }
 
+/* --playout-delay: 0 (show each frame as soon as it is decoded) unless given. */
+static void
+test_playout_delay (void)
+{
+  const gchar *none[] = { NULL };
+  const gchar *most[] = { "--playout-delay", "40950", NULL };
+  RtfxConfig config = { 0 };
+
+  g_assert_true (parse (&config, none, NULL));
+  g_assert_cmpuint (config.playout_delay_ms, ==, 0);
+  rtfx_config_clear (&config);
+  g_assert_true (parse (&config, most, NULL));
+  g_assert_cmpuint (config.playout_delay_ms, ==, 40950);
+  rtfx_config_clear (&config);
+}
+
 /* A file of texts in a scratch folder (removed by the caller with its folder); returns its path. */
 static gchar *
 write_texts (const gchar * dir, const gchar * name, const gchar * contents)
@@ -339,6 +356,10 @@ static const BadCase bad_cases[] = {
           NULL}},
   {"ice-timeout-word", {"--ice-timeout", "soon", NULL}, {"ice-timeout",
           "soon", NULL}},
+  {"playout-delay-negative", {"--playout-delay", "-10", NULL},
+      {"--playout-delay", "from 0 to 40950", NULL}},
+  {"playout-delay-too-long", {"--playout-delay", "40960", NULL},
+      {"--playout-delay", NULL}},
   {"page-texts-missing", {"--page-texts", "/nonexistent/texts.json", NULL},
       {"--page-texts", "/nonexistent/texts.json", NULL}},
   {"video-size-no-x", {"--video-size", "640", NULL}, {"--video-size",
@@ -432,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/audio/presets", test_audio_presets);
   g_test_add_func ("/config/turn-secret", test_turn_secret);
   g_test_add_func ("/config/ice-timeout", test_ice_timeout);
+  g_test_add_func ("/config/playout-delay", test_playout_delay);
   g_test_add_func ("/config/page-texts", test_page_texts);
   for (guint i = 0; i < G_N_ELEMENTS (bad_texts); i++) {
     g_autofree gchar *path = g_strconcat ("/config/refuse/page-texts-",
