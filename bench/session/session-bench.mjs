@@ -9,7 +9,7 @@
 // defaults), --rtfx-args JSON (more arguments for every rtfx-launch), --short (one round of edges,
 // a few seconds each, in both browsers; fails unless every number was produced), --other-launcher LABEL=PATH
 // (repeatable: another rtfx-launch binary as one more contender of the variants, e.g. a branch against main),
-// --groups main,latency,chain,slow,binary (only the sessions of these groups).
+// --groups main,latency,playout,chain,slow,binary (only the sessions of these groups).
 //
 // Per session: the server is started fresh and waited for; the page is opened and #start clicked;
 // then, after the warm-up, the steady window. The figures (README.md in this folder defines them):
@@ -40,6 +40,7 @@ const SLOW = 'rtfxdelay delay-ms=50 ! rtfxedges';
 const VARIANTS = [
   { group: 'latency', label: '--latency 0', args: ['--latency', '0'] },
   { group: 'latency', label: '--latency 200', args: ['--latency', '200'] },
+  { group: 'playout', label: '--playout-delay 100', args: ['--playout-delay', '100'] },
   { group: 'chain', label: 'rtfxedges, no rtfxlatest', chain: 'rtfxedges' },
   { group: 'slow', label: 'rtfxlatest ! slow', chain: `rtfxlatest ! ${SLOW}` },
   { group: 'slow', label: 'slow alone', chain: SLOW },
