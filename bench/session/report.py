@@ -71,6 +71,12 @@ class Contender:
         self.cpus = [s["cpuPct"] for s in ok if "cpuPct" in s]
         self.rt = [x for s in ok for x in s.get("rtSamples", [])]
         self.rtMedian, self.rtP90 = quantile(self.rt, 0.5), quantile(self.rt, 0.9)
+        # Each session's own median: a session keeps its round trip, and sessions differ (the phase of the
+        # camera's frames against the browser's display, which a session keeps from its start).
+        self.rtSessions = [quantile(s["rtSamples"], 0.5) for s in ok if s.get("rtSamples")]
+
+    def rt_sessions(self):
+        return ", ".join(num(x) for x in self.rtSessions) or "–"
 
     def size(self, sent=False):
         w, h = (self.sentWidth, self.sentHeight) if sent else (self.width, self.height)
@@ -106,13 +112,13 @@ def main_table(results, chromium, firefox, img_rel):
         lines += [
             "**Chromium**, playing the numbered clip as its camera:",
             "",
-            "| workload | server | first frame ms | fps | round trip ms, median (p90) | kb/s received | QP "
-            "| size | server CPU % of a core |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+            "| workload | server | first frame ms | fps | round trip ms, median (p90) | each session's round trip "
+            "| kb/s received | QP | size | server CPU % of a core |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
         ]
         for (w, name), c in chromium.items():
             lines.append(f"| {w} | {name} | {num(c.firstFrameMs)} | {num(c.fps, 1)} | {num(c.rtMedian)} "
-                         f"({num(c.rtP90)}) | {num(c.kbps)} | {num(c.qp, 1)} | {c.size()} | {num(c.cpuPct, 1)} |"
+                         f"({num(c.rtP90)}) | {c.rt_sessions()} | {num(c.kbps)} | {num(c.qp, 1)} | {c.size()} | {num(c.cpuPct, 1)} |"
                          + (f" {c.failed} of {c.n + c.failed} sessions failed |" if c.failed else ""))
         lines += ["", "Ratios rtfx / aiortc in the same run (below 1: rtfx uses less, waits less):", "",
                   "| workload | server CPU | round trip (median) | first frame | QP |",
@@ -192,12 +198,12 @@ def defaults_table(results, img_rel):
         return ["No variants in this run (`session-bench.mjs --variants`, which `make bench` passes)."]
     lines = [
         "Chromium, edges workload, rtfx-launch only; the first row is rtfx's defaults (`--latency 50`, "
-        "`rtfxlatest ! rtfxedges`). `slow` is `rtfxdelay delay-ms=50 ! rtfxedges`, a chain that needs 50 ms a "
+        "`--playout-delay 0`, `rtfxlatest ! rtfxedges`). `slow` is `rtfxdelay delay-ms=50 ! rtfxedges`, a chain that needs 50 ms a "
         "frame where the camera gives one every 33 ms.",
         "",
-        "| contender | server arguments | round trip ms, median (p90) | Δ round trip | first frame ms "
-        "| Δ first frame | fps | kb/s | QP | server CPU % |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| contender | server arguments | round trip ms, median (p90) | each session's round trip | Δ round trip "
+        "| first frame ms | Δ first frame | fps | kb/s | QP | server CPU % |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def delta(a, b):
@@ -205,9 +211,10 @@ def defaults_table(results, img_rel):
 
     ref = rows[0][1] if main else None
     for (_, name), c in rows:
-        args = " ".join(c.first["args"])
+        # Another launcher (--other-launcher) shows as its file's name, not where it was on the bench's machine.
+        args = " ".join(os.path.basename(a) if a.startswith("/") else a for a in c.first["args"])
         label = "rtfx defaults" if name == "rtfx" else name.removeprefix("rtfx ")
-        lines.append(f"| {label} | `{args}` | {num(c.rtMedian)} ({num(c.rtP90)}) "
+        lines.append(f"| {label} | `{args}` | {num(c.rtMedian)} ({num(c.rtP90)}) | {c.rt_sessions()} "
                      f"| {delta(c.rtMedian, ref.rtMedian) if ref and c is not ref else ''} | {num(c.firstFrameMs)} "
                      f"| {delta(c.firstFrameMs, ref.firstFrameMs) if ref and c is not ref else ''} "
                      f"| {num(c.fps, 1)} | {num(c.kbps)} | {num(c.qp, 1)} | {num(c.cpuPct, 1)} |")
@@ -281,7 +288,8 @@ def plot_defaults(results, path):
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(keys)), 3.8))
     if keys:
         ax.boxplot([table[k].rt for k in keys], whis=(10, 90), showfliers=False)
-        labels = ["defaults" if s == "rtfx" else s.removeprefix("rtfx ").replace(" ! ", " !\n") for _, s in keys]
+        labels = ["defaults" if s == "rtfx" else s.removeprefix("rtfx ").replace(" ! ", " !\n").replace(", ", ",\n")
+                  for _, s in keys]
         ax.set_xticks(range(1, len(keys) + 1), labels, fontsize=7)
         ax.set_yscale("log")
     ax.set_ylabel("round trip, ms (log)")

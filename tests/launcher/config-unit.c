@@ -8,6 +8,7 @@
  * with this build's plugin. */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "launch-config.h"
@@ -213,35 +214,37 @@ test_turn_secret (void)
   rtfx_config_clear (&config);
 }
 
-/* --ice-timeout's default is libnice's idle-timeout; a value given is kept. */
-static void
-test_ice_timeout (void)
+/* A number option: its default when not given, and a value given is kept. --ice-timeout's default
+ * is libnice's idle-timeout; --playout-delay's, 0, shows each frame as soon as it is decoded. */
+typedef struct
 {
+  const gchar *option;
+  guint default_value;
+  const gchar *given;
+  gsize offset;                 /* of the guint field in RtfxConfig */
+} NumberOption;
+
+static const NumberOption number_options[] = {
+  {"--ice-timeout", 5, "2", G_STRUCT_OFFSET (RtfxConfig, ice_timeout_s)},
+  {"--playout-delay", 0, "40950", G_STRUCT_OFFSET (RtfxConfig,
+          playout_delay_ms)},
+};
+
+static void
+test_number_option (gconstpointer data)
+{
+  const NumberOption *o = data;
   const gchar *none[] = { NULL };
-  const gchar *two[] = { "--ice-timeout", "2", NULL };
+  const gchar *given[] = { o->option, o->given, NULL };
   RtfxConfig config = { 0 };
 
   g_assert_true (parse (&config, none, NULL));
-  g_assert_cmpuint (config.ice_timeout_s, ==, 5);
+  g_assert_cmpuint (G_STRUCT_MEMBER (guint, &config, o->offset), ==,
+      o->default_value);
   rtfx_config_clear (&config);
-  g_assert_true (parse (&config, two, NULL));
-  g_assert_cmpuint (config.ice_timeout_s, ==, 2);
-  rtfx_config_clear (&config);
-}
-
-/* --playout-delay: 0 (show each frame as soon as it is decoded) unless given. */
-static void
-test_playout_delay (void)
-{
-  const gchar *none[] = { NULL };
-  const gchar *most[] = { "--playout-delay", "40950", NULL };
-  RtfxConfig config = { 0 };
-
-  g_assert_true (parse (&config, none, NULL));
-  g_assert_cmpuint (config.playout_delay_ms, ==, 0);
-  rtfx_config_clear (&config);
-  g_assert_true (parse (&config, most, NULL));
-  g_assert_cmpuint (config.playout_delay_ms, ==, 40950);
+  g_assert_true (parse (&config, given, NULL));
+  g_assert_cmpuint (G_STRUCT_MEMBER (guint, &config, o->offset), ==,
+      (guint) atoi (o->given));
   rtfx_config_clear (&config);
 }
 
@@ -452,8 +455,11 @@ main (int argc, char **argv)
   g_test_add_func ("/config/audio/default", test_audio_default);
   g_test_add_func ("/config/audio/presets", test_audio_presets);
   g_test_add_func ("/config/turn-secret", test_turn_secret);
-  g_test_add_func ("/config/ice-timeout", test_ice_timeout);
-  g_test_add_func ("/config/playout-delay", test_playout_delay);
+  for (guint i = 0; i < G_N_ELEMENTS (number_options); i++) {
+    g_autofree gchar *path = g_strconcat ("/config/",
+        number_options[i].option + 2, NULL);
+    g_test_add_data_func (path, &number_options[i], test_number_option);
+  }
   g_test_add_func ("/config/page-texts", test_page_texts);
   for (guint i = 0; i < G_N_ELEMENTS (bad_texts); i++) {
     g_autofree gchar *path = g_strconcat ("/config/refuse/page-texts-",
