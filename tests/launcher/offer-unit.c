@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "offer.h"
 
 static gchar *fixture;
@@ -42,8 +43,15 @@ test_chromium_offer (void)
   /* What the browser needs in the answer is still there. */
   g_assert_nonnull (gst_sdp_media_get_attribute_val (offer.video, "ice-ufrag"));
   g_assert_nonnull (gst_sdp_media_get_attribute_val (offer.video, "mid"));
-  g_assert_nonnull (gst_structure_get_string (gst_caps_get_structure
-          (offer.preferences, 0), "extmap-4"));
+  /* The extensions the answer takes: transport-wide congestion control and playout delay, under
+   * the ids the offer gave them; no other. */
+  g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure
+          (offer.preferences, 0), "extmap-4"), ==,
+      "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
+  g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure
+          (offer.preferences, 0), "extmap-5"), ==, RTFX_PLAYOUT_DELAY_URI);
+  g_assert_null (gst_structure_get_string (gst_caps_get_structure
+          (offer.preferences, 0), "extmap-2"));
   rtfx_offer_clear (&offer);
 }
 
