@@ -90,7 +90,6 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GArray) cases = g_array_new (FALSE, FALSE, sizeof (Case));
-  int status;
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
@@ -108,6 +107,5 @@ main (int argc, char **argv)
         c->max_delay_ms ? "1230" : "0");
     g_test_add_data_func (path, c, test_playout_delay);
   }
-  status = g_test_run ();
-  return status;
+  return g_test_run ();
 }
