@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  FIREFOX_PREFS, Skip, check, cleanupAll, click, cpuSeconds, evaluate, freePort, launchBrowser, log, onCleanup,
+  FIREFOX_PREFS, Skip, check, cleanupAll, click, cpuSeconds, evaluate, freePort, jitterBufferMs, launchBrowser, log, onCleanup,
   pollUntil, sleep, startProcess, startServer, withTimeout,
 } from '../../tests/e2e/lib.mjs';
 import { benchProbe, benchRoundTrips, benchSnapshot } from './probe.mjs';
@@ -296,9 +296,7 @@ function figures(a, z) {
       kbps: (8 * (i1.bytesReceived - i0.bytesReceived)) / it / 1000,
       qp: i1.qpSum !== null && i0.qpSum !== null && frames > 0 ? (i1.qpSum - i0.qpSum) / frames : null,
       width: i1.width, height: i1.height,
-      jitterBufferMs: i1.jitterBufferEmittedCount > i0.jitterBufferEmittedCount
-        ? (1000 * (i1.jitterBufferDelay - i0.jitterBufferDelay)) / (i1.jitterBufferEmittedCount - i0.jitterBufferEmittedCount)
-        : null,
+      jitterBufferMs: jitterBufferMs(i0, i1),
     });
   }
   const o0 = a.outbound, o1 = z.outbound;

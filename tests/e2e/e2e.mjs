@@ -133,7 +133,7 @@ async function edges(binary, kind, { codec = 'VP8' } = {}) {
   const localDark = mean(local.map((l) => l.dark));
   log(`remote video: ${rate.frames} frames decoded in ${rate.seconds.toFixed(2)} s = ${rate.fps.toFixed(1)} fps` +
       ` (stats framesPerSecond ${s1.framesPerSecond ?? 'n/a'}, ${s1.codec ?? '?'} ${s1.frameWidth}x${s1.frameHeight},` +
-      ` dropped ${s1.framesDropped ?? 'n/a'}, jitter buffer ${jitterBufferMs(s0, s1)} ms a frame);` +
+      ` dropped ${s1.framesDropped ?? 'n/a'}, jitter buffer ${jitterBufferMs(s0, s1)?.toFixed(1) ?? 'n/a'} ms a frame);` +
       ` <video> presented ${v1.presented - v0.presented} frames,` +
       ` currentTime +${(v1.currentTime - v0.currentTime).toFixed(2)} s`);
   log(`near-black (luma < 40): remote ${pct(remoteDark)} [${remote.map((r) => pct(r.dark)).join(', ')}],` +

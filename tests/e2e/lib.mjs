@@ -545,11 +545,14 @@ export function fps(a, b) {
   return { frames: b.framesDecoded - a.framesDecoded, seconds: dt, fps: dt > 0 ? (b.framesDecoded - a.framesDecoded) / dt : 0 };
 }
 
-/** How long the browser held each frame in its jitter buffer between two inboundVideo() samples, in ms (or 'n/a'). */
+/**
+ * How long the browser held each frame in its jitter buffer between two samples of its inbound-rtp statistics
+ * (inboundVideo(), the session bench's probe), in ms; null when they do not say.
+ */
 export function jitterBufferMs(a, b) {
   const frames = (b.jitterBufferEmittedCount ?? 0) - (a.jitterBufferEmittedCount ?? 0);
-  if (b.jitterBufferDelay == null || a.jitterBufferDelay == null || frames <= 0) return 'n/a';
-  return ((1000 * (b.jitterBufferDelay - a.jitterBufferDelay)) / frames).toFixed(1);
+  if (b.jitterBufferDelay == null || a.jitterBufferDelay == null || frames <= 0) return null;
+  return (1000 * (b.jitterBufferDelay - a.jitterBufferDelay)) / frames;
 }
 
 /**
