@@ -126,7 +126,10 @@ run_in_child (guint timeout_ms)
   g_subprocess_wait_async (child, NULL, on_child_exited, &exited);
   if (!wait_for (is_true, &exited, timeout_ms)) {
     g_subprocess_force_exit (child);
-    wait_for (is_true, &exited, EXIT_TIMEOUT_MS);
+    /* exited is this frame's: the wait's callback must not outlive it. */
+    if (!wait_for (is_true, &exited, EXIT_TIMEOUT_MS))
+      g_error ("%s: the test's child process outlived SIGKILL by %d ms",
+          g_test_get_path (), EXIT_TIMEOUT_MS);
     g_test_fail_printf ("the test's child process was still running after %u ms",
         timeout_ms);
     return FALSE;
