@@ -48,11 +48,13 @@
 // Connection help (docs/deploy.md, "When the page does not connect"):
 //   #connect-help        hidden until connecting (Start to the first processed frame on screen, or to connected in
 //                        sendonly) has taken HELP_AFTER_MS (10 s; ?help-after=SECONDS in the page's address sets it;
-//                        from the offer on when the camera took longer than that to be allowed),
+//                        from the offer and the camera's joining on when the camera took longer than that to be
+//                        allowed or to open),
 //                        with data-reason="slow" and #connect-help-trying shown; hidden again once the frame is there.
 //                        Shown with data-reason="failed" (and without #connect-help-trying) when the session fails
 //                        because ICE did (the page's own verdict, or the server's bye with code ice-failed) or nothing
-//                        connected within CONNECT_TIMEOUT_MS; #status then says so in plain words. Hidden on Start.
+//                        connected within CONNECT_TIMEOUT_MS of the offer and the camera; #status then says so in
+//                        plain words. Hidden on Start.
 // Texts: every word comes from texts.json (texts.js; rtfx-launch --page-texts replaces them): the texts quoted above
 // are the built-in ones.
 // Access: #token-form (a <form> with input #token) appears when the server refuses the page with code
@@ -68,7 +70,7 @@
 //                        data-ready is "true" once the server has finished the file, "false" until then.
 
 import { Signaling, signalingUrl } from './signaling.js';
-import { Session, cameraUnavailableReason, openCamera } from './session.js';
+import { Session, cameraAllowed, cameraUnavailableReason, openCamera } from './session.js';
 import { ControlPanel } from './controls.js';
 import { StatsView } from './stats.js';
 import { DetectionsView } from './detections.js';
@@ -172,13 +174,28 @@ function hideHelp() {
 /** HELP_AFTER_MS have passed for run r: the help, unless what it connects for has come. */
 function helpDue(r) {
   if (run !== r || arrived(r)) return;
-  // A person may take a while to allow the camera, which is not the connection's doing: the offer waits for it, and
-  // the connection gets its full HELP_AFTER_MS from the offer on.
-  if (!r.offerSent) {
+  // A person may take a while to allow the camera, and a camera to open, which is not the connection's doing: the
+  // connection gets its full HELP_AFTER_MS from when the offer is out and the camera has joined (connectingFromNow).
+  if (!r.offerSent || r.cameraPending) {
     r.helpWaits = true;
     return;
   }
   showHelp(r, false);
+}
+
+/** The offer is out or the camera has joined. Once both are, the rest is the connection's: its time limit, and a help
+ * that waited for them, count from then. */
+function connectingFromNow(r) {
+  if (!r.offerSent || r.cameraPending || r.connecting) return;
+  r.connecting = true;
+  if (!r.connected) {
+    r.timer = setTimeout(() => fail(r, text('error.connect-timeout', { seconds: CONNECT_TIMEOUT_MS / 1000 }), true,
+      'connect-timeout'), CONNECT_TIMEOUT_MS);
+  }
+  if (r.helpWaits) {
+    r.helpWaits = false;
+    r.helpTimer = setTimeout(() => helpDue(r), HELP_AFTER_MS);
+  }
 }
 
 /** Whether run r has got what it connects for: the first processed frame, or in sendonly the connection. */
@@ -190,7 +207,7 @@ async function start(ev) {
   if (run) return;
   const r = run = {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
-    hasTurn: false, helpTimer: 0, helpWaits: false,
+    hasTurn: false, helpTimer: 0, helpWaits: false, cameraPending: false, connecting: false,
   };
   r.timeline = timeline = new Timeline(ev?.timeStamp, (step) => {
     if (step === 'first-frame' && run === r && arrived(r)) hideHelp();
@@ -203,6 +220,7 @@ async function start(ev) {
   try {
     // The camera opens while the websocket, the hello and the offer are made: none of them needs it.
     let camera = mode === 'recvonly' ? null : openCameraFor(r);
+    const allowed = camera && cameraAllowed(audio);
     // The server's hello, first on the websocket, says its mode and which STUN/TURN servers the connection may use.
     const hello = new Promise((resolve) => { r.gotHello = resolve; });
     r.signaling = new Signaling(signalingUrl(), serverHandlers(r), (ev) => lost(r, ev));
@@ -222,25 +240,37 @@ async function start(ev) {
     r.timeline.watchConnection(r.session.pc);
     const sdp = await r.session.createOffer();
     if (run !== r) return release(r);
-    // The offer waits for the camera: the server gives up on a session whose video does not come (--peer-timeout),
-    // and a person may take longer than that to allow the camera.
-    if (camera) {
-      await camera;
-      if (run !== r) return release(r);
-      ui.local.srcObject = r.stream;
-      await r.session.setCamera(r.stream);
-      if (run !== r) return release(r);
-      devices.attach(r.stream, r.session);
-    }
+    const joined = camera && joinCamera(r, camera);
+    // The server gives up on a session whose video does not come (--peer-timeout), and a person asked to allow the
+    // camera may take longer than that: then the offer waits for the camera. When the browser says it is allowed
+    // already, the camera joins whenever it opens, and its opening overlaps the connection's.
+    if (joined && !(await allowed)) await joined;
+    if (run !== r) return release(r);
     r.timeline.mark('offer-sent');
     r.signaling.send({ type: 'offer', sdp });
-    r.timer = setTimeout(() => fail(r, text('error.connect-timeout', { seconds: CONNECT_TIMEOUT_MS / 1000 }), true,
-      'connect-timeout'), CONNECT_TIMEOUT_MS);
     r.offerSent = true;
-    if (r.helpWaits) r.helpTimer = setTimeout(() => helpDue(r), HELP_AFTER_MS);
+    connectingFromNow(r);
     // The protocol wants candidates only after the offer.
     for (const c of r.early) sendCandidate(r, c);
     r.early = [];
+  } catch (err) {
+    fail(r, err.message);
+  }
+}
+
+/** The camera's track joins run r's session once camera (openCameraFor's) has opened it. Resolves when it has joined
+ * or the run has ended. */
+async function joinCamera(r, camera) {
+  r.cameraPending = true;
+  await camera;
+  if (run !== r) return;
+  try {
+    ui.local.srcObject = r.stream;
+    await r.session.setCamera(r.stream);
+    if (run !== r) return;
+    devices.attach(r.stream, r.session);
+    r.cameraPending = false;
+    connectingFromNow(r);
   } catch (err) {
     fail(r, err.message);
   }

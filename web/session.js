@@ -14,6 +14,20 @@ export function cameraUnavailableReason() {
 }
 
 /**
+ * Whether the browser says the camera (and the microphone, withMicrophone) may be opened without asking the person:
+ * true only when the Permissions API answers 'granted' for each. Browsers that cannot say answer false.
+ */
+export async function cameraAllowed(withMicrophone) {
+  const names = withMicrophone ? ['camera', 'microphone'] : ['camera'];
+  try {
+    const states = await Promise.all(names.map((name) => navigator.permissions.query({ name })));
+    return states.every((s) => s.state === 'granted');
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Opens the camera, and the microphone when constraints.audio asks for it (devices.js makes the constraints: the
  * chosen devices, the picture size and rate). Without a microphone that works, the camera alone (the stream then has
  * no audio track). Rejects with a sentence a person can act on.
@@ -78,8 +92,11 @@ export class Session {
   constructor(on, iceServers = [], mode = 'sendrecv', audio = false) {
     this.on = on;
     this.hasRemote = false;
-    // Connected means the server's video has arrived, except where none comes.
+    this.hasLocal = false;
+    // Connected means the server's video has arrived, except where none comes, and the camera's goes out, except
+    // where none goes (the offer may go before the camera has opened).
     this.expectsRemote = mode !== 'sendonly';
+    this.expectsLocal = mode !== 'recvonly';
     this.isConnected = false;
     this.isInterrupted = false;
     // Answer and remote candidates are applied strictly in arrival order, each after the previous one.
@@ -121,12 +138,14 @@ export class Session {
   }
 
   /** Sends the camera's video (a MediaStream), and its microphone's sound if the session takes it. */
-  setCamera(stream) {
+  async setCamera(stream) {
     const microphone = stream.getAudioTracks()[0];
-    return Promise.all([
+    await Promise.all([
       this.transceiver.sender.replaceTrack(stream.getVideoTracks()[0]),
       ...(this.audioTransceiver && microphone ? [this.audioTransceiver.sender.replaceTrack(microphone)] : []),
     ]);
+    this.hasLocal = true;
+    this.#update();
   }
 
   applyAnswer(sdp) {
@@ -172,7 +191,8 @@ export class Session {
     switch (this.#state()) {
       case 'connected':
       case 'completed':
-        if ((this.hasRemote || !this.expectsRemote) && (!this.isConnected || this.isInterrupted)) {
+        if ((this.hasRemote || !this.expectsRemote) && (this.hasLocal || !this.expectsLocal) &&
+            (!this.isConnected || this.isInterrupted)) {
           this.isConnected = true;
           this.isInterrupted = false;
           this.on.connected();

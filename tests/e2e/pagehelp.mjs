@@ -115,6 +115,11 @@ export async function connectHelp(binary) {
     return v.state === 'failed' || (v.state === 'connected' && frame) ? v : null;
   }, CAMERA_DELAY_MS + CONNECT_MS, 'connected and the first frame shown', { intervalMs: 100 });
   check(ok.state === 'connected', `with the path back the page did not connect: ${ok.status}`);
+  // Chromium (--use-fake-ui-for-media-stream) says the camera is allowed already, so the offer does not wait for it:
+  // the connection is made while the camera opens.
+  const steps = new Map((await evaluate(page, () => window.rtfx.timeline)).map((s) => [s.step, s.ms]));
+  check(steps.get('offer-sent') < steps.get('camera'),
+    `the camera was allowed already, yet the offer (${steps.get('offer-sent')} ms) waited for it (${steps.get('camera')} ms)`);
   log(`path back, camera ${CAMERA_DELAY_MS} ms late: first frame ${Math.round(okMs)} ms after Start, no help`);
   await click(page, '#stop');
   await waitForSessions(server, 0, STOP_TO_ZERO_MS);
