@@ -247,6 +247,8 @@ async function runSession(b, spec, opts, layout) {
     }, FIRST_FRAME_LIMIT_MS, 'the first processed frame', { intervalMs: 50 });
     result.firstFrameMs = first.at - first.clickAt;
     result.firstAnyFrameMs = first.firstAt - first.clickAt;
+    // rtfx's page keeps its steps from the click on (window.rtfx.timeline, docs/performance.md "First frame").
+    result.timeline = await evaluate(page, () => window.rtfx?.timeline ?? null);
     await sleep(opts.warmup * 1000);
     const a = await snapshot(page, server.pid, b.child?.pid);
     await sleep(opts.window * 1000);
