@@ -145,6 +145,19 @@ export function benchProbe(layout) {
         if (ev.track.kind === 'video') show(new MediaStream([ev.track]), onRemote, 'right');
       });
     }
+
+    // b.keepResolution (set by session-bench.mjs for a page that does not do it itself): once the offer is applied,
+    // the browser is asked to keep the camera's resolution when it must save, as rtfx's page asks (devices.js).
+    async setLocalDescription(...args) {
+      await super.setLocalDescription(...args);
+      if (!b.keepResolution) return;
+      for (const sender of this.getSenders()) {
+        if (sender.track?.kind !== 'video') continue;
+        const params = sender.getParameters();
+        params.degradationPreference = 'maintain-resolution';
+        await sender.setParameters(params).catch((e) => b.errors.push(`keeping the resolution: ${e}`));
+      }
+    }
   };
 }
 

@@ -33,6 +33,11 @@ COLOURS = {"rtfx": "#1f77b4", "aiortc": "#ff7f0e"}
 TARGET_CPU_RATIO = 1 / 3
 TARGET_RT_MS = 33
 TARGET_FIRST_FRAME_MS = 300
+# The aiortc contender whose page the probe asks to keep the camera's resolution (session-bench.mjs, group "size"):
+# the CPU comparison at equal picture size.
+EQUAL_SIZE = ("edges", "aiortc keeping 640×480")
+# Sessions of rtfx-launch's own variants (the defaults table), not of another server.
+NOT_VARIANTS = (None, "main", "size")
 # A camera preview slower than this share of the clip's frame rate means the browser did not get the CPU it
 # needed: the machine was too busy for that session's figures to mean much.
 BUSY_PREVIEW_SHARE = 0.9
@@ -177,6 +182,14 @@ def targets(chromium, firefox):
         lines.append(f"- edges session at ≤ ⅓ of aiortc's CPU with equal or better quality (QP no higher): CPU "
                      f"ratio {num(cpu, 2)}, QP {num(r.qp, 1)} against {num(a.qp, 1)}: "
                      f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
+        e = chromium.get(EQUAL_SIZE)
+        if e:
+            cpu = ratio(r.cpuPct, e.cpuPct)
+            quality = None if r.qp is None or e.qp is None else r.qp <= e.qp
+            lines.append(f"- the same at equal size (aiortc's page asked to keep the camera's resolution, as rtfx's "
+                         f"page does; it got {e.size()}): CPU ratio {num(cpu, 2)}, QP {num(r.qp, 1)} against "
+                         f"{num(e.qp, 1)}: "
+                         f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
         lines.append(f"- round trip ≤ {TARGET_RT_MS} ms median on loopback (Chromium, edges): {num(r.rtMedian)} ms: "
                      f"{verdict(None if r.rtMedian is None else r.rtMedian <= TARGET_RT_MS)}")
         lines.append(f"- first frame ≤ {TARGET_FIRST_FRAME_MS} ms (Chromium, edges): {num(r.firstFrameMs)} ms: "
@@ -193,7 +206,7 @@ def defaults_table(results, img_rel):
     main = contenders(results, "chromium", "main").get(("edges", "rtfx"))
     variants = contenders(results, "chromium")
     rows = [(("edges", "rtfx"), main)] if main else []
-    rows += [(k, c) for k, c in variants.items() if c.first.get("group") not in (None, "main")]
+    rows += [(k, c) for k, c in variants.items() if c.first.get("group") not in NOT_VARIANTS]
     if len(rows) < 2:
         return ["No variants in this run (`session-bench.mjs --variants`, which `make bench` passes)."]
     lines = [
@@ -283,7 +296,7 @@ def plot_first_frame(chromium, firefox, path):
 
 def plot_defaults(results, path):
     table = contenders(results, "chromium")
-    keys = [k for k, c in table.items() if k == ("edges", "rtfx") or c.first.get("group") not in (None, "main")]
+    keys = [k for k, c in table.items() if k == ("edges", "rtfx") or c.first.get("group") not in NOT_VARIANTS]
     keys = [k for k in keys if table[k].rt]
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(keys)), 3.8))
     if keys:
@@ -326,6 +339,7 @@ def main():
     img_rel = os.path.relpath(img, os.path.dirname(os.path.abspath(args.doc)))
 
     chromium = contenders(results, "chromium", "main")
+    chromium.update(contenders(results, "chromium", "size"))
     firefox = contenders(results, "firefox", "main")
     plot_cpu(chromium, firefox, os.path.join(img, "session-cpu.png"))
     plot_round_trip(chromium, os.path.join(img, "session-round-trip.png"))

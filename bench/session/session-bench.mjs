@@ -9,7 +9,7 @@
 // defaults), --rtfx-args JSON (more arguments for every rtfx-launch), --short (one round of edges,
 // a few seconds each, in both browsers; fails unless every number was produced), --other-launcher LABEL=PATH
 // (repeatable: another rtfx-launch binary as one more contender of the variants, e.g. a branch against main),
-// --groups main,latency,playout,chain,slow,binary (only the sessions of these groups).
+// --groups main,latency,playout,chain,slow,size,binary (only the sessions of these groups).
 //
 // Per session: the server is started fresh and waited for; the page is opened and #start clicked;
 // then, after the warm-up, the steady window. The figures (README.md in this folder defines them):
@@ -47,6 +47,9 @@ const VARIANTS = [
   { group: 'slow', label: 'queue ! slow', chain: `queue ! ${SLOW}` },
   { group: 'slow', label: 'leaky 1-buffer queue ! slow',
     chain: `queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! ${SLOW}` },
+  // aiortc's page does not ask Chromium to keep the camera's resolution, and Chromium then sends it 480x360: this one
+  // gets 640x480, as rtfx does, for the CPU at equal size.
+  { group: 'size', label: 'keeping 640×480', aiortc: { keepResolution: true } },
 ];
 
 // Firefox hides its host candidates behind mDNS names when it has no camera permission stored; rtfx-launch
@@ -115,7 +118,7 @@ function rtfxContender(opts, chain, extra = [], launcher = opts.launcher) {
   };
 }
 
-function aiortcContender(transform) {
+function aiortcContender(transform, { keepResolution = false } = {}) {
   return {
     server: 'aiortc',
     args: [`transform=${transform}`],
@@ -152,6 +155,7 @@ function aiortcContender(transform) {
         set('video-transform', t);
         return document.getElementById('video-transform').value === t;
       }, transform).then((ok) => check(ok, `aiortc's page has no transform ${transform}`));
+      if (keepResolution) await evaluate(page, () => { window.rtfxBench.keepResolution = true; });
     },
   };
 }
@@ -331,8 +335,9 @@ function roundSpecs(opts, round) {
 function variantSpecs(opts, round) {
   const variants = [...(opts.variants ? VARIANTS : []), ...opts.otherLaunchers.map((o) => ({ group: 'binary', ...o }))];
   return variants.map((v) => ({
-    workload: 'edges', contender: `rtfx ${v.label}`, group: v.group, round,
-    make: rtfxContender(opts, v.chain ?? WORKLOADS.edges.rtfx, v.args ?? [], v.launcher),
+    workload: 'edges', contender: `${v.aiortc ? 'aiortc' : 'rtfx'} ${v.label}`, group: v.group, round,
+    make: v.aiortc ? aiortcContender(WORKLOADS.edges.aiortc, v.aiortc)
+      : rtfxContender(opts, v.chain ?? WORKLOADS.edges.rtfx, v.args ?? [], v.launcher),
   }));
 }
 
