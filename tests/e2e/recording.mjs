@@ -58,12 +58,20 @@ async function signaledAt(page, type, sent = false) {
   return (before + after) / 2 - (log.now - entry.t);
 }
 
-/** Clicks #start, waits for connected; returns when the page got the answer (media flows from about then). */
+/**
+ * Clicks #start, waits for connected; returns when media began to flow: when the peer connection connected (ICE and
+ * DTLS) or, if later, the camera opened (the offer does not wait for a camera the browser says is allowed already).
+ * The page's timeline has both; the answer's arrival puts them on this side's clock.
+ */
 async function connect(page) {
   await click(page, '#start');
   const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
   check(value.dataState === 'connected', `${page.rtfxName}: #status went to "failed" (${value.text})`);
-  return signaledAt(page, 'answer');
+  const answerAt = await signaledAt(page, 'answer');
+  const steps = new Map((await evaluate(page, () => window.rtfx.timeline)).map((s) => [s.step, s.ms]));
+  check(steps.has('connected') && steps.has('answer-received'), `the page's timeline: ${JSON.stringify([...steps])}`);
+  const flowing = Math.max(steps.get('connected'), steps.get('camera') ?? 0);
+  return answerAt + flowing - steps.get('answer-received');
 }
 
 /** Clicks #stop; returns when the page sent its bye. */
