@@ -175,19 +175,23 @@ function hideHelp() {
 function helpDue(r) {
   if (run !== r || arrived(r)) return;
   // A person may take a while to allow the camera, and a camera to open, which is not the connection's doing: the
-  // connection gets its full HELP_AFTER_MS from when the offer is out and the camera has joined (connectingFromNow).
-  if (!r.offerSent || r.cameraPending) {
+  // connection gets its full HELP_AFTER_MS from when it is all that is left (connectingFromNow).
+  if (!connectionLeft(r)) {
     r.helpWaits = true;
     return;
   }
   showHelp(r, false);
 }
 
-/** The offer is out or the camera has joined. Once both are, the rest is the connection's: its time limit, and a help
- * that waited for them, count from then. */
+/** Whether all that is left of run r is the connection's: the offer is out and the camera, if any, has joined. */
+function connectionLeft(r) {
+  return r.offerSent && !r.cameraPending;
+}
+
+/** The offer is out or the camera has joined; each happens once a run. After the later of the two, the rest is the
+ * connection's: its time limit, and a help that waited for them, count from then. */
 function connectingFromNow(r) {
-  if (!r.offerSent || r.cameraPending || r.connecting) return;
-  r.connecting = true;
+  if (!connectionLeft(r)) return;
   if (!r.connected) {
     r.timer = setTimeout(() => fail(r, text('error.connect-timeout', { seconds: CONNECT_TIMEOUT_MS / 1000 }), true,
       'connect-timeout'), CONNECT_TIMEOUT_MS);
@@ -207,7 +211,7 @@ async function start(ev) {
   if (run) return;
   const r = run = {
     stream: null, signaling: null, session: null, offerSent: false, early: [], connected: false, timer: 0,
-    hasTurn: false, helpTimer: 0, helpWaits: false, cameraPending: false, connecting: false,
+    hasTurn: false, helpTimer: 0, helpWaits: false, cameraPending: false,
   };
   r.timeline = timeline = new Timeline(ev?.timeStamp, (step) => {
     if (step === 'first-frame' && run === r && arrived(r)) hideHelp();
