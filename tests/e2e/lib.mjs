@@ -545,6 +545,11 @@ export function fps(a, b) {
   return { frames: b.framesDecoded - a.framesDecoded, seconds: dt, fps: dt > 0 ? (b.framesDecoded - a.framesDecoded) / dt : 0 };
 }
 
+/** The page's steps of its newest session (window.rtfx.timeline): a Map of step to ms since the click on Start. */
+export async function pageTimeline(page) {
+  return new Map((await evaluate(page, () => window.rtfx.timeline ?? [])).map((s) => [s.step, s.ms]));
+}
+
 /**
  * How long the browser held each frame in its jitter buffer between two samples of its inbound-rtp statistics
  * (inboundVideo(), the session bench's probe), in ms; null when they do not say.

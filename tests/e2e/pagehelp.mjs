@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  check, click, dropMedia, evaluate, launchBrowser, log, onCleanup, openPage, pollUntil, recordSignaling, runToExit,
-  signalingLog, startServer, stopServer, waitForSessions, waitForState,
+  check, click, dropMedia, evaluate, launchBrowser, log, onCleanup, openPage, pageTimeline, pollUntil, recordSignaling,
+  runToExit, signalingLog, startServer, stopServer, waitForSessions, waitForState,
 } from './lib.mjs';
 import { NARROW_PX, checkNarrow, tabTo } from './narrow.mjs';
 
@@ -117,7 +117,7 @@ export async function connectHelp(binary) {
   check(ok.state === 'connected', `with the path back the page did not connect: ${ok.status}`);
   // Chromium (--use-fake-ui-for-media-stream) says the camera is allowed already, so the offer does not wait for it:
   // the connection is made while the camera opens.
-  const steps = new Map((await evaluate(page, () => window.rtfx.timeline)).map((s) => [s.step, s.ms]));
+  const steps = await pageTimeline(page);
   check(steps.get('offer-sent') < steps.get('camera'),
     `the camera was allowed already, yet the offer (${steps.get('offer-sent')} ms) waited for it (${steps.get('camera')} ms)`);
   log(`path back, camera ${CAMERA_DELAY_MS} ms late: first frame ${Math.round(okMs)} ms after Start, no help`);

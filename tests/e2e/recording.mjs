@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  check, click, evaluate, inboundVideo, launchBrowser, log, offerH264Only, onCleanup, openPage, pollUntil, recordSignaling,
-  candidatePair, dropMedia, runToExit, serverCandidates, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
+  check, click, evaluate, inboundVideo, launchBrowser, log, offerH264Only, onCleanup, openPage, pageTimeline, pollUntil,
+  recordSignaling, candidatePair, dropMedia, runToExit, serverCandidates, signalingLog, sleep, startServer, stopServer, waitForSessions, waitForState, withTimeout,
 } from './lib.mjs';
 
 const CONNECT_MS = 15000;
@@ -68,7 +68,7 @@ async function connect(page) {
   const { value } = await waitForState(page, ['connected', 'failed'], CONNECT_MS);
   check(value.dataState === 'connected', `${page.rtfxName}: #status went to "failed" (${value.text})`);
   const answerAt = await signaledAt(page, 'answer');
-  const steps = new Map((await evaluate(page, () => window.rtfx.timeline)).map((s) => [s.step, s.ms]));
+  const steps = await pageTimeline(page);
   check(steps.has('connected') && steps.has('answer-received'), `the page's timeline: ${JSON.stringify([...steps])}`);
   const flowing = Math.max(steps.get('connected'), steps.get('camera') ?? 0);
   return answerAt + flowing - steps.get('answer-received');
