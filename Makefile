@@ -12,7 +12,7 @@ BUILD ?= build
 # Debian packages the project needs: to build, to run its demos, and for its tests and benches.
 APT_BUILD := gcc meson ninja-build pkg-config libglib2.0-dev \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev \
-	libsoup-3.0-dev libjson-glib-dev libgnutls28-dev glib-networking
+	libsoup-3.0-dev libjson-glib-dev libgnutls28-dev libssl-dev glib-networking
 APT_RUN := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-plugins-ugly
 # rtfxpyfilter (Python filters): GStreamer's Python plugin loader, and what its examples use (zbar:

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include <locale.h>
 #include <malloc.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -117,6 +118,12 @@ main (int argc, char **argv)
    * leaking, and still wandered by 30 % with two arenas. One arena (and a trim when a pipeline is
    * freed, pipeline.c) keeps it level; the streaming threads allocate little per frame. */
   mallopt (M_ARENA_MAX, 1);
+  /* OpenSSL (GStreamer's DTLS) frees its state in an atexit handler by default. Threads still run
+   * then: GStreamer's idle streaming threads leave their pool about 0.5 s after a session stops,
+   * and one leaving after that handler finds its thread-local OpenSSL state orphaned (LeakSanitizer
+   * reported it at a SIGTERM soon after a session); a pipeline that did not stop in time would use
+   * OpenSSL freed under it. Asked first, before GStreamer, OpenSSL registers no such handler. */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
   g_set_prgname ("rtfx-launch");
   /* What the config holds so far is freed on every early exit: under ASan a leak there would turn
    * a bad option's exit 2 into LeakSanitizer's 1. */

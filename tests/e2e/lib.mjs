@@ -148,8 +148,13 @@ export function shellWords(args) {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
 
+/** The last lines of a process's output. When a sanitizer reported, the lines before its report and the report's
+ * top instead: its first stack says where the fault or the leak was, and a plain tail keeps only the last one's end. */
 function tail(text, lines = 20) {
-  const kept = text.split('\n').filter(Boolean).slice(-lines);
+  const all = text.split('\n').filter(Boolean);
+  const report = all.findIndex((l) => /^==\d+==ERROR: \w+Sanitizer/.test(l));
+  const kept = report < 0 ? all.slice(-lines)
+    : [...all.slice(Math.max(0, report - 10), report + 40), ...all.filter((l) => /SUMMARY: \w+Sanitizer/.test(l))];
   return kept.length ? kept.map((l) => `    ${l}`).join('\n') : '    (nothing)';
 }
 
