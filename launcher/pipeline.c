@@ -318,6 +318,22 @@ on_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
       NULL);
 }
 
+/* webrtcbin (1.22) puts a clocksync between each of its sink pads and its rtpbin, which holds each
+ * packet until its time on the clock. Ours are due when they come: frames of a live camera, once
+ * processed, or of a file our own clocksync paces. And a frame's time may run ahead of the clock: a
+ * session that started while the server was busy had its jitterbuffer give the camera's frames times
+ * up to a second ahead, which it made good over 10 s; meanwhile each processed frame waited that
+ * long, and rtfxlatest dropped the ones that came in the meantime (1-15 fps instead of 30, for one
+ * session in two or three runs of 8 in the capacity bench). */
+static void
+on_webrtc_element_added (GstBin * webrtc, GstElement * element, gpointer unused)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
 /* The page opens a data channel in its offer; the chain's element messages go out on it. */
 static void
 on_data_channel (GstElement * webrtc, GstWebRTCDataChannel * channel,
@@ -890,6 +906,8 @@ build_and_play (RtfxPipeline * p, const RtfxConfig * config,
     rtfx_trace_first_buffer (p->trace, out, RTFX_TRACE_FIRST_PROCESSED);
   }
 
+  g_signal_connect (p->webrtc, "element-added",
+      G_CALLBACK (on_webrtc_element_added), NULL);
   g_signal_connect (p->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), p);
   g_signal_connect (p->webrtc, "pad-added", G_CALLBACK (on_pad_added), p);
