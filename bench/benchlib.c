@@ -3,10 +3,13 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #define WAIT_LIMIT (300 * GST_SECOND)
+#define FRAME_RATE 25
 
 static gboolean
 wait_for_eos (GstElement * pipeline)
@@ -80,40 +83,58 @@ cpu_seconds (void)
       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-gdouble
-bench_run_chain (const char *chain, GPtrArray * frames, guint n, GstCaps * caps,
-    GstBusSyncHandler handler, gpointer data)
+/* "appsrc name=src ! chain ! sink", its appsrc set up for frames; exits with a message when the
+ * description does not parse. */
+static GstElement *
+chain_pipeline (const char *chain, const char *sink, GstCaps * caps,
+    GstElement ** src)
 {
-  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! %s ! "
-      "fakesink sync=false", chain);
+  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! %s ! %s",
+      chain, sink);
   GError *err = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &err);
-  GstElement *src;
-  GstBus *bus;
-  gdouble start;
-  gboolean ok;
 
   if (pipeline == NULL) {
     g_printerr ("error: %s: %s\n", chain, err->message);
     exit (1);
   }
-  bus = gst_element_get_bus (pipeline);
-  if (handler != NULL)
-    gst_bus_set_sync_handler (bus, handler, data, NULL);
-  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_object_set (src, "caps", caps, "max-bytes", (guint64) 0, "block", FALSE,
+  *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_object_set (*src, "caps", caps, "max-bytes", (guint64) 0, "block", FALSE,
       NULL);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  start = cpu_seconds ();
+  return pipeline;
+}
+
+/* The first n frames into src, then the end of stream. */
+static void
+push_frames (GstElement * src, GPtrArray * frames, guint n)
+{
   for (guint i = 0; i < n; i++) {
     /* A new buffer on the same memory, with timestamps, so messages carry real times. */
     GstBuffer *buf = gst_buffer_copy (g_ptr_array_index (frames, i));
 
-    GST_BUFFER_PTS (buf) = gst_util_uint64_scale (i, GST_SECOND, 25);
-    GST_BUFFER_DURATION (buf) = GST_SECOND / 25;
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale (i, GST_SECOND, FRAME_RATE);
+    GST_BUFFER_DURATION (buf) = GST_SECOND / FRAME_RATE;
     gst_app_src_push_buffer (GST_APP_SRC (src), buf);
   }
   gst_app_src_end_of_stream (GST_APP_SRC (src));
+}
+
+gdouble
+bench_run_chain (const char *chain, GPtrArray * frames, guint n, GstCaps * caps,
+    GstBusSyncHandler handler, gpointer data)
+{
+  GstElement *src;
+  GstElement *pipeline = chain_pipeline (chain, "fakesink sync=false", caps,
+      &src);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gdouble start;
+  gboolean ok;
+
+  if (handler != NULL)
+    gst_bus_set_sync_handler (bus, handler, data, NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  start = cpu_seconds ();
+  push_frames (src, frames, n);
   ok = wait_for_eos (pipeline);
   start = cpu_seconds () - start;
   gst_element_set_state (pipeline, GST_STATE_NULL);
@@ -124,4 +145,64 @@ bench_run_chain (const char *chain, GPtrArray * frames, guint n, GstCaps * caps,
   if (!ok)
     exit (1);
   return start * 1000.0 / n;
+}
+
+/* The luma plane of an I420 sample, its rows packed (a frame's rows are padded to its stride). */
+static GBytes *
+packed_luma (GstSample * sample)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  guint8 *luma;
+  gint width, height;
+
+  if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample)) ||
+      !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ))
+    return NULL;
+  width = GST_VIDEO_FRAME_COMP_WIDTH (&frame, 0);
+  height = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, 0);
+  luma = g_malloc ((gsize) width * height);
+  for (gint row = 0; row < height; row++)
+    memcpy (luma + (gsize) row * width, (const guint8 *)
+        GST_VIDEO_FRAME_COMP_DATA (&frame, 0) +
+        (gsize) row * GST_VIDEO_FRAME_COMP_STRIDE (&frame, 0), width);
+  gst_video_frame_unmap (&frame);
+  return g_bytes_new_take (luma, (gsize) width * height);
+}
+
+GPtrArray *
+bench_chain_lumas (const char *chain, GPtrArray * frames, guint n,
+    GstCaps * caps)
+{
+  GstElement *src;
+  GstElement *pipeline = chain_pipeline (chain,
+      "video/x-raw,format=I420 ! appsink name=sink sync=false", caps, &src);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GPtrArray *lumas = g_ptr_array_new_full (n, (GDestroyNotify) g_bytes_unref);
+  GstSample *sample;
+  gboolean ended;
+
+  g_ptr_array_set_size (lumas, n);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  push_frames (src, frames, n);
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              WAIT_LIMIT)) != NULL) {
+    guint64 index = gst_util_uint64_scale_round (GST_BUFFER_PTS
+        (gst_sample_get_buffer (sample)), FRAME_RATE, GST_SECOND);
+
+    if (index < n) {
+      g_clear_pointer (&g_ptr_array_index (lumas, index), g_bytes_unref);
+      g_ptr_array_index (lumas, index) = packed_luma (sample);
+    }
+    gst_sample_unref (sample);
+  }
+  ended = gst_app_sink_is_eos (GST_APP_SINK (sink)) || wait_for_eos (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+  if (!ended)
+    exit (1);
+  return lumas;
 }

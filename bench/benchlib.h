@@ -16,4 +16,10 @@ GPtrArray *bench_decode_frames (const char *input, guint count, gint width,
 gdouble bench_run_chain (const char *chain, GPtrArray * frames, guint n,
     GstCaps * caps, GstBusSyncHandler handler, gpointer data);
 
+/* The luma plane of each frame that "appsrc ! chain ! appsink" gives back for the first n frames,
+ * rows packed, at the index of the frame it came from (NULL where none came). The chain must end
+ * in raw video convertible to I420. Exits with a message on failure. */
+GPtrArray *bench_chain_lumas (const char *chain, GPtrArray * frames, guint n,
+    GstCaps * caps);
+
 G_END_DECLS
