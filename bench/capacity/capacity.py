@@ -97,6 +97,7 @@ def run_step(args, server, n, clip):
         "sessions": n,
         "connected": connected,
         "fps": [round(f, 1) for f in fps],
+        "kbps": [round(k) for k in kbps],
         "fps_min": round(min(fps), 1),
         "fps_median": round(median(fps), 1),
         "kbps_median": round(median(kbps)),
