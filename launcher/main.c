@@ -124,6 +124,11 @@ main (int argc, char **argv)
    * reported it at a SIGTERM soon after a session); a pipeline that did not stop in time would use
    * OpenSSL freed under it. Asked first, before GStreamer, OpenSSL registers no such handler. */
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
+  /* A stopped session's streaming threads go back to GLib's pool, and all but two of them then
+   * exit, half a second later: at a SIGTERM just after a session, while the process exits and
+   * LeakSanitizer stops every thread to look for leaks, which crashes its tracer. Kept instead (up
+   * to 15 s idle, GLib's limit), they are there for the next session, and exit at no set moment. */
+  g_thread_pool_set_max_unused_threads (-1);
   g_set_prgname ("rtfx-launch");
   /* What the config holds so far is freed on every early exit: under ASan a leak there would turn
    * a bad option's exit 2 into LeakSanitizer's 1. */
