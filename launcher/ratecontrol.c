@@ -36,9 +36,12 @@
 #define LOSS_LOW 0.02
 /* A cut takes effect only after the packets already on their way have arrived. */
 #define DECREASE_INTERVAL_US (300 * US_PER_MS)
-/* Growth per second: far from the rate at which the path was last full, a factor; up to NEAR_ABOVE
- * times that rate, a step of NEAR_STEP times it. */
+/* Growth per second: far from the rate at which the path was last full, a factor; from NEAR_BELOW
+ * up to NEAR_ABOVE times that rate, a step of NEAR_STEP times it. A deep cut (a queue that drained
+ * all at once when a limit was lifted) thus gets back to near that rate in a second or two, where a
+ * step all the way took 12 s. */
 #define GROWTH_FAR 1.5
+#define NEAR_BELOW 0.85
 #define NEAR_ABOVE 1.15
 #define NEAR_STEP 0.05
 /* The target may exceed the acknowledged rate by this much, and no more. */
@@ -229,10 +232,13 @@ increase (RtfxRateControl * rc, gint64 now_us)
 
   if (rc->full_at > 0 && rc->target > NEAR_ABOVE * rc->full_at)
     rc->full_at = 0;
-  if (rc->full_at > 0)
-    grown = rc->target + NEAR_STEP * rc->full_at * seconds;
-  else
+  if (rc->full_at == 0)
     grown = rc->target * pow (GROWTH_FAR, seconds);
+  else if (rc->target < NEAR_BELOW * rc->full_at)
+    grown = MIN (rc->target * pow (GROWTH_FAR, seconds),
+        NEAR_BELOW * rc->full_at);
+  else
+    grown = rc->target + NEAR_STEP * rc->full_at * seconds;
   cap = MAX (rc->limits.start_bps, ACKED_HEADROOM * rc->acked_bps);
 
   /* Held below the cap, but not cut by it: that is for congestion to do. */
