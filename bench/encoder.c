@@ -32,12 +32,20 @@ static const char *const changes[] = {
   "target-bitrate=500000",
 };
 
+/* The length of a description's first element (the encoder, before its payloader). */
+static gsize
+first_element_length (const gchar * description)
+{
+  const char *bang = strstr (description, " ! ");
+
+  return bang ? (gsize) (bang - description) : strlen (description);
+}
+
 /* The codec's encoder description with changed set on its first element. */
 static gchar *
 encoder_with (const gchar * encoder, const char *changed)
 {
-  const char *bang = strstr (encoder, " ! ");
-  gsize head = bang ? (gsize) (bang - encoder) : strlen (encoder);
+  gsize head = first_element_length (encoder);
 
   return g_strdup_printf ("%.*s %s%s", (int) head, encoder, changed,
       encoder + head);
@@ -84,8 +92,8 @@ code_picture (const gchar * before, GPtrArray * original,
 {
   g_autofree gchar *timed = g_strdup_printf ("%s ! %s", before, payloaded);
   /* The payloader is left out to decode what the encoder made. */
-  g_autofree gchar *encoder = g_strndup (payloaded, strstr (payloaded, " ! ") -
-      payloaded);
+  g_autofree gchar *encoder = g_strndup (payloaded,
+      first_element_length (payloaded));
   g_autofree gchar *decoded = g_strdup_printf ("%s ! %s ! vp8dec", before,
       encoder);
   g_autoptr (GPtrArray) lumas = NULL;

@@ -154,7 +154,8 @@ function tail(text, lines = 20) {
   const all = text.split('\n').filter(Boolean);
   const report = all.findIndex((l) => /^==\d+==ERROR: \w+Sanitizer/.test(l));
   const kept = report < 0 ? all.slice(-lines)
-    : [...all.slice(Math.max(0, report - 10), report + 40), ...all.filter((l) => /SUMMARY: \w+Sanitizer/.test(l))];
+    : [...all.slice(Math.max(0, report - 10), report + 40),
+       ...all.slice(report + 40).filter((l) => /SUMMARY: \w+Sanitizer/.test(l))];
   return kept.length ? kept.map((l) => `    ${l}`).join('\n') : '    (nothing)';
 }
 
