@@ -8,13 +8,13 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <locale.h>
-#include <malloc.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "audio.h"
 #include "codec.h"
+#include "heap.h"
 #include "launch-config.h"
 #include "netaddr.h"
 #include "server.h"
@@ -113,11 +113,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "");
-  /* Every session runs a dozen threads; glibc gives threads up to 8 malloc arenas a core, and
-   * memory freed into them stays there in pieces: the server grew by 0.5-2.6 MB a session without
-   * leaking, and still wandered by 30 % with two arenas. One arena (and a trim when a pipeline is
-   * freed, pipeline.c) keeps it level; the streaming threads allocate little per frame. */
-  mallopt (M_ARENA_MAX, 1);
+  rtfx_heap_set_up ();
   /* OpenSSL (GStreamer's DTLS) frees its state in an atexit handler by default. Threads still run
    * then: GStreamer's idle streaming threads leave their pool about 0.5 s after a session stops,
    * and one leaving after that handler finds its thread-local OpenSSL state orphaned (LeakSanitizer
@@ -153,6 +149,7 @@ main (int argc, char **argv)
     config.ice_addresses = rtfx_local_addresses ();
 
   rtfx_warm_up (session_needs);
+  rtfx_heap_reserve ();
   app.server = rtfx_server_new (&config, &error);
   if (app.server == NULL) {
     g_printerr ("rtfx-launch: %s\n", error->message);

@@ -22,8 +22,6 @@
 
 #include "pipeline.h"
 
-#include <malloc.h>
-
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
@@ -1050,8 +1048,6 @@ teardown_thread (gpointer data)
   close_recordings (p);
   g_message ("session %s: pipeline freed", p->peer);
   pipeline_unref (p);
-  /* Freed sessions leave their threads' memory in pieces; give it back. */
-  malloc_trim (0);
 
   rtfx_teardowns_add (teardowns, -1);
   rtfx_teardowns_unref (teardowns);
