@@ -42,16 +42,16 @@ static const RtfxElementNeed h264_needs[] = {
  * capped at 4.5 frames' worth of bits, so that one does not flood a narrow path (libvpx's
  * real-time settings, as browsers use them). One thread at a fixed speed: libvpx's threads wait for
  * each other by spinning, which burns the CPU whenever they cannot run at once, and a positive
- * cpu-used lets libvpx slow itself down to fill half of each frame interval. -12 is what Chromium
- * uses on phones of up to 3 cores (-6 on desktops, as aiortc): 15-25 % less CPU than -6, for the
- * same luma PSNR within 0.4 dB (docs/performance.md, "Encoder settings"). */
+ * cpu-used lets libvpx slow itself down to fill half of each frame interval. -16 is libvpx's
+ * fastest (Chromium uses -6 on desktops, as aiortc, and -12 on phones): less CPU than either, and
+ * in whole sessions a finer picture at the same bitrate (docs/performance.md, "Encoder settings"). */
 static const RtfxCodec vp8 = {
   .encoding_name = "VP8",
   .display_name = "VP8",
   .media_type = "video/x-vp8",
   .needs = vp8_needs,
   .decoder = "rtpvp8depay ! vp8dec",
-  .encoder = "vp8enc name=encoder deadline=1 cpu-used=-12 lag-in-frames=0 "
+  .encoder = "vp8enc name=encoder deadline=1 cpu-used=-16 lag-in-frames=0 "
       "end-usage=cbr error-resilient=default keyframe-max-dist=300 threads=1 "
       "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 "
       "undershoot=100 overshoot=15 max-intra-bitrate=450 "
