@@ -36,6 +36,8 @@ TARGET_FIRST_FRAME_MS = 300
 # The aiortc contender whose page the probe asks to keep the camera's resolution (session-bench.mjs, group "size"):
 # the CPU comparison at equal picture size.
 EQUAL_SIZE = ("edges", "aiortc keeping 640×480")
+# rtfx's contender in that group: its bitrate capped at about aiortc's.
+EQUAL_BITS = ("edges", "rtfx --max-bitrate 1000")
 # Sessions of rtfx-launch's own variants (the defaults table), not of another server.
 NOT_VARIANTS = (None, "main", "size")
 # A camera preview slower than this share of the clip's frame rate means the browser did not get the CPU it
@@ -190,6 +192,14 @@ def targets(chromium, firefox):
                          f"page does; it got {e.size()}): CPU ratio {num(cpu, 2)}, QP {num(r.qp, 1)} against "
                          f"{num(e.qp, 1)}: "
                          f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
+            b = chromium.get(EQUAL_BITS)
+            if b:
+                cpu = ratio(b.cpuPct, e.cpuPct)
+                quality = None if b.qp is None or e.qp is None else b.qp <= e.qp
+                lines.append(f"- the same with rtfx's bitrate capped (`--max-bitrate 1000`): {num(b.kbps)} kb/s "
+                             f"against aiortc's {num(e.kbps)}, CPU ratio {num(cpu, 2)}, QP {num(b.qp, 1)} against "
+                             f"{num(e.qp, 1)}: "
+                             f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
         lines.append(f"- round trip ≤ {TARGET_RT_MS} ms median on loopback (Chromium, edges): {num(r.rtMedian)} ms: "
                      f"{verdict(None if r.rtMedian is None else r.rtMedian <= TARGET_RT_MS)}")
         lines.append(f"- first frame ≤ {TARGET_FIRST_FRAME_MS} ms (Chromium, edges): {num(r.firstFrameMs)} ms: "
