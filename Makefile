@@ -95,35 +95,37 @@ ROUNDS ?= 3
 RTFX_LAUNCH ?= $(BUILD)/launcher/rtfx-launch
 RTFX_ARGS ?= []
 SESSION_BENCH := $(BUILD)/bench/session
+# The plugins built here; GST_PLUGIN_PATH too: the Python plugin loader's registry entry follows only it
+# (rtfxpyfilter, the Python filters' bench and presets).
+PLUGIN_ENV := GST_PLUGIN_PATH_1_0=$(BUILD)/gst GST_PLUGIN_PATH=$(BUILD)/gst
 bench: build e2e-deps
 	@echo "Element benches: pinned to one core (taskset -c 0); OpenCV limited to one thread."
-	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
+	OPENCV_FOR_THREADS_NUM=1 $(PLUGIN_ENV) \
 		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-edges
-	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
+	OPENCV_FOR_THREADS_NUM=1 $(PLUGIN_ENV) \
 		tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-facedetect
-	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-encoder
+	$(PLUGIN_ENV) tests/launcher/run-in-netns.sh taskset -c 0 $(BUILD)/bench/rtfx-bench-encoder
 	@echo "Python filters: rtfxpyfilter's cost per frame, edges.py against rtfxedges, the GIL (docs/tutorial-python.md):"
-	OPENCV_FOR_THREADS_NUM=1 GST_PLUGIN_PATH_1_0=$(BUILD)/gst \
+	OPENCV_FOR_THREADS_NUM=1 $(PLUGIN_ENV) \
 		tests/launcher/run-in-netns.sh /usr/bin/python3 bench/python/pyfilter-bench.py
 	@echo "The video bitrate on a path limited to 1 Mbit/s for 15 s (docs/performance.md):"
 	RTFX_BITRATE_CSV=$(CURDIR)/$(BUILD)/bitrate.csv tests/e2e/run.sh $(BUILD)/launcher/rtfx-launch bitrate
 	bench/bitrate-plot.py $(BUILD)/bitrate.csv docs/img/bitrate.png \
 		"Chromium, 640x480 film clip sent back untouched (chain identity)"
 	@echo "Concurrent sessions against aiortc's example server (bench/capacity):"
-	GST_PLUGIN_PATH_1_0=$(BUILD)/gst tests/launcher/run-in-netns.sh /usr/bin/python3 bench/capacity/capacity.py \
+	$(PLUGIN_ENV) tests/launcher/run-in-netns.sh /usr/bin/python3 bench/capacity/capacity.py \
 		--rtfx-launch $(BUILD)/launcher/rtfx-launch --peer $(BUILD)/tests/peer/rtfx-test-peer \
 		--doc docs/performance.md --img-dir docs/img --json $(BUILD)/capacity.json
 	@echo "Session bench: load average now $$(cut -d' ' -f1-3 /proc/loadavg)"
-	GST_PLUGIN_PATH_1_0=$(BUILD)/gst bench/session/run.sh $(RTFX_LAUNCH) $(SESSION_BENCH) \
+	$(PLUGIN_ENV) bench/session/run.sh $(RTFX_LAUNCH) $(SESSION_BENCH) \
 		--rounds $(ROUNDS) --variants --rtfx-args '$(RTFX_ARGS)'; status=$$?; \
 	if [ -f $(SESSION_BENCH)/results.json ]; then /usr/bin/python3 bench/session/report.py \
 		$(SESSION_BENCH)/results.json --doc docs/performance.md --img docs/img || status=1; fi; \
 	exit $$status
 
 # ARGS passes options and a chain, e.g. make run ARGS="--port 9000 'rtfxedges mode=overlay'"
-# GST_PLUGIN_PATH too: the Python plugin loader's registry entry follows only it (rtfxpyfilter).
 run: build
-	GST_PLUGIN_PATH_1_0=$(BUILD)/gst GST_PLUGIN_PATH=$(BUILD)/gst $(BUILD)/launcher/rtfx-launch $(ARGS)
+	$(PLUGIN_ENV) $(BUILD)/launcher/rtfx-launch $(ARGS)
 
 # 200 session cycles against the ASan server, then the release one (tests/soak/soak.py): the
 # soak-short tests, made longer.

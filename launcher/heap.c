@@ -1,13 +1,13 @@
 /* The server's malloc settings: see heap.h.
  *
  * A session's first frame waits for its codecs to set up, and they allocate and clear about 10 MB:
- * libvpx's VP8 encoder alone took 20-30 ms of the first frame at 640x480, most of it in page
- * faults, which this machine's paravirtualized kernel makes costly. glibc serves such large blocks
- * from fresh mmaps, unmapped again when freed, and the launcher used to give every freed page back
- * after each session (malloc_trim), so every session faulted its memory in again. Instead, as
- * real-time Linux programs do, large blocks come from the heap, the heap is not trimmed, and a
- * reserve is touched before the first session: the encoder's set-up then takes about 1 ms, in the
- * first session too. What is freed is reused, so the resident size stays level from session to
+ * libvpx's VP8 encoder alone took 20-30 ms of the first frame at 640x480, nearly all of it page
+ * faults (about 3,900 a session; each costs more in a virtual machine). By default glibc serves
+ * such large blocks from fresh mmaps, unmapped again when freed, and trimming the heap after each
+ * session gives the rest back: every session faults its memory in again. Instead, as real-time
+ * Linux programs do, large blocks come from the heap, the heap is not trimmed, and a reserve is
+ * touched before the first session: the encoder's set-up then takes about 1 ms, in the first
+ * session too. What is freed is reused, so the resident size stays level from session to
  * session, at the most the server has needed at once (docs/deploy.md).
  *
  * One arena: every session runs a dozen threads, and glibc gives threads up to 8 arenas a core;
