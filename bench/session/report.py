@@ -178,28 +178,25 @@ def targets(chromium, firefox):
 
     r, a = chromium.get(("edges", "rtfx")), chromium.get(("edges", "aiortc"))
     lines = ["Targets (issue 12), from this run:", ""]
+    def cpu_target(label, ours, theirs):
+        """One line of the CPU target: ours against theirs, CPU ratio and QP."""
+        cpu = ratio(ours.cpuPct, theirs.cpuPct)
+        quality = None if ours.qp is None or theirs.qp is None else ours.qp <= theirs.qp
+        ok = None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality
+        return (f"- {label}: CPU ratio {num(cpu, 2)}, QP {num(ours.qp, 1)} against {num(theirs.qp, 1)}: "
+                f"{verdict(ok)}")
+
     if r and a:
-        cpu = ratio(r.cpuPct, a.cpuPct)
-        quality = None if r.qp is None or a.qp is None else r.qp <= a.qp
-        lines.append(f"- edges session at ≤ ⅓ of aiortc's CPU with equal or better quality (QP no higher): CPU "
-                     f"ratio {num(cpu, 2)}, QP {num(r.qp, 1)} against {num(a.qp, 1)}: "
-                     f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
+        lines.append(cpu_target("edges session at ≤ ⅓ of aiortc's CPU with equal or better quality (QP no higher)",
+                                r, a))
         e = chromium.get(EQUAL_SIZE)
         if e:
-            cpu = ratio(r.cpuPct, e.cpuPct)
-            quality = None if r.qp is None or e.qp is None else r.qp <= e.qp
-            lines.append(f"- the same at equal size (aiortc's page asked to keep the camera's resolution, as rtfx's "
-                         f"page does; it got {e.size()}): CPU ratio {num(cpu, 2)}, QP {num(r.qp, 1)} against "
-                         f"{num(e.qp, 1)}: "
-                         f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
+            lines.append(cpu_target("the same at equal size (aiortc's page asked to keep the camera's resolution, as "
+                                    f"rtfx's page does; it got {e.size()})", r, e))
             b = chromium.get(EQUAL_BITS)
             if b:
-                cpu = ratio(b.cpuPct, e.cpuPct)
-                quality = None if b.qp is None or e.qp is None else b.qp <= e.qp
-                lines.append(f"- the same with rtfx's bitrate capped (`--max-bitrate 1000`): {num(b.kbps)} kb/s "
-                             f"against aiortc's {num(e.kbps)}, CPU ratio {num(cpu, 2)}, QP {num(b.qp, 1)} against "
-                             f"{num(e.qp, 1)}: "
-                             f"{verdict(None if cpu is None or quality is None else cpu <= TARGET_CPU_RATIO and quality)}")
+                lines.append(cpu_target(f"the same with rtfx's bitrate capped (`--max-bitrate 1000`): {num(b.kbps)} "
+                                        f"kb/s against aiortc's {num(e.kbps)}", b, e))
         lines.append(f"- round trip ≤ {TARGET_RT_MS} ms median on loopback (Chromium, edges): {num(r.rtMedian)} ms: "
                      f"{verdict(None if r.rtMedian is None else r.rtMedian <= TARGET_RT_MS)}")
         lines.append(f"- first frame ≤ {TARGET_FIRST_FRAME_MS} ms (Chromium, edges): {num(r.firstFrameMs)} ms: "
