@@ -291,9 +291,10 @@ record_recovery (Sim * s, gpointer data)
 static void
 test_stall (void)
 {
-  Sim *s = sim_new (2e6);
-  Recovery r = {.back_bps = 0.85 * 2e6,.lowest = G_MAXUINT,.lowest_ms = -1,
-    .back_ms = -1
+  const gdouble path_bps = 2e6;
+  Sim *s = sim_new (path_bps);
+  Recovery r = {.back_bps = 0.85 * path_bps,.lowest = G_MAXUINT,
+    .lowest_ms = -1,.back_ms = -1
   };
   guint before;
 
