@@ -78,7 +78,6 @@ struct _RtfxRateControl
   gint64 last_update_us;        /* 0: none yet */
   gint64 last_decrease_us;      /* 0: none yet */
   gdouble full_at;              /* bit/s that arrived when the path was last full; 0: none */
-  gdouble clear_bps;            /* bit/s that arrived at the last report with room to grow */
 
   Acked acked[ACKED_MAX];       /* a ring of the arrived packets, oldest at acked_head */
   guint acked_head, acked_len;
@@ -219,10 +218,7 @@ decrease (RtfxRateControl * rc, gint64 now_us)
    * makes little, and one late report would otherwise cut the target to that little. A path that
    * really narrowed that much takes a few cuts, a third of a second apart. */
   rc->target = MIN (rc->target, MAX (factor * from, rc->target / 2));
-  /* What arrives falls during congestion, to nearly nothing while the path stalls: the path was
-   * full at least at what arrived just before. A path that really narrowed is then found full
-   * once more, at its new rate, after the target has grown back towards the old one. */
-  rc->full_at = MAX (from, rc->clear_bps);
+  rc->full_at = from;
   rc->last_decrease_us = now_us;
 }
 
@@ -276,10 +272,8 @@ rtfx_rate_control_update (RtfxRateControl * rc,
 
   if (rc->queue_delay_ms > OVERUSE_DELAY_MS || rc->loss > LOSS_HIGH)
     decrease (rc, now_us);
-  else if (rc->queue_delay_ms < ROOM_DELAY_MS && rc->loss < LOSS_LOW) {
-    rc->clear_bps = rc->acked_bps;
+  else if (rc->queue_delay_ms < ROOM_DELAY_MS && rc->loss < LOSS_LOW)
     increase (rc, now_us);
-  }
   rc->target = CLAMP (rc->target, rc->limits.min_bps, rc->limits.max_bps);
   rc->last_update_us = now_us;
   return (guint) rc->target;
