@@ -108,7 +108,9 @@ def main_table(results, chromium, firefox, img_rel):
     m = meta["machine"]
     lines = [
         f"Run of {meta['date'][:16].replace('T', ' ')} UTC: {meta['rounds']} round(s), each session measured over "
-        f"{meta['windowS']} s after a {meta['warmupS']} s warm-up; {m['cpu']}, {m['cores']} cores; load average "
+        f"{meta['windowS']} s after a {meta['warmupS']} s warm-up"
+        + (f", Start pressed {meta['settleS']} s after the page loaded" if "settleS" in meta else "")
+        + f"; {m['cpu']}, {m['cores']} cores; load average "
         f"(1, 5, 15 min) {' '.join(m['loadavg'].split()[:3])} at the start, "
         f"{' '.join(meta.get('loadavgEnd', '? ? ?').split()[:3])} at the end. "
         f"{meta.get('rtfxVersion') or 'rtfx-launch (version unknown)'}, aiortc {meta.get('aiortcVersion') or '?'}, "

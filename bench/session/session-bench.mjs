@@ -4,7 +4,7 @@
 //
 //   node session-bench.mjs --launcher RTFX_LAUNCH --clip CLIP.y4m --out RESULTS.json [options]
 //
-// Options: --rounds N (3), --warmup S (5), --window S (10), --browsers chromium,firefox,
+// Options: --rounds N (3), --warmup S (5), --window S (10), --settle S (1), --browsers chromium,firefox,
 // --workloads passthrough,edges,cartoon, --variants (rtfx-only contenders for the low-latency
 // defaults), --rtfx-args JSON (more arguments for every rtfx-launch), --short (one round of edges,
 // a few seconds each, in both browsers; fails unless every number was produced), --other-launcher LABEL=PATH
@@ -65,7 +65,7 @@ const PAGE_LIMIT_MS = 15000;
 
 function parseArgs(argv) {
   const o = {
-    launcher: null, clip: null, out: null, rounds: 3, warmup: 5, window: 10,
+    launcher: null, clip: null, out: null, rounds: 3, warmup: 5, window: 10, settle: 1,
     browsers: ['chromium', 'firefox'], workloads: ['passthrough', 'edges', 'cartoon'], variants: false,
     rtfxArgs: [], short: false, otherLaunchers: [], groups: null,
   };
@@ -82,6 +82,7 @@ function parseArgs(argv) {
       case '--rounds': o.rounds = Number(value()); break;
       case '--warmup': o.warmup = Number(value()); break;
       case '--window': o.window = Number(value()); break;
+      case '--settle': o.settle = Number(value()); break;
       case '--browsers': o.browsers = value().split(',').filter(Boolean); break;
       case '--workloads': o.workloads = value().split(',').filter(Boolean); break;
       case '--variants': o.variants = true; break;
@@ -100,7 +101,9 @@ function parseArgs(argv) {
   if (o.short) Object.assign(o, { rounds: 1, warmup: 1, window: 3, workloads: ['edges'], variants: false, otherLaunchers: [] });
   if (!o.launcher || !o.clip || !o.out) throw new Error('--launcher, --clip and --out are needed');
   for (const w of o.workloads) if (!WORKLOADS[w]) throw new Error(`unknown workload ${w}`);
-  if (!(o.rounds >= 1 && o.warmup >= 0 && o.window > 0)) throw new Error('bad --rounds, --warmup or --window');
+  if (!(o.rounds >= 1 && o.warmup >= 0 && o.window > 0 && o.settle >= 0)) {
+    throw new Error('bad --rounds, --warmup, --window or --settle');
+  }
   return o;
 }
 
@@ -243,6 +246,8 @@ async function runSession(b, spec, opts, layout) {
     page = await withTimeout(openBenchPage(b, server.url, b.kind === 'chromium' ? layout : null), PAGE_LIMIT_MS,
                              'opening the page');
     await spec.make.prepare(page);
+    // A person reads the page before pressing Start: its loading work (scripts, first fetches) is not the session's.
+    await sleep(opts.settle * 1000);
     await click(page, '#start');
     // Chromium plays the numbered clip: the first frame counts once its number can be read. Firefox's fake
     // camera carries no number: its first presented frame counts.
@@ -384,6 +389,14 @@ function missingFigures(r) {
   return want.filter((k) => typeof r[k] !== 'number' || !Number.isFinite(r[k]));
 }
 
+/** One short session that is not counted, before browser b's first round: the browser's first camera and first
+ * peer connection take it 100-200 ms longer to set up, and no contender should pay for that. */
+async function browserFirstSession(b, opts, layout) {
+  const spec = roundSpecs(opts, 0).find((s) => s.contender === 'rtfx');
+  const r = await runSession(b, spec, { ...opts, warmup: 0, window: 1 }, layout);
+  log(`${b.kind}: first session (not counted): ${r.error ? `FAILED: ${r.error}` : `first frame ${fmt(r.firstFrameMs)} ms`}`);
+}
+
 async function main() {
   let opts;
   try {
@@ -399,7 +412,7 @@ async function main() {
     meta: {
       date: new Date().toISOString(), machine: machine(), launcher: opts.launcher,
       rtfxVersion: version(opts.launcher, ['--version']), aiortcVersion: probe,
-      rounds: opts.rounds, warmupS: opts.warmup, windowS: opts.window, workloads: opts.workloads,
+      rounds: opts.rounds, warmupS: opts.warmup, windowS: opts.window, settleS: opts.settle, workloads: opts.workloads,
       rtfxArgs: opts.rtfxArgs, variants: opts.variants ? VARIANTS : [], otherLaunchers: opts.otherLaunchers,
       clip: layout, browsers: {},
     },
@@ -410,7 +423,8 @@ async function main() {
     fs.mkdirSync(path.dirname(opts.out), { recursive: true });
     fs.writeFileSync(opts.out, JSON.stringify(results, null, 1));
   };
-  log(`session bench: ${opts.rounds} round(s), warm-up ${opts.warmup} s, window ${opts.window} s; ` +
+  log(`session bench: ${opts.rounds} round(s), warm-up ${opts.warmup} s, window ${opts.window} s, ` +
+      `settle ${opts.settle} s; ` +
       `load ${results.meta.machine.loadavg}`);
   for (const kind of opts.browsers) {
     let b;
@@ -425,6 +439,7 @@ async function main() {
     }
     results.meta.browsers[kind] = await b.browser.version();
     try {
+      await browserFirstSession(b, opts, layout);
       for (let round = 0; round < opts.rounds; round++) {
         const specs = roundSpecs(opts, round);
         if (kind === 'chromium') specs.push(...variantSpecs(opts, round));
