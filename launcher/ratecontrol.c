@@ -6,10 +6,14 @@
  *     (a frame's packets leave together, and all but the first also wait for the ones before them;
  *     only a queue that stands longer than a keyframe's burst counts), less the least such value of the last half minute (the path's own
  *     delay and the offset between the two clocks; a window, so that the clocks may drift);
- *   - the acknowledged rate: the bytes that arrived over the last second of the browser's clock;
- *   - the loss: the fraction of the packets of the last second reported lost.
+ *   - the acknowledged rate: the bytes that arrived over the last second of the browser's clock,
+ *     and the drain rate: those of the last quarter second (while a queue stands, the path's rate);
+ *   - the loss: the fraction of the packets of the last second reported lost, of those sent since
+ *     the last cut (the ones before went out at the old rate: their loss says nothing of the new).
  * A queue that grows, or packets that are lost, mean the server sends more than the path carries:
- * the target drops below what arrived, so the queue drains. Otherwise the target grows: quickly
+ * the target drops below the drain rate, so the queue drains. That rate, and not the last second's,
+ * is what the path carries: after a stall (nothing arrives for half a second, then all at once)
+ * the last second's holds the gap, and a narrowing's holds the wider rate before it. Otherwise the target grows: quickly
  * (multiplying) while it is far from any rate the path was found to be full at, and by a small step
  * a second near the last such rate, so that it probes the path's rate without overflowing its queue
  * (a queue of half a second at 1 Mbit/s fills in a second at 1.5 times the rate, but takes a few
@@ -48,6 +52,7 @@
 #define ACKED_HEADROOM 1.5
 
 #define RATE_WINDOW_NS NS_PER_S
+#define DRAIN_WINDOW_NS (NS_PER_S / 4)
 #define QUEUE_WINDOW_NS (NS_PER_S / 4)
 #define LOSS_WINDOW_US G_USEC_PER_SEC
 /* The path's own delay is the least of BASE_BUCKETS minima of BASE_BUCKET_US each. */
@@ -85,6 +90,8 @@ struct _RtfxRateControl
 
   Report reports[REPORTS_MAX];  /* a ring of the last reports' losses */
   guint reports_head, reports_len;
+  gint64 reported_send_ns;      /* the latest sending time reported */
+  gint64 loss_after_send_ns;    /* the losses of packets sent up to this do not count */
 
   gint64 base[BASE_BUCKETS];    /* minima of arrival - send, newest at base_newest */
   guint base_newest;
@@ -92,6 +99,7 @@ struct _RtfxRateControl
 
   guint queue_delay_ms;
   guint acked_bps;
+  guint drain_bps;
   gdouble loss;
 };
 
@@ -102,6 +110,7 @@ rtfx_rate_control_new (const RtfxRateLimits * limits)
 
   rc->limits = *limits;
   rc->target = CLAMP (limits->start_bps, limits->min_bps, limits->max_bps);
+  rc->reported_send_ns = rc->loss_after_send_ns = G_MININT64;
   for (guint i = 0; i < BASE_BUCKETS; i++)
     rc->base[i] = G_MAXINT64;
   return rc;
@@ -148,6 +157,33 @@ acked_rate (RtfxRateControl * rc, gint64 latest_ns)
   if (span_ns < RATE_WINDOW_NS / 4)
     return 0;
   return (guint) MIN (G_MAXUINT, rc->acked_bytes * 8 * NS_PER_S / span_ns);
+}
+
+/* Bit/s over the last DRAIN_WINDOW_NS of arrivals, or 0 while they span less than a quarter of
+ * that time. */
+static guint
+drain_rate (const RtfxRateControl * rc, gint64 latest_ns)
+{
+  gint64 oldest_ns = latest_ns;
+  guint64 bytes = 0;
+  guint oldest_size = 0;
+
+  /* All of them: a report lists packets in sending order, which reordering may change. */
+  for (guint i = 0; i < rc->acked_len; i++) {
+    const Acked *a = &rc->acked[(rc->acked_head + i) % ACKED_MAX];
+    if (a->arrival_ns < latest_ns - DRAIN_WINDOW_NS)
+      continue;
+    if (a->arrival_ns < oldest_ns || oldest_size == 0) {
+      oldest_ns = a->arrival_ns;
+      oldest_size = a->size;
+    }
+    bytes += a->size;
+  }
+  if (latest_ns - oldest_ns < DRAIN_WINDOW_NS / 4)
+    return 0;
+  /* The oldest packet had arrived when the span began: its bytes are not in it. */
+  return (guint) MIN (G_MAXUINT, (bytes - oldest_size) * 8 * NS_PER_S /
+      (latest_ns - oldest_ns));
 }
 
 static gdouble
@@ -208,7 +244,8 @@ decrease (RtfxRateControl * rc, gint64 now_us)
   gdouble factor = rc->queue_delay_ms > DRAIN_DELAY_MS ? 0.7 : 0.85;
   /* What arrives is what the path carries (or all the encoder made): from the target instead, a
    * queue that takes several cuts to drain would cut it again and again. */
-  gdouble from = rc->acked_bps ? rc->acked_bps : rc->target;
+  gdouble from = rc->drain_bps ? rc->drain_bps :
+      rc->acked_bps ? rc->acked_bps : rc->target;
 
   if (rc->last_decrease_us && now_us - rc->last_decrease_us <
       DECREASE_INTERVAL_US)
@@ -220,6 +257,8 @@ decrease (RtfxRateControl * rc, gint64 now_us)
   rc->target = MIN (rc->target, MAX (factor * from, rc->target / 2));
   rc->full_at = from;
   rc->last_decrease_us = now_us;
+  rc->reports_len = 0;
+  rc->loss_after_send_ns = rc->reported_send_ns;
 }
 
 static void
@@ -250,23 +289,28 @@ rtfx_rate_control_update (RtfxRateControl * rc,
     const RtfxPacketFeedback * packets, guint n, gint64 now_us)
 {
   gint64 latest_arrival_ns = G_MININT64, latest_send_ns = G_MININT64;
-  guint lost = 0;
+  guint arrived = 0, lost = 0, counted = 0;
 
   for (guint i = 0; i < n; i++) {
     const RtfxPacketFeedback *p = &packets[i];
 
-    if (p->arrival_ns < 0) {
-      lost++;
-      continue;
+    rc->reported_send_ns = MAX (rc->reported_send_ns, p->send_ns);
+    if (p->send_ns > rc->loss_after_send_ns) {
+      counted++;
+      lost += p->arrival_ns < 0;
     }
+    if (p->arrival_ns < 0)
+      continue;
+    arrived++;
     latest_arrival_ns = MAX (latest_arrival_ns, p->arrival_ns);
     latest_send_ns = MAX (latest_send_ns, p->send_ns);
     add_acked (rc, p);
   }
   if (n > 0)
-    rc->loss = loss_fraction (rc, lost, n, now_us);
-  if (lost < n) {
+    rc->loss = loss_fraction (rc, lost, counted, now_us);
+  if (arrived > 0) {
     rc->acked_bps = acked_rate (rc, latest_arrival_ns);
+    rc->drain_bps = drain_rate (rc, latest_arrival_ns);
     rc->queue_delay_ms = queue_delay (rc, latest_send_ns, now_us);
   }
 

@@ -262,6 +262,46 @@ test_narrow_then_wide (void)
   sim_free (s);
 }
 
+typedef struct
+{
+  gdouble path_bps;
+  guint lowest;
+  gint64 back_ms;               /* when the target was back at 0.85 of the path's rate; -1: not yet */
+} StallWatch;
+
+static void
+record_recovery (Sim * s, gpointer data)
+{
+  StallWatch *w = data;
+
+  w->lowest = MIN (w->lowest, s->target);
+  if (w->back_ms < 0 && w->lowest < 0.85 * w->path_bps &&
+      s->target >= 0.85 * w->path_bps)
+    w->back_ms = s->now_ns / MS;
+}
+
+/* The path stops for half a second, then drains its queue at its usual rate: the target is cut
+ * so the queue drains, and is back near the path's rate within a few seconds. */
+static void
+test_stall (void)
+{
+  StallWatch w = {.path_bps = 2e6,.lowest = G_MAXUINT,.back_ms = -1 };
+  Sim *s = sim_new (w.path_bps);
+  gint64 stall_ms;
+
+  run (s, 15000, NULL, NULL);
+  g_assert_cmpuint (s->target, >=, 0.85 * w.path_bps);
+  stall_ms = s->now_ns / MS;
+  s->link_free_ns = MAX (s->link_free_ns, s->now_ns) + 500 * MS;
+  run (s, 10000, record_recovery, &w);
+  g_test_message ("%.0f kbit/s path stalled 500 ms: cut to %u kbit/s, back at "
+      "0.85 of the path's rate %" G_GINT64_FORMAT " ms after the stall began",
+      w.path_bps / 1000, w.lowest / 1000, w.back_ms - stall_ms);
+  g_assert_cmpint (w.back_ms, >=, 0);
+  g_assert_cmpint (w.back_ms - stall_ms, <=, 4000);
+  sim_free (s);
+}
+
 /* Below the floor the target stays at the floor; above the ceiling, at the ceiling. */
 static void
 test_limits (void)
@@ -359,6 +399,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ratecontrol/ramp", test_ramp);
   g_test_add_func ("/ratecontrol/narrow-path", test_narrow_path);
   g_test_add_func ("/ratecontrol/narrow-then-wide", test_narrow_then_wide);
+  g_test_add_func ("/ratecontrol/stall", test_stall);
   g_test_add_func ("/ratecontrol/limits", test_limits);
   g_test_add_func ("/ratecontrol/sender-makes-less", test_sender_makes_less);
   g_test_add_func ("/ratecontrol/clock-offset-and-drift",
