@@ -633,7 +633,8 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
         "KBIT/S"},
     {"start-bitrate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_START_BITRATE].value,
         "Send video at this rate until the browser's feedback tells what the "
-          "path carries (default 600)", "KBIT/S"},
+          "path carries, and ask the browser to start the camera's there too "
+          "(default 600)", "KBIT/S"},
     {"max-bitrate", 0, 0, G_OPTION_ARG_INT, &limits[LIMIT_MAX_BITRATE].value,
         "Never send video above this rate, however good the path (default 2500)",
         "KBIT/S"},

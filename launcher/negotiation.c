@@ -1,12 +1,15 @@
 /* The offer/answer exchange with a session's webrtcbin: see negotiation.h. */
 #include "negotiation.h"
 
+#include "answer.h"
+
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
 struct _RtfxNegotiation
 {
   GstElement *webrtc;
+  guint start_kbps;
   RtfxNegotiationEvents events;
   gpointer data;
 
@@ -92,7 +95,7 @@ on_answer_created (GstPromise * promise, gpointer user_data)
   }
   /* The answer goes out before set-local-description starts gathering: a candidate the browser
    * gets before the answer is rejected. Events keep their order. */
-  n->events.answer (gst_sdp_message_as_text (answer->sdp), n->data);
+  n->events.answer (rtfx_answer_text (answer->sdp, n->start_kbps), n->data);
   negotiate (n, "set-local-description", answer, NULL);
   gst_webrtc_session_description_free (answer);
 }
@@ -181,7 +184,7 @@ interrupt_steps (GPtrArray * promises)
 
 RtfxNegotiation *
 rtfx_negotiation_start (GstElement * webrtc, const GstSDPMessage * offer,
-    const RtfxNegotiationEvents * events, gpointer data)
+    guint start_kbps, const RtfxNegotiationEvents * events, gpointer data)
 {
   RtfxNegotiation *n = g_atomic_rc_box_new0 (RtfxNegotiation);
   GstWebRTCSessionDescription *description;
@@ -189,6 +192,7 @@ rtfx_negotiation_start (GstElement * webrtc, const GstSDPMessage * offer,
 
   g_mutex_init (&n->lock);
   n->webrtc = gst_object_ref (webrtc);
+  n->start_kbps = start_kbps;
   n->events = *events;
   n->data = data;
   n->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)

@@ -20,10 +20,11 @@ typedef struct
   void (*failed) (RtfxCode code, const gchar * reason, gpointer data);
 } RtfxNegotiationEvents;
 
-/* Applies offer to webrtc and answers it. */
+/* Applies offer to webrtc and answers it, asking the browser to start its own video at
+ * start_kbps (answer.h). */
 RtfxNegotiation *rtfx_negotiation_start (GstElement * webrtc,
-    const GstSDPMessage * offer, const RtfxNegotiationEvents * events,
-    gpointer data);
+    const GstSDPMessage * offer, guint start_kbps,
+    const RtfxNegotiationEvents * events, gpointer data);
 
 /* Asks no more of webrtcbin, waits (at most timeout_us) until it has run the steps already asked,
  * and frees the negotiation. Call before webrtcbin goes to NULL. */

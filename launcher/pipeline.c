@@ -957,7 +957,7 @@ rtfx_pipeline_start (const RtfxConfig * config, const RtfxOffer * offer,
   }
   rtfx_trace_step (trace, RTFX_TRACE_PIPELINE_BUILT);
   p->negotiation = rtfx_negotiation_start (p->webrtc, offer->sdp,
-      &negotiation_events, p);
+      config->start_bitrate_kbps, &negotiation_events, p);
   return p;
 }
 
