@@ -42,6 +42,8 @@ static const gchar *default_presets[][2] = {
 static const gchar *default_python_presets[][2] = {
   {"py-edges", "edges.py"},
   {"py-qrcode", "qrcode.py"},
+  /* Its analyze() at its own pace, in rtfxpyfilter's thread: the Python twin of "faces". */
+  {"py-faces", "faces.py"},
 };
 #define DEFAULT_PORT 8080
 #define DEFAULT_BIND "127.0.0.1"
@@ -571,7 +573,8 @@ rtfx_config_parse (RtfxConfig * config, int *argc, char ***argv,
           "honours it, Firefox does not offer it; docs/performance.md)", "MS"},
     {"preset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &presets,
         "A chain the page may switch to, by NAME (repeatable; default: passthrough, "
-          "edges, overlay, cartoon, rotate, faces, slow-model, py-edges, py-qrcode)",
+          "edges, overlay, cartoon, rotate, faces, slow-model, py-edges, py-qrcode, "
+          "py-faces)",
         "NAME=CHAIN"},
     {"control", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config->controls,
         "Offer this property to the page too (repeatable)", "ELEMENT.PROPERTY"},

@@ -119,7 +119,7 @@ if page=$(man -w rtfx-launch 2>&1); then
 else
   fail "man does not find rtfx-launch(1)"
 fi
-for script in edges.py qrcode.py; do
+for script in edges.py qrcode.py faces.py; do
   [ -f "/usr/share/rtfx/examples/python/$script" ] ||
     fail "no /usr/share/rtfx/examples/python/$script for the py-* presets"
 done

@@ -1,9 +1,11 @@
-"""A user's script as rtfxpyfilter runs it: loaded fresh for each instance, called once per frame.
+"""A user's script as rtfxpyfilter runs it: loaded fresh for each instance, process() called once
+per frame, analyze() (when the script has one) on the frames the element hands it.
 
 Every failure becomes a ScriptError whose message names the file and the line a user has to look
 at (the deepest line of the script in the traceback, or the line of `def process` when what it
 returned is wrong), with the whole traceback as the debug text."""
 import importlib.util
+import inspect
 import itertools
 import os
 import re
@@ -16,7 +18,8 @@ _module_numbers = itertools.count(1)
 
 
 class ScriptError(Exception):
-    """What went wrong, for a GST_ELEMENT_ERROR: kind is 'unreadable', 'load' or 'run'."""
+    """What went wrong, for a GST_ELEMENT_ERROR: kind is 'unreadable', 'load', 'settings' or
+    'run'."""
 
     def __init__(self, kind, message, debug=""):
         super().__init__(message)
@@ -41,9 +44,12 @@ class Script:
         self.abspath = os.path.abspath(path)
         self.stem = os.path.splitext(os.path.basename(path))[0]
         self.module = self._load()
-        self.process = getattr(self.module, "process", None)
-        if not callable(self.process):
+        self.analyze = self._function("analyze")
+        self.process = self._function("process")
+        if self.process is None and self.analyze is None:
             raise ScriptError("load", f"{path}: defines no function process(frame, params)")
+        if self.process is not None and self.analyze is not None:
+            self._check_takes_results()
         self.params = getattr(self.module, "PARAMS", {})
         self.docs = getattr(self.module, "PARAM_DOCS", {})
         if not isinstance(self.params, dict) or not isinstance(self.docs, dict):
@@ -71,6 +77,22 @@ class Script:
             raise error
         return module
 
+    def _function(self, name):
+        function = getattr(self.module, name, None)
+        if function is not None and not callable(function):
+            raise ScriptError("load", f"{self.path}: {name} = {function!r} is not a function")
+        return function
+
+    def _check_takes_results(self):
+        """With analyze(), process() is given the newest results as a third argument."""
+        try:
+            inspect.signature(self.process).bind(None, None, None)
+        except (TypeError, ValueError):
+            line = self.process.__code__.co_firstlineno
+            raise ScriptError("load", f"{self.path}, line {line}: the script defines analyze(), "
+                              "so process() is called as process(frame, params, results)") \
+                from None
+
     def call(self, name):
         """Calls the optional hook start() or stop(), if the script has it."""
         hook = getattr(self.module, name, None)
@@ -84,13 +106,14 @@ class Script:
         if error is not None:
             raise error
 
-    def run(self, frame, params):
+    def run(self, frame, params, *results):
         """process() on one frame, its picture left in frame; returns its results dict or None.
+        results: with analyze(), the newest results it returned (None before the first).
         Raised errors are made outside the except clause, so that no traceback (and no frame of
         process, which holds the picture) outlives this call."""
         error = None
         try:
-            returned = self.process(frame, params)
+            returned = self.process(frame, params, *results)
         except Exception:
             error = self._error("run", "process() failed")
         if error is not None:
@@ -103,6 +126,25 @@ class Script:
         if results is not None and not isinstance(results, dict):
             raise self.bad_return(f"results of type {type(results).__name__}, not a dict")
         return results
+
+    def run_analysis(self, frame, params):
+        """analyze() on one frame; returns its results dict or None."""
+        error = None
+        try:
+            results = self.analyze(frame, params)
+        except Exception:
+            error = self._error("run", "analyze() failed")
+        if error is not None:
+            raise error
+        if results is not None and not isinstance(results, dict):
+            raise self.bad_analysis(f"a {type(results).__name__}")
+        return results
+
+    def bad_analysis(self, what):
+        """A ScriptError for a wrong return value of analyze(), at the line of def analyze."""
+        line = self.analyze.__code__.co_firstlineno
+        return ScriptError("run", f"{self.path}, line {line}, analyze() returned {what}: it must "
+                           "return a results dict or None")
 
     def _copy_back(self, picture, frame):
         if not isinstance(picture, np.ndarray):

@@ -16,6 +16,7 @@ gi.require_version("GstVideo", "1.0")
 from gi.repository import GObject, Gst, GstBase, GstVideo  # noqa: E402
 import numpy as np  # noqa: E402
 
+from rtfxpy_analysis import Analysis  # noqa: E402
 import rtfxpy_params  # noqa: E402
 import rtfxpy_results  # noqa: E402
 from rtfxpy_script import Script, ScriptError, check_readable  # noqa: E402
@@ -33,16 +34,24 @@ the child object 'params' (params::low=50 on a gst-launch line; (default, min, m
 with a float a double; a bool a boolean; a list of strings an enum, the first the default; a string
 a string), read in process() as params.low; PARAM_DOCS = {"low": "..."} gives their descriptions;
 start() and stop() are called when the element starts and stops.
+Optional: def analyze(frame, params): ... returns a results dict, for work slower than the video
+(a detector): with analysis=async (the default) a thread of the element runs it on a copy of the
+newest frame while every frame passes, and process(frame, params, results) then gets the newest
+results (None before the first) to draw; with analysis=sync each frame is analysed first. Its
+results are posted as process()'s are. With analyze(), process() may be left out.
 Caps are BGR: put videoconvert before and after it. Errors name the script's file and line."""
 
 CAPS = Gst.Caps.from_string(
     "video/x-raw, format=(string)BGR, width=(int)[1, 2147483647], "
     "height=(int)[1, 2147483647], framerate=(fraction)[0/1, 2147483647/1]")
 
+ANALYSIS_MODES = ("async", "sync")
+
 # GError domain and code of each ScriptError kind.
 ERRORS = {
     "unreadable": (Gst.ResourceError.quark(), Gst.ResourceError.OPEN_READ),
     "load": (Gst.LibraryError.quark(), Gst.LibraryError.INIT),
+    "settings": (Gst.ResourceError.quark(), Gst.ResourceError.SETTINGS),
     "run": (Gst.StreamError.quark(), Gst.StreamError.FAILED),
 }
 
@@ -61,6 +70,11 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
                    "set (a module of this element's own) and its PARAMS become the properties of "
                    "the child 'params'", None,
                    GObject.ParamFlags.READWRITE | Gst.PARAM_MUTABLE_READY),
+        "analysis": (str, "Analysis",
+                     "For a script with analyze(): async runs it in a thread of the element on "
+                     "the newest frame while every frame passes with the newest results; sync "
+                     "analyses each frame before it passes", "async",
+                     GObject.ParamFlags.READWRITE | Gst.PARAM_MUTABLE_READY),
     }
 
     def __init__(self):
@@ -80,13 +94,18 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
         self._set_params(rtfxpy_params.Params())
         self._layout = None
         self._kept = []
+        self._mode = "async"
+        self._analysis = None
 
     # The script and its parameters
 
     def do_get_property(self, pspec):
-        return self._path
+        return self._mode if pspec.name == "analysis" else self._path
 
     def do_set_property(self, pspec, value):
+        if pspec.name == "analysis":
+            self._mode = value  # checked when the element leaves NULL
+            return
         self._path = value
         self._script = self._load_error = None
         self._warnings = []
@@ -142,16 +161,38 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
             check_readable(self._path)
             if self._load_error is not None:
                 raise self._load_error
+            if self._mode not in ANALYSIS_MODES:
+                raise ScriptError("settings", f"analysis={self._mode}: it must be one of "
+                                  + ", ".join(ANALYSIS_MODES))
         except ScriptError as e:
             self._post_error(e)
             return False
         return True
 
     def do_start(self):
-        return self._call_hook("start")
+        if not self._call_hook("start"):
+            return False
+        if self._script.analyze is not None and self._mode == "async":
+            self._analysis = Analysis(self._script.run_analysis, self._post_analysis,
+                                      self._post_error)
+        return True
 
     def do_stop(self):
+        if self._analysis is not None:
+            self._analysis.stop()
+            self._analysis = None
         return self._call_hook("stop")
+
+    def do_sink_event(self, event):
+        # At EOS the analyses under way finish first, so their messages come before it; a flush,
+        # a new stream or new caps show another picture: boxes found in the old one go.
+        if self._analysis is not None:
+            if event.type == Gst.EventType.EOS:
+                self._analysis.wait_idle()
+            elif event.type in (Gst.EventType.FLUSH_STOP, Gst.EventType.STREAM_START,
+                                Gst.EventType.CAPS):
+                self._analysis.clear()
+        return GstBase.BaseTransform.do_sink_event(self, event)
 
     def _call_hook(self, name):
         try:
@@ -179,6 +220,8 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
             self._params.sync_values(self.segment.to_stream_time(Gst.Format.TIME, buf.pts))
 
     def do_transform_ip(self, buf):
+        if self._analysis is not None and self._analysis.error is not None:
+            return Gst.FlowReturn.ERROR  # the analysis thread posted it
         params = self._params.snapshot()
         shape, offset, strides = self._layout
         mapping = buf.map(Gst.MapFlags.READ | Gst.MapFlags.WRITE)
@@ -188,23 +231,49 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
         frame = np.ndarray(shape, np.uint8, mapping.data, offset, strides)
         error = None
         try:
-            results = self._script.run(frame, params)
-            if results is not None:
-                name = "rtfx/" + rtfxpy_results.structure_name(self._script.stem)
-                self.post_message(Gst.Message.new_element(
-                    self, rtfxpy_results.structure(name, results)))
+            self._run(frame, params)
         except ScriptError as e:
             error = e
-        except (TypeError, ValueError, OverflowError) as e:
-            error = self._script.bad_return(f"results that fit no message: {e}")
         del frame
         if not self._release(buf, mapping) and error is None:
-            error = ScriptError("run", f"{self._script.path}: process() kept the frame array (or "
-                                "a view of it) after returning: keep frame.copy() instead")
+            error = ScriptError("run", f"{self._script.path}: process() or analyze() kept the "
+                                "frame array (or a view of it) after returning: keep "
+                                "frame.copy() instead")
         if error is not None:
             self._post_error(error)
             return Gst.FlowReturn.ERROR
         return Gst.FlowReturn.OK
+
+    def _run(self, frame, params):
+        """The script on one frame: analyze() first (sync) or offered to the thread (async),
+        then process(); each one's results posted."""
+        script = self._script
+        if script.analyze is None:
+            self._post_results(script.run(frame, params), script.bad_return)
+            return
+        if self._analysis is None:
+            latest = script.run_analysis(read_only(frame), params)
+            self._post_analysis(latest)
+        else:
+            self._analysis.offer(read_only(frame.copy()), params)
+            latest = self._analysis.latest
+        if script.process is not None:
+            self._post_results(script.run(frame, params, latest), script.bad_return)
+
+    def _post_analysis(self, results):
+        self._post_results(results, self._script.bad_analysis)
+
+    def _post_results(self, results, bad_return):
+        """Posts a results dict as the element message rtfx/<script stem>; results that fit no
+        message are bad_return's error (process()'s or analyze()'s)."""
+        if results is None:
+            return
+        name = "rtfx/" + rtfxpy_results.structure_name(self._script.stem)
+        try:
+            structure = rtfxpy_results.structure(name, results)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise bad_return(f"results that fit no message: {e}") from None
+        self.post_message(Gst.Message.new_element(self, structure))
 
     def _release(self, buf, mapping):
         """Unmaps the frame, unless the script still holds an array on it: that buffer then stays
@@ -217,6 +286,13 @@ class RtfxPyFilter(GstBase.BaseTransform, Gst.ChildProxy):
             return False
         buf.unmap(mapping)
         return True
+
+
+def read_only(frame):
+    """A view of frame that analyze() cannot write through."""
+    view = frame.view()
+    view.flags.writeable = False
+    return view
 
 
 GObject.type_register(RtfxPyFilter)

@@ -2,6 +2,7 @@
 the output frames, the element messages, the warnings and the first error. Every wait is bounded."""
 import os
 import sys
+import time
 
 import gi
 
@@ -59,8 +60,9 @@ class Result:
         self.started = True  # whether the pipeline left NULL
 
 
-def run(chain, frames, fps=30):
-    """Pushes frames (H x W x 3 uint8 arrays) through appsrc ! chain ! appsink, to EOS or an error."""
+def run(chain, frames, fps=30, paced=False):
+    """Pushes frames (H x W x 3 uint8 arrays) through appsrc ! chain ! appsink, to EOS or an error;
+    paced: one every 1/fps s, as a camera gives them, rather than all at once."""
     height, width = frames[0].shape[:2] if frames else (48, 64)
     info = video_info(width, height, fps=fps)
     pipeline = Gst.parse_launch(
@@ -76,6 +78,8 @@ def run(chain, frames, fps=30):
         src = pipeline.get_by_name("src")
         for i, frame in enumerate(frames):
             src.emit("push-buffer", to_buffer(frame, info, i))
+            if paced:
+                time.sleep(1 / fps)
         src.emit("end-of-stream")
     collect(pipeline, result)
     pipeline.set_state(Gst.State.NULL)
