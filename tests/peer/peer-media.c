@@ -532,15 +532,24 @@ peer_media_stop (PeerMedia * media, gint64 timeout_us)
   g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE
       (media->pipeline));
   gboolean stopped;
+  GThread *thread;
 
   rtfx_handoff_close (media->handoff);
   gst_bus_remove_watch (bus);
-  g_thread_unref (g_thread_new ("peer-stop", stop_thread, media_ref (media)));
+  thread = g_thread_new ("peer-stop", stop_thread, media_ref (media));
   g_mutex_lock (&media->lock);
   while (!media->pipeline_stopped &&
       g_cond_wait_until (&media->stopped_cond, &media->lock, deadline));
   stopped = media->pipeline_stopped;
   g_mutex_unlock (&media->lock);
+  /* Stopped: the thread is about to drop its reference, so wait for it, and the pipeline is freed
+   * here. Otherwise that thread could be freeing the pipeline (webrtcbin, libnice's threads) while
+   * the program exits: rtfx-test-peer crashed so, now and then, on a loaded machine. A pipeline
+   * that did not stop in time is left to the thread. */
+  if (stopped)
+    g_thread_join (thread);
+  else
+    g_thread_unref (thread);
   media_unref (media);
   return stopped;
 }

@@ -94,7 +94,7 @@ def run_cycle(server, peer_bin, cycle):
         status, result = peer.finish(PEER_EXIT_TIMEOUT_S)
         if kill_after is None and status != 0:
             failures.append("%s peer exited %s: %s %s" % (kind, status, json.dumps(result),
-                                                          peer.stderr_text()[-500:]))
+                                                          peer.stderr_text()[-2000:]))
     return failures
 
 
