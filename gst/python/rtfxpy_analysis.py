@@ -13,7 +13,7 @@ ANALYSIS_NICE = 10
 
 
 class Analysis:
-    """One element's analysis thread, from start() to stop().
+    """One element's analysis thread: started when made, ended by stop().
 
     analyze(frame, params) returns a results dict or None and raises a ScriptError; done(results)
     is called, from the thread, with each dict it returned (and may raise a ScriptError too), and
