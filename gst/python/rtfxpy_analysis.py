@@ -86,9 +86,8 @@ class Analysis:
                 self._failed(e)  # posted before the streaming thread can see it and stop
                 with self._cond:
                     self.error = e
+                return
+            finally:
+                with self._cond:
                     self._busy = False
                     self._cond.notify_all()
-                return
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()

@@ -696,8 +696,9 @@ parse_options (Peer * peer, int *argc, char ***argv)
 
 /* A crash prints where it happened on stderr, which the soak and fault tests quote: it is rare
  * (a segfault after the report, twice in some 1,600 sessions closed mid-negotiation, both while
- * other tests loaded the machine), so the stack of the one that happens is what tells its cause. Only async-signal-safe
- * calls; the symbols of our own functions need the executable's -rdynamic (meson.build). */
+ * other tests loaded the machine), so the stack of the one that happens is what tells its cause.
+ * Only async-signal-safe calls; the names of our exported functions need the executable's
+ * -rdynamic (meson.build). */
 static void
 on_crash (int sig)
 {

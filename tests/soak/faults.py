@@ -193,8 +193,9 @@ def main():
         print("usage: faults.py {%s} LAUNCHER PEER" % ",".join(FAULTS), file=sys.stderr)
         return 2
     name, launcher, peer_bin = sys.argv[1:]
-    if FAULTS[name][2] and shutil.which(FAULTS[name][2]) is None:
-        print("SKIP: %s is not installed" % FAULTS[name][2], file=sys.stderr)
+    tool = FAULTS[name][2]
+    if tool and shutil.which(tool) is None:
+        print("SKIP: %s is not installed" % tool, file=sys.stderr)
         return SKIP
     ok, log = run_fault(name, launcher, peer_bin)
     if not ok and lsan_crashed(log):
